@@ -1,0 +1,104 @@
+# Code generation from proto/: protoc-c messages, protoc-gen-a0ipc service bindings, the
+# descriptor set embedded for reflection, and the Python stubs. Everything lands in the build
+# tree; nothing generated is committed.
+
+find_program(PROTOC protoc REQUIRED)
+find_program(PROTOC_C protoc-c REQUIRED)
+find_program(GRPC_PYTHON_PLUGIN grpc_python_plugin REQUIRED)
+
+set(A0IPC_PROTO_DIR ${PROJECT_SOURCE_DIR}/proto)
+set(A0IPC_GEN_DIR ${PROJECT_BINARY_DIR}/gen)
+set(A0IPC_PY_GEN_DIR ${PROJECT_BINARY_DIR}/python)
+file(MAKE_DIRECTORY ${A0IPC_GEN_DIR} ${A0IPC_PY_GEN_DIR})
+
+# The plugin reads protoc's CodeGeneratorRequest with protobuf-c code generated from the system's
+# descriptor.proto and plugin.proto (Debian's libprotobuf-dev and libprotoc-dev).
+find_path(GOOGLE_PROTO_INCLUDE google/protobuf/compiler/plugin.proto
+          PATHS /usr/include /usr/local/include REQUIRED)
+set(TOOLS_GEN_DIR ${PROJECT_BINARY_DIR}/gen-tools)
+file(MAKE_DIRECTORY ${TOOLS_GEN_DIR})
+set(TOOLS_GEN_SRC
+    ${TOOLS_GEN_DIR}/google/protobuf/descriptor.pb-c.c
+    ${TOOLS_GEN_DIR}/google/protobuf/compiler/plugin.pb-c.c)
+add_custom_command(
+  OUTPUT ${TOOLS_GEN_SRC}
+         ${TOOLS_GEN_DIR}/google/protobuf/descriptor.pb-c.h
+         ${TOOLS_GEN_DIR}/google/protobuf/compiler/plugin.pb-c.h
+  COMMAND ${PROTOC_C} -I${GOOGLE_PROTO_INCLUDE} --c_out=${TOOLS_GEN_DIR}
+          google/protobuf/descriptor.proto google/protobuf/compiler/plugin.proto
+  COMMENT "protoc-c: descriptor.proto and plugin.proto"
+  VERBATIM)
+add_library(a0ipc_descriptor_pb STATIC ${TOOLS_GEN_DIR}/google/protobuf/descriptor.pb-c.c)
+target_include_directories(a0ipc_descriptor_pb PUBLIC ${TOOLS_GEN_DIR})
+target_link_libraries(a0ipc_descriptor_pb PUBLIC PkgConfig::PROTOBUFC)
+set_target_properties(a0ipc_descriptor_pb PROPERTIES POSITION_INDEPENDENT_CODE ON)
+# protoc-c's output is not ours to keep warning-free.
+target_compile_options(a0ipc_descriptor_pb PRIVATE -w)
+
+add_executable(protoc-gen-a0ipc tools/protoc-gen-a0ipc/main.c
+               ${TOOLS_GEN_DIR}/google/protobuf/compiler/plugin.pb-c.c)
+target_link_libraries(protoc-gen-a0ipc PRIVATE a0ipc_descriptor_pb)
+
+# The project's protos, found at configure time (re-run cmake after adding one).
+file(GLOB_RECURSE A0IPC_PROTOS RELATIVE ${A0IPC_PROTO_DIR} CONFIGURE_DEPENDS
+     ${A0IPC_PROTO_DIR}/*.proto)
+list(SORT A0IPC_PROTOS)
+set(A0IPC_GEN_SRC)
+set(A0IPC_GEN_HDR)
+set(A0IPC_PY_GEN)
+set(A0IPC_PROTO_ABS)
+foreach(p ${A0IPC_PROTOS})
+  string(REGEX REPLACE "\\.proto$" "" base ${p})
+  list(APPEND A0IPC_PROTO_ABS ${A0IPC_PROTO_DIR}/${p})
+  list(APPEND A0IPC_GEN_SRC ${A0IPC_GEN_DIR}/${base}.pb-c.c)
+  list(APPEND A0IPC_GEN_HDR ${A0IPC_GEN_DIR}/${base}.pb-c.h)
+  file(STRINGS ${A0IPC_PROTO_DIR}/${p} has_service REGEX "^service ")
+  if(has_service)
+    list(APPEND A0IPC_GEN_SRC ${A0IPC_GEN_DIR}/${base}.a0ipc.c)
+    list(APPEND A0IPC_GEN_HDR ${A0IPC_GEN_DIR}/${base}.a0ipc.h)
+    list(APPEND A0IPC_PY_GEN ${A0IPC_PY_GEN_DIR}/${base}_pb2_grpc.py)
+  endif()
+  list(APPEND A0IPC_PY_GEN ${A0IPC_PY_GEN_DIR}/${base}_pb2.py)
+endforeach()
+
+set(A0IPC_DESCRIPTOR_SET ${A0IPC_GEN_DIR}/a0ipc_descriptor_set.pb)
+add_custom_command(
+  OUTPUT ${A0IPC_GEN_SRC} ${A0IPC_GEN_HDR} ${A0IPC_DESCRIPTOR_SET}
+  COMMAND ${PROTOC} -I${A0IPC_PROTO_DIR}
+          --plugin=protoc-gen-c=${PROTOC_C}
+          --plugin=protoc-gen-a0ipc=$<TARGET_FILE:protoc-gen-a0ipc>
+          --c_out=${A0IPC_GEN_DIR} --a0ipc_out=${A0IPC_GEN_DIR}
+          --include_imports --include_source_info
+          --descriptor_set_out=${A0IPC_DESCRIPTOR_SET}
+          ${A0IPC_PROTOS}
+  DEPENDS ${A0IPC_PROTO_ABS} protoc-gen-a0ipc
+  WORKING_DIRECTORY ${A0IPC_PROTO_DIR}
+  COMMENT "protoc: C messages, a0ipc bindings and the descriptor set"
+  VERBATIM)
+
+add_custom_command(
+  OUTPUT ${A0IPC_GEN_DIR}/a0ipc_descriptor_set.c
+  COMMAND ${CMAKE_COMMAND} -DINPUT=${A0IPC_DESCRIPTOR_SET}
+          -DOUTPUT=${A0IPC_GEN_DIR}/a0ipc_descriptor_set.c -DNAME=a0ipc_descriptor_set
+          -P ${PROJECT_SOURCE_DIR}/cmake/embed.cmake
+  DEPENDS ${A0IPC_DESCRIPTOR_SET} ${PROJECT_SOURCE_DIR}/cmake/embed.cmake
+  COMMENT "Embedding the descriptor set for reflection"
+  VERBATIM)
+
+add_custom_command(
+  OUTPUT ${A0IPC_PY_GEN}
+  COMMAND ${PROTOC} -I${A0IPC_PROTO_DIR}
+          --plugin=protoc-gen-grpc_python=${GRPC_PYTHON_PLUGIN}
+          --python_out=${A0IPC_PY_GEN_DIR} --grpc_python_out=${A0IPC_PY_GEN_DIR}
+          ${A0IPC_PROTOS}
+  DEPENDS ${A0IPC_PROTO_ABS}
+  WORKING_DIRECTORY ${A0IPC_PROTO_DIR}
+  COMMENT "protoc: Python stubs"
+  VERBATIM)
+add_custom_target(a0ipc_python_stubs ALL DEPENDS ${A0IPC_PY_GEN})
+
+add_library(a0ipc_gen STATIC ${A0IPC_GEN_SRC} ${A0IPC_GEN_DIR}/a0ipc_descriptor_set.c)
+target_include_directories(a0ipc_gen PUBLIC ${A0IPC_GEN_DIR} ${PROJECT_SOURCE_DIR}/src
+                           ${PROJECT_SOURCE_DIR}/include)
+target_link_libraries(a0ipc_gen PUBLIC PkgConfig::PROTOBUFC)
+set_target_properties(a0ipc_gen PROPERTIES POSITION_INDEPENDENT_CODE ON)

@@ -1,0 +1,123 @@
+#include "log.h"
+
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+static _Atomic int log_level = A0IPC_LOG_INFO;
+static _Atomic int log_format = A0IPC_LOG_FORMAT_TEXT;
+static _Atomic int log_fd = STDERR_FILENO;
+
+void a0ipc_log_set_level(a0ipc_log_level level)
+{
+    atomic_store(&log_level, (int)level);
+}
+
+a0ipc_log_level a0ipc_log_get_level(void)
+{
+    return (a0ipc_log_level)atomic_load_explicit(&log_level, memory_order_relaxed);
+}
+
+void a0ipc_log_set_format(a0ipc_log_format format)
+{
+    atomic_store(&log_format, (int)format);
+}
+
+void a0ipc_log_set_fd(int fd)
+{
+    atomic_store(&log_fd, fd);
+}
+
+int a0ipc_log_level_from_name(const char *name)
+{
+    static const struct {
+        const char *name;
+        a0ipc_log_level level;
+    } names[] = {{"error", A0IPC_LOG_ERROR},
+                 {"warn", A0IPC_LOG_WARN},
+                 {"warning", A0IPC_LOG_WARN},
+                 {"info", A0IPC_LOG_INFO},
+                 {"debug", A0IPC_LOG_DEBUG}};
+    for (size_t i = 0; name && i < sizeof names / sizeof names[0]; i++)
+        if (strcmp(names[i].name, name) == 0)
+            return (int)names[i].level;
+    return -1;
+}
+
+static const char *level_name(a0ipc_log_level level)
+{
+    switch (level) {
+    case A0IPC_LOG_ERROR:
+        return "error";
+    case A0IPC_LOG_WARN:
+        return "warn";
+    case A0IPC_LOG_INFO:
+        return "info";
+    default:
+        return "debug";
+    }
+}
+
+/* Appends s to buf as the inside of a JSON string; always leaves buf NUL-terminated. */
+static size_t json_escape(char *buf, size_t cap, size_t len, const char *s)
+{
+    for (; *s && len + 7 < cap; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == '"' || c == '\\') {
+            buf[len++] = '\\';
+            buf[len++] = (char)c;
+        } else if (c < 0x20) {
+            len += (size_t)snprintf(buf + len, cap - len, "\\u%04x", c);
+        } else {
+            buf[len++] = (char)c;
+        }
+    }
+    buf[len] = '\0';
+    return len;
+}
+
+void a0ipc_log(a0ipc_log_level level, const char *fmt, ...)
+{
+    if (!a0ipc_log_enabled(level))
+        return;
+    char msg[2048];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    /* A record is one line: fold any newline the message carries (for example a core error). */
+    for (char *p = msg; *p; p++)
+        if (*p == '\n' || *p == '\r')
+            *p = ' ';
+
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    struct tm tm;
+    gmtime_r(&ts.tv_sec, &tm);
+    char when[40];
+    snprintf(when, sizeof when, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ", tm.tm_year + 1900,
+             tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000);
+
+    char line[4096];
+    size_t len;
+    if (atomic_load(&log_format) == A0IPC_LOG_FORMAT_JSON) {
+        len = (size_t)snprintf(line, sizeof line, "{\"ts\":\"%s\",\"level\":\"%s\",\"msg\":\"", when,
+                               level_name(level));
+        len = json_escape(line, sizeof line - 3, len, msg);
+        len += (size_t)snprintf(line + len, sizeof line - len, "\"}\n");
+    } else if (getenv("JOURNAL_STREAM")) {
+        len = (size_t)snprintf(line, sizeof line, "<%d>%s\n", (int)level, msg);
+    } else {
+        len = (size_t)snprintf(line, sizeof line, "%s %-5s %s\n", when, level_name(level), msg);
+    }
+    if (len >= sizeof line) {
+        len = sizeof line - 1;
+        line[len - 1] = '\n';
+    }
+    ssize_t unused = write(atomic_load(&log_fd), line, len);
+    (void)unused; /* a logger has nowhere to report its own failure */
+}

@@ -1,0 +1,115 @@
+/* The rpc server: an asynchronous completion-queue server on the gRPC C core.
+ *
+ * Threading: `cq_threads` threads drive the completion queue. Handlers of methods registered
+ * with A0IPC_RPC_INLINE run on those threads and must never block; every other handler runs on a
+ * worker thread of its own (a pool that grows up to `max_workers` and keeps idle threads), where
+ * it may block on I/O and use the blocking send/recv calls below. When every worker is busy a
+ * new call is answered RESOURCE_EXHAUSTED at once.
+ *
+ * Ownership: the server owns every a0ipc_rpc_ctx; a handler may use its ctx only until it
+ * returns. Messages received with a0ipc_rpc_recv belong to the caller. */
+#ifndef A0IPC_RPC_SERVER_H
+#define A0IPC_RPC_SERVER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "binding.h"
+
+typedef struct a0ipc_rpc_server a0ipc_rpc_server;
+typedef struct grpc_server_credentials grpc_server_credentials;
+
+typedef struct a0ipc_rpc_server_options {
+    int cq_threads;                /* threads driving the completion queue (default 1) */
+    int max_workers;               /* concurrent blocking handlers (default 256) */
+    int max_receive_message_bytes; /* per message; larger ones get RESOURCE_EXHAUSTED (4 MiB) */
+    int max_send_message_bytes;    /* per message (default 4 MiB) */
+    int max_concurrent_streams;    /* per HTTP/2 connection (default 100) */
+    bool log_calls;                /* one log line per finished call */
+} a0ipc_rpc_server_options;
+
+void a0ipc_rpc_server_options_init(a0ipc_rpc_server_options *o);
+
+/* Service registration flags. */
+enum {
+    /* The unary handlers of this service never block: run them on the completion-queue thread
+     * (no thread hand-off, for calls such as Health.Check). */
+    A0IPC_RPC_INLINE = 1u << 0,
+};
+
+a0ipc_rpc_server *a0ipc_rpc_server_new(const a0ipc_rpc_server_options *o, a0ipc_status *st);
+
+/* Binds a listening address: "unix:/path", "127.0.0.1:50051", "[::]:0". creds may be NULL for
+ * plaintext (the caller decides whether that is allowed). Returns the bound TCP port (1 for unix
+ * sockets) or 0 with st set. Only before a0ipc_rpc_server_start. */
+int a0ipc_rpc_server_listen(a0ipc_rpc_server *s, const char *addr, grpc_server_credentials *creds,
+                            a0ipc_status *st);
+
+/* Registers a service: handlers[i] serves svc->methods[i]; NULL ones answer UNIMPLEMENTED.
+ * Generated <service>_register functions call this. data is handed to every handler through
+ * a0ipc_rpc_ctx_data. Only before a0ipc_rpc_server_start. */
+int a0ipc_rpc_server_add_service(a0ipc_rpc_server *s, const a0ipc_rpc_service *svc,
+                                 const a0ipc_rpc_handler_fn *handlers, void *data, unsigned flags,
+                                 a0ipc_status *st);
+
+/* Starts serving; returns at once. */
+int a0ipc_rpc_server_start(a0ipc_rpc_server *s, a0ipc_status *st);
+
+/* Stops accepting calls, asks running handlers to stop (a0ipc_rpc_ctx_should_stop turns true and
+ * their on-stop callbacks run), waits up to grace_ms for in-flight calls to finish, then cancels
+ * the rest and waits until every handler has returned. Idempotent. */
+void a0ipc_rpc_server_shutdown(a0ipc_rpc_server *s, int grace_ms);
+
+/* Shuts down (grace 0) if still running, and frees everything. */
+void a0ipc_rpc_server_free(a0ipc_rpc_server *s);
+
+/* Calls in flight right now (for metrics and tests). */
+int a0ipc_rpc_server_active_calls(a0ipc_rpc_server *s);
+
+/* ---- What a handler can do with its call ---- */
+
+/* The data given at registration. */
+void *a0ipc_rpc_ctx_data(a0ipc_rpc_ctx *ctx);
+const a0ipc_rpc_method *a0ipc_rpc_ctx_method(a0ipc_rpc_ctx *ctx);
+/* The peer's address as the core reports it ("ipv4:127.0.0.1:5000", "unix:..."). */
+const char *a0ipc_rpc_ctx_peer(a0ipc_rpc_ctx *ctx);
+/* The value of request metadata `key` (lowercase), or NULL. Valid until the handler returns. */
+const char *a0ipc_rpc_ctx_metadata(a0ipc_rpc_ctx *ctx, const char *key, size_t *len);
+/* Milliseconds until the client's deadline; INT64_MAX when it set none; <= 0 when past. */
+int64_t a0ipc_rpc_ctx_deadline_left_ms(a0ipc_rpc_ctx *ctx);
+/* True once the call was cancelled, ran past its deadline, or the server is shutting down. */
+bool a0ipc_rpc_ctx_should_stop(a0ipc_rpc_ctx *ctx);
+/* True when the reason to stop is the server shutting down. */
+bool a0ipc_rpc_ctx_server_stopping(a0ipc_rpc_ctx *ctx);
+
+/* Runs fn(arg) once when the call should stop (at once if it already should). fn runs on a
+ * completion-queue or shutdown thread: it must only wake the handler (signal a condition
+ * variable, write an eventfd), never block. Cleared with a0ipc_rpc_ctx_on_stop(ctx, NULL, NULL);
+ * after that returns, fn is not running and will not run. One callback per call. */
+void a0ipc_rpc_ctx_on_stop(a0ipc_rpc_ctx *ctx, void (*fn)(void *arg), void *arg);
+
+/* Memory that lives until the call's response is sent: for response fields. Never NULL (aborts on
+ * out-of-memory like the core does). */
+void *a0ipc_rpc_ctx_alloc(a0ipc_rpc_ctx *ctx, size_t size);
+char *a0ipc_rpc_ctx_strdup(a0ipc_rpc_ctx *ctx, const char *s);
+
+/* Sets the call's status message and returns code, for `return a0ipc_rpc_fail(ctx, ...)`. */
+a0ipc_code a0ipc_rpc_fail(a0ipc_rpc_ctx *ctx, a0ipc_code code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* Takes over st (code and message) as the call's status; st is cleared. Returns the code. */
+a0ipc_code a0ipc_rpc_fail_status(a0ipc_rpc_ctx *ctx, a0ipc_status *st);
+
+/* Sends one response message and waits until the transport has taken it (flow control: a slow
+ * client slows the handler instead of growing memory). Returns A0IPC_OK, or the code to end the
+ * handler with when the call is gone (CANCELLED, DEADLINE_EXCEEDED, UNAVAILABLE). Worker
+ * handlers of streaming methods only. */
+a0ipc_code a0ipc_rpc_send(a0ipc_rpc_ctx *ctx, const ProtobufCMessage *msg);
+
+/* Receives the next request message. Returns 1 with *out set (free it with
+ * protobuf_c_message_free_unpacked(*out, NULL)), 0 at the end of the client's stream, or -1 when
+ * the call is gone or the message cannot be parsed: then end the handler with
+ * a0ipc_rpc_ctx_recv_error(ctx). Client- and bidi-streaming worker handlers only. */
+int a0ipc_rpc_recv(a0ipc_rpc_ctx *ctx, ProtobufCMessage **out);
+a0ipc_code a0ipc_rpc_ctx_recv_error(a0ipc_rpc_ctx *ctx);
+
+#endif
