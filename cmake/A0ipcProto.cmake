@@ -4,6 +4,7 @@
 
 find_program(PROTOC protoc REQUIRED)
 find_program(PROTOC_C protoc-c REQUIRED)
+find_program(PROTOC_GEN_C protoc-gen-c REQUIRED)
 find_program(GRPC_PYTHON_PLUGIN grpc_python_plugin REQUIRED)
 
 set(A0IPC_PROTO_DIR ${PROJECT_SOURCE_DIR}/proto)
@@ -65,7 +66,7 @@ set(A0IPC_DESCRIPTOR_SET ${A0IPC_GEN_DIR}/a0ipc_descriptor_set.pb)
 add_custom_command(
   OUTPUT ${A0IPC_GEN_SRC} ${A0IPC_GEN_HDR} ${A0IPC_DESCRIPTOR_SET}
   COMMAND ${PROTOC} -I${A0IPC_PROTO_DIR}
-          --plugin=protoc-gen-c=${PROTOC_C}
+          --plugin=protoc-gen-c=${PROTOC_GEN_C}
           --plugin=protoc-gen-a0ipc=$<TARGET_FILE:protoc-gen-a0ipc>
           --c_out=${A0IPC_GEN_DIR} --a0ipc_out=${A0IPC_GEN_DIR}
           --include_imports --include_source_info

@@ -73,7 +73,8 @@ void *a0ipc_rpc_ctx_data(a0ipc_rpc_ctx *ctx);
 const a0ipc_rpc_method *a0ipc_rpc_ctx_method(a0ipc_rpc_ctx *ctx);
 /* The peer's address as the core reports it ("ipv4:127.0.0.1:5000", "unix:..."). */
 const char *a0ipc_rpc_ctx_peer(a0ipc_rpc_ctx *ctx);
-/* The value of request metadata `key` (lowercase), or NULL. Valid until the handler returns. */
+/* The value of request metadata `key` (lowercase) and its length, or NULL. The value is NOT
+ * NUL-terminated; it stays valid until the handler returns. */
 const char *a0ipc_rpc_ctx_metadata(a0ipc_rpc_ctx *ctx, const char *key, size_t *len);
 /* Milliseconds until the client's deadline; INT64_MAX when it set none; <= 0 when past. */
 int64_t a0ipc_rpc_ctx_deadline_left_ms(a0ipc_rpc_ctx *ctx);
