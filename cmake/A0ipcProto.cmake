@@ -46,20 +46,32 @@ file(GLOB_RECURSE A0IPC_PROTOS RELATIVE ${A0IPC_PROTO_DIR} CONFIGURE_DEPENDS
 list(SORT A0IPC_PROTOS)
 set(A0IPC_GEN_SRC)
 set(A0IPC_GEN_HDR)
-set(A0IPC_PY_GEN)
 set(A0IPC_PROTO_ABS)
+# Python: the standard grpc.* protos are generated under the module prefix a0ipc_std (through a
+# virtual proto path), because a top-level Python package named "grpc" would collide with
+# grpcio itself. Their proto packages, and so the wire names, stay grpc.health.v1 etc.
+set(A0IPC_PY_GEN)
+set(A0IPC_PY_OWN_PROTOS)
+set(A0IPC_PY_STD_PROTOS)
 foreach(p ${A0IPC_PROTOS})
   string(REGEX REPLACE "\\.proto$" "" base ${p})
   list(APPEND A0IPC_PROTO_ABS ${A0IPC_PROTO_DIR}/${p})
   list(APPEND A0IPC_GEN_SRC ${A0IPC_GEN_DIR}/${base}.pb-c.c)
   list(APPEND A0IPC_GEN_HDR ${A0IPC_GEN_DIR}/${base}.pb-c.h)
   file(STRINGS ${A0IPC_PROTO_DIR}/${p} has_service REGEX "^service ")
+  if(p MATCHES "^grpc/")
+    set(pybase ${A0IPC_PY_GEN_DIR}/a0ipc_std/${base})
+    list(APPEND A0IPC_PY_STD_PROTOS a0ipc_std/${p})
+  else()
+    set(pybase ${A0IPC_PY_GEN_DIR}/${base})
+    list(APPEND A0IPC_PY_OWN_PROTOS ${p})
+  endif()
   if(has_service)
     list(APPEND A0IPC_GEN_SRC ${A0IPC_GEN_DIR}/${base}.a0ipc.c)
     list(APPEND A0IPC_GEN_HDR ${A0IPC_GEN_DIR}/${base}.a0ipc.h)
-    list(APPEND A0IPC_PY_GEN ${A0IPC_PY_GEN_DIR}/${base}_pb2_grpc.py)
+    list(APPEND A0IPC_PY_GEN ${pybase}_pb2_grpc.py)
   endif()
-  list(APPEND A0IPC_PY_GEN ${A0IPC_PY_GEN_DIR}/${base}_pb2.py)
+  list(APPEND A0IPC_PY_GEN ${pybase}_pb2.py)
 endforeach()
 
 set(A0IPC_DESCRIPTOR_SET ${A0IPC_GEN_DIR}/a0ipc_descriptor_set.pb)
@@ -91,7 +103,11 @@ add_custom_command(
   COMMAND ${PROTOC} -I${A0IPC_PROTO_DIR}
           --plugin=protoc-gen-grpc_python=${GRPC_PYTHON_PLUGIN}
           --python_out=${A0IPC_PY_GEN_DIR} --grpc_python_out=${A0IPC_PY_GEN_DIR}
-          ${A0IPC_PROTOS}
+          ${A0IPC_PY_OWN_PROTOS}
+  COMMAND ${PROTOC} --proto_path=a0ipc_std=${A0IPC_PROTO_DIR}
+          --plugin=protoc-gen-grpc_python=${GRPC_PYTHON_PLUGIN}
+          --python_out=${A0IPC_PY_GEN_DIR} --grpc_python_out=${A0IPC_PY_GEN_DIR}
+          ${A0IPC_PY_STD_PROTOS}
   DEPENDS ${A0IPC_PROTO_ABS}
   WORKING_DIRECTORY ${A0IPC_PROTO_DIR}
   COMMENT "protoc: Python stubs"
