@@ -1,5 +1,6 @@
 #include "daemon/config.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
@@ -288,16 +289,35 @@ int a0ipc_daemon_config_from_args(a0ipc_daemon_config *c, int argc, char **argv,
 
 bool a0ipc_address_is_loopback(const char *addr)
 {
-    if (!strncmp(addr, "ipv4:", 5))
+    if (!strncmp(addr, "ipv4:", 5) || !strncmp(addr, "ipv6:", 5))
         addr += 5;
-    else if (!strncmp(addr, "ipv6:", 5))
-        addr += 5;
-    if (!strncmp(addr, "127.", 4))
+    /* Split "host:port" and "[v6]:port"; the host must be a literal loopback address or
+     * "localhost" (resolved by the core to loopback only). */
+    char host[256];
+    const char *end;
+    if (addr[0] == '[') {
+        end = strchr(addr, ']');
+        if (!end || end[1] != ':')
+            return false;
+        addr++;
+    } else {
+        end = strrchr(addr, ':');
+        if (!end)
+            return false;
+    }
+    size_t n = (size_t)(end - addr);
+    if (n == 0 || n >= sizeof host)
+        return false;
+    memcpy(host, addr, n);
+    host[n] = '\0';
+    if (!strcmp(host, "localhost"))
         return true;
-    if (!strncmp(addr, "[::1]:", 6))
-        return true;
-    if (!strncmp(addr, "localhost:", 10))
-        return true;
+    struct in_addr v4;
+    if (inet_pton(AF_INET, host, &v4) == 1)
+        return (ntohl(v4.s_addr) >> 24) == 127;
+    struct in6_addr v6;
+    if (inet_pton(AF_INET6, host, &v6) == 1)
+        return IN6_IS_ADDR_LOOPBACK(&v6);
     return false;
 }
 

@@ -30,6 +30,7 @@ void a0ipc_rpc_server_options_init(a0ipc_rpc_server_options *o)
     o->max_send_message_bytes = 4 * 1024 * 1024;
     o->max_concurrent_streams = 100;
     o->log_calls = true;
+    o->handshake_timeout_ms = 3000;
 }
 
 static void slot_done(cq_tag *t, bool ok);
@@ -143,7 +144,7 @@ a0ipc_rpc_server *a0ipc_rpc_server_new(const a0ipc_rpc_server_options *o, a0ipc_
     pthread_cond_init(&s->cv, NULL);
     s->shutdown_tag.done = shutdown_done;
 
-    grpc_arg args[4];
+    grpc_arg args[5];
     memset(args, 0, sizeof args);
     args[0].type = GRPC_ARG_INTEGER;
     args[0].key = GRPC_ARG_MAX_RECEIVE_MESSAGE_LENGTH;
@@ -159,7 +160,12 @@ a0ipc_rpc_server *a0ipc_rpc_server_new(const a0ipc_rpc_server_options *o, a0ipc_
     args[3].type = GRPC_ARG_INTEGER;
     args[3].key = GRPC_ARG_ALLOW_REUSEPORT;
     args[3].value.integer = 0;
-    grpc_channel_args chargs = {4, args};
+    /* A connection that never finishes its handshake (a port scanner, a half-sent HTTP/2
+     * preface) holds up shutdown until this timeout: keep it short. */
+    args[4].type = GRPC_ARG_INTEGER;
+    args[4].key = GRPC_ARG_SERVER_HANDSHAKE_TIMEOUT_MS;
+    args[4].value.integer = s->opts.handshake_timeout_ms;
+    grpc_channel_args chargs = {5, args};
 
     s->server = grpc_server_create(&chargs, NULL);
     s->cq = grpc_completion_queue_create_for_next(NULL);

@@ -26,6 +26,8 @@ typedef struct a0ipc_rpc_server_options {
     int max_send_message_bytes;    /* per message (default 4 MiB) */
     int max_concurrent_streams;    /* per HTTP/2 connection (default 100) */
     bool log_calls;                /* one log line per finished call */
+    int handshake_timeout_ms;      /* a connection must finish its handshake within this (3 s);
+                                      a half-open one otherwise delays shutdown until it does */
 } a0ipc_rpc_server_options;
 
 void a0ipc_rpc_server_options_init(a0ipc_rpc_server_options *o);
