@@ -43,8 +43,9 @@ static int parse_int(const char *key, const char *value, long min, long max, int
     errno = 0;
     long v = strtol(value, &end, 10);
     if (errno || end == value || *end || v < min || v > max) {
-        a0ipc_status_set(st, A0IPC_INVALID_ARGUMENT, "%s must be a whole number from %ld to %ld, not \"%s\"",
-                         key, min, max, value);
+        a0ipc_status_set(st, A0IPC_INVALID_ARGUMENT,
+                         "%s must be a whole number from %ld to %ld, not \"%s\"", key, min, max,
+                         value);
         return -1;
     }
     *out = (int)v;
@@ -267,8 +268,8 @@ int a0ipc_daemon_config_from_args(a0ipc_daemon_config *c, int argc, char **argv,
         }
     }
     if (optind < argc) {
-        a0ipc_status_set(st, A0IPC_INVALID_ARGUMENT, "unexpected argument \"%s\" (see a0ipcd --help)",
-                         argv[optind]);
+        a0ipc_status_set(st, A0IPC_INVALID_ARGUMENT,
+                         "unexpected argument \"%s\" (see a0ipcd --help)", argv[optind]);
         return -1;
     }
     if (config && a0ipc_daemon_config_load(c, config, st) != 0)

@@ -125,8 +125,8 @@ static int serve(const a0ipc_daemon_config *cfg, const sigset_t *signals)
     srv = a0ipc_rpc_server_new(&opts, &st);
     if (!srv)
         goto fail;
-    refl = a0ipc_reflection_new(served_services,
-                                sizeof served_services / sizeof served_services[0], &st);
+    refl = a0ipc_reflection_new(served_services, sizeof served_services / sizeof served_services[0],
+                                &st);
     if (!refl || a0ipc_health_register(srv, health, &st) != 0 ||
         a0ipc_reflection_register(srv, refl, &st) != 0)
         goto fail;

@@ -25,9 +25,9 @@ typedef grpc_channel_credentials *(*a0ipc_rpc_credentials_fn)(void *arg, a0ipc_s
 typedef struct a0ipc_rpc_channel_options {
     a0ipc_rpc_credentials_fn credentials;
     void *credentials_arg;
-    const char *service_config_json; /* passed through (retries, load balancing); may be NULL */
-    bool enable_retries;             /* default true; false disables the core's retries */
-    int max_receive_message_bytes;   /* default 16 MiB */
+    const char *service_config_json;  /* passed through (retries, load balancing); may be NULL */
+    bool enable_retries;              /* default true; false disables the core's retries */
+    int max_receive_message_bytes;    /* default 16 MiB */
     int initial_reconnect_backoff_ms; /* 0 = core default */
     int max_reconnect_backoff_ms;     /* 0 = core default */
     int keepalive_time_ms;            /* 0 = off */

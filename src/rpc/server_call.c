@@ -447,8 +447,8 @@ static void ctx_run_handler(a0ipc_rpc_ctx *ctx)
         grpc_byte_buffer_destroy(ctx->payload);
         ctx->payload = NULL;
         if (!req) {
-            a0ipc_status_set(&ctx->status, A0IPC_INVALID_ARGUMENT,
-                             "the request is not a valid %s", m->request->name);
+            a0ipc_status_set(&ctx->status, A0IPC_INVALID_ARGUMENT, "the request is not a valid %s",
+                             m->request->name);
             ctx_finish(ctx, NULL);
             return;
         }

@@ -22,13 +22,12 @@
 
 typedef Grpc__Health__V1__HealthCheckRequest HReq;
 typedef Grpc__Health__V1__HealthCheckResponse HResp;
-#define SERVING GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__SERVING
+#define SERVING     GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__SERVING
 #define NOT_SERVING GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__NOT_SERVING
 
 static const a0ipc_rpc_call_options five_s = {.timeout_ms = 5000, .wait_for_ready = true};
 
-static a0ipc_code check(const char *target, const char *service, int *status_out,
-                        a0ipc_status *st)
+static a0ipc_code check(const char *target, const char *service, int *status_out, a0ipc_status *st)
 {
     a0ipc_rpc_channel *ch = a0ipc_rpc_channel_new(target, NULL, st);
     assert_non_null(ch);

@@ -119,6 +119,16 @@ class HealthInterop(unittest.TestCase):
             self.assertEqual(answers[4].error_response.error_code, grpc.StatusCode.NOT_FOUND.value[0])
             self.assertEqual(answers[4].original_request.file_containing_symbol, "no.such.Symbol")
 
+    def test_cli_health(self):
+        cli = os.environ["A0IPC_CLI"]
+        out = subprocess.run([cli, "health", "--target", self.d.unix], capture_output=True,
+                             text=True, timeout=30)
+        self.assertEqual((out.returncode, out.stdout.strip()), (0, "SERVING"), out.stderr)
+        out = subprocess.run([cli, "health", "--target", self.d.tcp, "--service", "no.Such"],
+                             capture_output=True, text=True, timeout=30)
+        self.assertEqual(out.returncode, 3)
+        self.assertIn("NOT_FOUND", out.stderr)
+
     @unittest.skipUnless(os.environ.get("A0IPC_BUF"), "buf is not installed")
     def test_buf_curl_uses_reflection(self):
         buf = os.environ["A0IPC_BUF"]

@@ -161,12 +161,12 @@ static void plaintext_tcp_rules(void **state)
         int ok;
     } cases[] = {
         {"unix:/tmp/x.sock", 0, 1},
-        {"127.0.0.1:5000", 0, 0},        /* TCP without TLS needs --insecure */
+        {"127.0.0.1:5000", 0, 0}, /* TCP without TLS needs --insecure */
         {"127.0.0.1:5000", 1, 1},
         {"127.3.4.5:5000", 1, 1},
         {"[::1]:5000", 1, 1},
         {"localhost:5000", 1, 1},
-        {"0.0.0.0:5000", 1, 0},          /* --insecure never on a non-loopback address */
+        {"0.0.0.0:5000", 1, 0}, /* --insecure never on a non-loopback address */
         {"[::]:5000", 1, 0},
         {"ipv4:127.0.0.1:5000", 1, 1},
         {"127.0.0.1", 1, 0}, /* no port */
@@ -182,8 +182,8 @@ static void plaintext_tcp_rules(void **state)
         c.insecure = cases[i].insecure;
         int rc = a0ipc_daemon_config_validate(&c, &st);
         if ((rc == 0) != cases[i].ok)
-            fail_msg("%s insecure=%d: validate gave %d (%s)", cases[i].addr, cases[i].insecure,
-                     rc, a0ipc_status_message(&st));
+            fail_msg("%s insecure=%d: validate gave %d (%s)", cases[i].addr, cases[i].insecure, rc,
+                     a0ipc_status_message(&st));
         if (rc != 0) {
             assert_int_equal(st.code, A0IPC_FAILED_PRECONDITION);
             assert_non_null(strstr(st.message, cases[i].addr));
