@@ -14,8 +14,8 @@
 /* Default deadlines per kind of operation, used when a0ipc_call_options.timeout_ms is 0. */
 enum {
     DEADLINE_HEALTH_MS = 5000,
-    DEADLINE_FILE_OP_MS = 30000,       /* stat, list, remove, mkdir, move */
-    DEADLINE_TRANSFER_MS = 3600000,    /* read, write, archive: big files take time */
+    DEADLINE_FILE_OP_MS = 30000,    /* stat, list, remove, mkdir, move */
+    DEADLINE_TRANSFER_MS = 3600000, /* read, write, archive: big files take time */
 };
 
 void a0ipc_grpc_options_init(a0ipc_grpc_options *o)
@@ -220,8 +220,8 @@ static a0ipc_code gt_read(a0ipc_transport *t, const a0ipc_call_options *o, const
     req.path = (char *)path;
     req.offset = offset;
     req.length = length;
-    return read_byte_stream(a0_runtime_v1_files_read_open(g->channel, &co, &req, st), o,
-                            read_chunk, sink, arg, st);
+    return read_byte_stream(a0_runtime_v1_files_read_open(g->channel, &co, &req, st), o, read_chunk,
+                            sink, arg, st);
 }
 
 static a0ipc_code gt_archive(a0ipc_transport *t, const a0ipc_call_options *o, const char *path,
@@ -315,8 +315,8 @@ static a0ipc_code gt_write(a0ipc_transport *t, const a0ipc_call_options *o,
 }
 
 static a0ipc_code gt_remove(a0ipc_transport *t, const a0ipc_call_options *o, const char *path,
-                            bool recursive, bool missing_ok, a0ipc_file_type must_be,
-                            bool *removed, a0ipc_status *st)
+                            bool recursive, bool missing_ok, a0ipc_file_type must_be, bool *removed,
+                            a0ipc_status *st)
 {
     grpc_transport *g = t->state;
     a0ipc_rpc_call_options co;
