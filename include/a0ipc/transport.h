@@ -208,6 +208,9 @@ typedef struct a0ipc_run_result {
     uint64_t last_seq; /* the stream offset after the last byte delivered */
 } a0ipc_run_result;
 
+/* attach's from_seq meaning "only what comes from now on". */
+#define A0IPC_ATTACH_FROM_END UINT64_MAX
+
 /* Receives terminal output: seq is the stream offset of data's first byte; lost > 0 says that
  * many bytes before seq are gone from the daemon's buffer. Return 0 to go on. */
 typedef int (*a0ipc_output_fn)(void *arg, uint64_t seq, const uint8_t *data, size_t len,

@@ -406,12 +406,33 @@ static a0ipc_code gt_watch(a0ipc_transport *t, const a0ipc_call_options *o, cons
 
 /* ---- construction ---- */
 
+/* The host a TLS certificate must name: "example.com" of "dns:///example.com:50051" or
+ * "example.com:50051"; NULL for address targets (the address itself is checked). */
+static char *target_host(const char *target)
+{
+    if (!strncmp(target, "dns:", 4)) {
+        target += 4;
+        while (*target == '/')
+            target++;
+    } else if (strstr(target, ":/") || !strncmp(target, "ipv4:", 5) ||
+               !strncmp(target, "ipv6:", 5) || !strncmp(target, "unix", 4)) {
+        return NULL;
+    }
+    if (*target == '[') { /* [v6]:port */
+        const char *end = strchr(target, ']');
+        return end ? strndup(target + 1, (size_t)(end - target - 1)) : NULL;
+    }
+    const char *colon = strrchr(target, ':');
+    return strndup(target, colon ? (size_t)(colon - target) : strlen(target));
+}
+
 static void gt_destroy(a0ipc_transport *t)
 {
     grpc_transport *g = t->state;
     gt_terminal_free(g);
     a0ipc_rpc_channel_free(g->channel);
     free(g->authorization);
+    free(g->host_name);
     free(g->service_config);
     free(g->target);
     free(g);
@@ -478,6 +499,7 @@ a0ipc_transport *a0ipc_grpc_transport_new(const a0ipc_grpc_options *o, a0ipc_sta
     g->target = strdup(o->target);
     g->opts.target = g->target;
     g->service_config = a0ipc_grpc_service_config(o);
+    g->host_name = target_host(o->target);
     if (!g->target || !g->service_config)
         goto fail_oom;
     if (o->token) {
