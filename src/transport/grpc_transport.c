@@ -62,8 +62,7 @@ a0ipc_code gt_stream_end(a0ipc_rpc_stream *s, const a0ipc_call_options *o, bool 
 {
     bool raised = o && o->cancel && a0ipc_cancel_raised(o->cancel);
     gt_stream_unwatch_cancel(o);
-    a0ipc_rpc_stream_cancel(s); /* no-op once finished; stops the rest of a stream we left */
-    a0ipc_code code = a0ipc_rpc_stream_finish(s, st);
+    a0ipc_code code = a0ipc_rpc_stream_finish(s, st); /* cancels a stream not read to its end */
     if (stopped_by_caller || raised)
         code = a0ipc_status_set(st, A0IPC_CANCELLED, "stopped by the caller");
     a0ipc_rpc_stream_free(s);
