@@ -16,6 +16,7 @@
 #include "common/log.h"
 #include "daemon/config.h"
 #include "daemon/metrics.h"
+#include "daemon/notify.h"
 #include "rpc/grpc_log.h"
 #include "rpc/server.h"
 #include "services/health.h"
@@ -175,10 +176,11 @@ static int serve(const a0ipc_daemon_config *cfg, const sigset_t *signals)
                                             metrics_port, &st) != 0)
         goto fail;
     A0IPC_LOGI("a0ipcd %s serving (pid %d)", A0IPC_VERSION, (int)getpid());
+    a0ipc_notify_ready(cfg->listen, cfg->n_listen);
 
     for (;;) {
         int sig = 0;
-        if (sigwait(signals, &sig) != 0)
+        if (a0ipc_notify_sigwait(signals, &sig) != 0)
             continue;
         if (sig == SIGHUP) {
             A0IPC_LOGI("SIGHUP: nothing to reload in this build");
@@ -187,6 +189,7 @@ static int serve(const a0ipc_daemon_config *cfg, const sigset_t *signals)
         A0IPC_LOGI("%s: shutting down (grace %d ms)", strsignal(sig), cfg->shutdown_grace_ms);
         break;
     }
+    a0ipc_notify_stopping();
     a0ipc_health_set_all_not_serving(health);
     a0ipc_rpc_server_shutdown(srv, cfg->shutdown_grace_ms);
     exit_code = 0;
