@@ -753,7 +753,12 @@ int main(int argc, char **argv)
     cpu_model(model, sizeof model);
     uname(&un);
     printf("bench_health: Health.Check on a0ipcd next to a raw socket floor (figures only)\n");
-    printf("machine    : nproc %d, %s, Linux %s\n", ncpu, model, un.release);
+    long online = sysconf(_SC_NPROCESSORS_ONLN);
+    if (online == ncpu)
+        printf("machine    : nproc %d, %s, Linux %s\n", ncpu, model, un.release);
+    else /* run under taskset or in a cpuset: say what this process may use */
+        printf("machine    : nproc %d (of %ld online), %s, Linux %s\n", ncpu, online, model,
+               un.release);
     if (ncpu >= 2)
         printf("pinning    : a0ipcd and the echo server on CPU %d; this client and all its threads "
                "on CPU %d\n",
