@@ -75,19 +75,35 @@ foreach(p ${A0IPC_PROTOS})
 endforeach()
 
 set(A0IPC_DESCRIPTOR_SET ${A0IPC_GEN_DIR}/a0ipc_descriptor_set.pb)
-add_custom_command(
-  OUTPUT ${A0IPC_GEN_SRC} ${A0IPC_GEN_HDR} ${A0IPC_DESCRIPTOR_SET}
-  COMMAND ${PROTOC} -I${A0IPC_PROTO_DIR}
-          --plugin=protoc-gen-c=${PROTOC_GEN_C}
-          --plugin=protoc-gen-a0ipc=$<TARGET_FILE:protoc-gen-a0ipc>
-          --c_out=${A0IPC_GEN_DIR} --a0ipc_out=${A0IPC_GEN_DIR}
-          --include_imports --include_source_info
-          --descriptor_set_out=${A0IPC_DESCRIPTOR_SET}
-          ${A0IPC_PROTOS}
-  DEPENDS ${A0IPC_PROTO_ABS} protoc-gen-a0ipc
-  WORKING_DIRECTORY ${A0IPC_PROTO_DIR}
-  COMMENT "protoc: C messages, a0ipc bindings and the descriptor set"
-  VERBATIM)
+
+# C code (protobuf-c messages + a0ipc bindings) for PROTOS (paths relative to ROOT) into OUT_DIR.
+# Optionally DESCRIPTOR_SET: also write the set with imports and source info.
+function(a0ipc_generate_c)
+  cmake_parse_arguments(G "" "ROOT;OUT_DIR;DESCRIPTOR_SET" "PROTOS;OUTPUTS" ${ARGN})
+  set(abs)
+  foreach(p ${G_PROTOS})
+    list(APPEND abs ${G_ROOT}/${p})
+  endforeach()
+  set(extra)
+  if(G_DESCRIPTOR_SET)
+    set(extra --include_imports --include_source_info --descriptor_set_out=${G_DESCRIPTOR_SET})
+  endif()
+  add_custom_command(
+    OUTPUT ${G_OUTPUTS} ${G_DESCRIPTOR_SET}
+    COMMAND ${PROTOC} -I${G_ROOT}
+            --plugin=protoc-gen-c=${PROTOC_GEN_C}
+            --plugin=protoc-gen-a0ipc=$<TARGET_FILE:protoc-gen-a0ipc>
+            --c_out=${G_OUT_DIR} --a0ipc_out=${G_OUT_DIR} ${extra}
+            ${G_PROTOS}
+    DEPENDS ${abs} protoc-gen-a0ipc
+    WORKING_DIRECTORY ${G_ROOT}
+    COMMENT "protoc: C messages and a0ipc bindings for ${G_PROTOS}"
+    VERBATIM)
+endfunction()
+
+a0ipc_generate_c(ROOT ${A0IPC_PROTO_DIR} OUT_DIR ${A0IPC_GEN_DIR}
+                 DESCRIPTOR_SET ${A0IPC_DESCRIPTOR_SET}
+                 PROTOS ${A0IPC_PROTOS} OUTPUTS ${A0IPC_GEN_SRC} ${A0IPC_GEN_HDR})
 
 add_custom_command(
   OUTPUT ${A0IPC_GEN_DIR}/a0ipc_descriptor_set.c
@@ -114,7 +130,9 @@ add_custom_command(
   VERBATIM)
 add_custom_target(a0ipc_python_stubs ALL DEPENDS ${A0IPC_PY_GEN})
 
-add_library(a0ipc_gen STATIC ${A0IPC_GEN_SRC} ${A0IPC_GEN_DIR}/a0ipc_descriptor_set.c)
+# An object library: its code is linked as part of a0ipc_base (generated bindings call the rpc
+# layer, and the rpc layer's users call the bindings).
+add_library(a0ipc_gen OBJECT ${A0IPC_GEN_SRC} ${A0IPC_GEN_DIR}/a0ipc_descriptor_set.c)
 target_include_directories(a0ipc_gen PUBLIC ${A0IPC_GEN_DIR} ${PROJECT_SOURCE_DIR}/src
                            ${PROJECT_SOURCE_DIR}/include)
 target_link_libraries(a0ipc_gen PUBLIC PkgConfig::PROTOBUFC)

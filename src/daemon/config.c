@@ -1,5 +1,6 @@
 #include "daemon/config.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
@@ -32,6 +33,7 @@ void a0ipc_daemon_config_free(a0ipc_daemon_config *c)
         free(c->listen[i]);
     free(c->listen);
     free(c->ready_file);
+    free(c->metrics_listen);
     memset(c, 0, sizeof *c);
 }
 
@@ -42,8 +44,9 @@ static int parse_int(const char *key, const char *value, long min, long max, int
     errno = 0;
     long v = strtol(value, &end, 10);
     if (errno || end == value || *end || v < min || v > max) {
-        a0ipc_status_set(st, A0IPC_INVALID_ARGUMENT, "%s must be a whole number from %ld to %ld, not \"%s\"",
-                         key, min, max, value);
+        a0ipc_status_set(st, A0IPC_INVALID_ARGUMENT,
+                         "%s must be a whole number from %ld to %ld, not \"%s\"", key, min, max,
+                         value);
         return -1;
     }
     *out = (int)v;
@@ -113,6 +116,8 @@ int a0ipc_daemon_config_set(a0ipc_daemon_config *c, const char *key, const char 
         return parse_bool(key, value, &c->insecure, st);
     if (!strcmp(key, "ready-file"))
         return set_string(&c->ready_file, value, st);
+    if (!strcmp(key, "metrics-listen"))
+        return set_string(&c->metrics_listen, value, st);
     if (!strcmp(key, "cq-threads"))
         return parse_int(key, value, 1, 64, &c->cq_threads, st);
     if (!strcmp(key, "max-workers"))
@@ -209,6 +214,8 @@ static void usage(FILE *out)
             "                             docs/configuration.md); options given here win\n"
             "  --insecure                 allow plaintext TCP, on loopback addresses only\n"
             "  --ready-file FILE          once serving, write the bound addresses to FILE\n"
+            "  --metrics-listen ADDR      serve Prometheus metrics at http://ADDR/metrics\n"
+            "                             (loopback only, e.g. 127.0.0.1:9464)\n"
             "  --cq-threads N             completion-queue threads (default 1)\n"
             "  --max-workers N            concurrent blocking calls (default 256)\n"
             "  --max-message-bytes N      largest message accepted (default 4194304)\n"
@@ -232,6 +239,7 @@ int a0ipc_daemon_config_from_args(a0ipc_daemon_config *c, int argc, char **argv,
         {"insecure", no_argument, NULL, OPT_INSECURE},
         {"listen", required_argument, NULL, OPT_SETTING},
         {"ready-file", required_argument, NULL, OPT_SETTING},
+        {"metrics-listen", required_argument, NULL, OPT_SETTING},
         {"cq-threads", required_argument, NULL, OPT_SETTING},
         {"max-workers", required_argument, NULL, OPT_SETTING},
         {"max-message-bytes", required_argument, NULL, OPT_SETTING},
@@ -266,8 +274,8 @@ int a0ipc_daemon_config_from_args(a0ipc_daemon_config *c, int argc, char **argv,
         }
     }
     if (optind < argc) {
-        a0ipc_status_set(st, A0IPC_INVALID_ARGUMENT, "unexpected argument \"%s\" (see a0ipcd --help)",
-                         argv[optind]);
+        a0ipc_status_set(st, A0IPC_INVALID_ARGUMENT,
+                         "unexpected argument \"%s\" (see a0ipcd --help)", argv[optind]);
         return -1;
     }
     if (config && a0ipc_daemon_config_load(c, config, st) != 0)
@@ -288,16 +296,35 @@ int a0ipc_daemon_config_from_args(a0ipc_daemon_config *c, int argc, char **argv,
 
 bool a0ipc_address_is_loopback(const char *addr)
 {
-    if (!strncmp(addr, "ipv4:", 5))
+    if (!strncmp(addr, "ipv4:", 5) || !strncmp(addr, "ipv6:", 5))
         addr += 5;
-    else if (!strncmp(addr, "ipv6:", 5))
-        addr += 5;
-    if (!strncmp(addr, "127.", 4))
+    /* Split "host:port" and "[v6]:port"; the host must be a literal loopback address or
+     * "localhost" (resolved by the core to loopback only). */
+    char host[256];
+    const char *end;
+    if (addr[0] == '[') {
+        end = strchr(addr, ']');
+        if (!end || end[1] != ':')
+            return false;
+        addr++;
+    } else {
+        end = strrchr(addr, ':');
+        if (!end)
+            return false;
+    }
+    size_t n = (size_t)(end - addr);
+    if (n == 0 || n >= sizeof host)
+        return false;
+    memcpy(host, addr, n);
+    host[n] = '\0';
+    if (!strcmp(host, "localhost"))
         return true;
-    if (!strncmp(addr, "[::1]:", 6))
-        return true;
-    if (!strncmp(addr, "localhost:", 10))
-        return true;
+    struct in_addr v4;
+    if (inet_pton(AF_INET, host, &v4) == 1)
+        return (ntohl(v4.s_addr) >> 24) == 127;
+    struct in6_addr v6;
+    if (inet_pton(AF_INET6, host, &v6) == 1)
+        return IN6_IS_ADDR_LOOPBACK(&v6);
     return false;
 }
 

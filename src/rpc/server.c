@@ -30,6 +30,7 @@ void a0ipc_rpc_server_options_init(a0ipc_rpc_server_options *o)
     o->max_send_message_bytes = 4 * 1024 * 1024;
     o->max_concurrent_streams = 100;
     o->log_calls = true;
+    o->handshake_timeout_ms = 3000;
 }
 
 static void slot_done(cq_tag *t, bool ok);
@@ -49,15 +50,14 @@ static void slot_post(request_slot *slot)
     slot->ctx = ctx;
     grpc_call_error err;
     if (reg->method) {
-        bool payload = reg->method->kind == A0IPC_RPC_UNARY ||
-                       reg->method->kind == A0IPC_RPC_SERVER_STREAMING;
-        err = grpc_server_request_registered_call(s->server, reg->core_handle, &ctx->call,
-                                                  &ctx->deadline, &ctx->md,
-                                                  payload ? &ctx->payload : NULL, s->cq, s->cq,
-                                                  &slot->tag);
+        bool payload =
+            reg->method->kind == A0IPC_RPC_UNARY || reg->method->kind == A0IPC_RPC_SERVER_STREAMING;
+        err = grpc_server_request_registered_call(
+            s->server, reg->core_handle, &ctx->call, &ctx->deadline, &ctx->md,
+            payload ? &ctx->payload : NULL, s->cq, s->cq, &slot->tag);
     } else {
-        err = grpc_server_request_call(s->server, &ctx->call, &ctx->details, &ctx->md, s->cq,
-                                       s->cq, &slot->tag);
+        err = grpc_server_request_call(s->server, &ctx->call, &ctx->details, &ctx->md, s->cq, s->cq,
+                                       &slot->tag);
     }
     if (err == GRPC_CALL_OK)
         return;
@@ -102,8 +102,8 @@ static void slot_done(cq_tag *t, bool ok)
 
 static void shutdown_done(cq_tag *t, bool ok)
 {
-    a0ipc_rpc_server *s = (a0ipc_rpc_server *)((char *)t - offsetof(a0ipc_rpc_server,
-                                                                     shutdown_tag));
+    a0ipc_rpc_server *s =
+        (a0ipc_rpc_server *)((char *)t - offsetof(a0ipc_rpc_server, shutdown_tag));
     (void)ok;
     pthread_mutex_lock(&s->mu);
     s->shutdown_notified = true;
@@ -143,7 +143,7 @@ a0ipc_rpc_server *a0ipc_rpc_server_new(const a0ipc_rpc_server_options *o, a0ipc_
     pthread_cond_init(&s->cv, NULL);
     s->shutdown_tag.done = shutdown_done;
 
-    grpc_arg args[4];
+    grpc_arg args[5];
     memset(args, 0, sizeof args);
     args[0].type = GRPC_ARG_INTEGER;
     args[0].key = GRPC_ARG_MAX_RECEIVE_MESSAGE_LENGTH;
@@ -159,7 +159,12 @@ a0ipc_rpc_server *a0ipc_rpc_server_new(const a0ipc_rpc_server_options *o, a0ipc_
     args[3].type = GRPC_ARG_INTEGER;
     args[3].key = GRPC_ARG_ALLOW_REUSEPORT;
     args[3].value.integer = 0;
-    grpc_channel_args chargs = {4, args};
+    /* A connection that never finishes its handshake (a port scanner, a half-sent HTTP/2
+     * preface) holds up shutdown until this timeout: keep it short. */
+    args[4].type = GRPC_ARG_INTEGER;
+    args[4].key = GRPC_ARG_SERVER_HANDSHAKE_TIMEOUT_MS;
+    args[4].value.integer = s->opts.handshake_timeout_ms;
+    grpc_channel_args chargs = {5, args};
 
     s->server = grpc_server_create(&chargs, NULL);
     s->cq = grpc_completion_queue_create_for_next(NULL);
@@ -265,7 +270,8 @@ int a0ipc_rpc_server_start(a0ipc_rpc_server *s, a0ipc_status *st)
     }
     for (int i = 0; i < s->opts.cq_threads; i++) {
         if (pthread_create(&s->cq_threads[i], NULL, cq_thread_main, s) != 0) {
-            a0ipc_status_set(st, A0IPC_RESOURCE_EXHAUSTED, "cannot start a completion-queue thread");
+            a0ipc_status_set(st, A0IPC_RESOURCE_EXHAUSTED,
+                             "cannot start a completion-queue thread");
             return -1;
         }
         s->n_cq_threads++;
@@ -381,8 +387,9 @@ void a0ipc_rpc_server_free(a0ipc_rpc_server *s)
         for (int i = 0; i < s->n_cq_threads; i++)
             pthread_join(s->cq_threads[i], NULL);
         if (!s->n_cq_threads) {
-            while (grpc_completion_queue_next(s->cq, gpr_inf_future(GPR_CLOCK_REALTIME), NULL)
-                       .type != GRPC_QUEUE_SHUTDOWN)
+            while (
+                grpc_completion_queue_next(s->cq, gpr_inf_future(GPR_CLOCK_REALTIME), NULL).type !=
+                GRPC_QUEUE_SHUTDOWN)
                 ;
         }
         grpc_completion_queue_destroy(s->cq);

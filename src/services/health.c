@@ -6,8 +6,8 @@
 
 #include "grpc/health/v1/health.a0ipc.h"
 
-#define SERVING GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__SERVING
-#define NOT_SERVING GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__NOT_SERVING
+#define SERVING         GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__SERVING
+#define NOT_SERVING     GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__NOT_SERVING
 #define SERVICE_UNKNOWN GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__SERVICE_UNKNOWN
 
 typedef struct entry {
@@ -92,7 +92,7 @@ void a0ipc_health_set_all_not_serving(a0ipc_health *h)
 
 /* With h->mu held. */
 static Grpc__Health__V1__HealthCheckResponse__ServingStatus status_of(a0ipc_health *h,
-                                                                       const char *service)
+                                                                      const char *service)
 {
     entry *e = find(h, service);
     return !e ? SERVICE_UNKNOWN : e->serving ? SERVING : NOT_SERVING;
@@ -132,7 +132,8 @@ static a0ipc_code watch(a0ipc_rpc_ctx *ctx, const Grpc__Health__V1__HealthCheckR
         int s = (int)status_of(h, req->service);
         if (s != last) {
             pthread_mutex_unlock(&h->mu);
-            Grpc__Health__V1__HealthCheckResponse resp = GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__INIT;
+            Grpc__Health__V1__HealthCheckResponse resp =
+                GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__INIT;
             resp.status = (Grpc__Health__V1__HealthCheckResponse__ServingStatus)s;
             code = grpc_health_v1_health_watch_send(ctx, &resp);
             last = s;

@@ -163,8 +163,8 @@ static long file_of_symbol(const a0ipc_reflection *r, const char *name)
 }
 
 /* Appends file i and, after it, every file it imports (each once) to out. */
-static void add_with_deps(const a0ipc_reflection *r, size_t i, bool *seen,
-                          ProtobufCBinaryData *out, size_t *n)
+static void add_with_deps(const a0ipc_reflection *r, size_t i, bool *seen, ProtobufCBinaryData *out,
+                          size_t *n)
 {
     if (seen[i])
         return;
@@ -188,8 +188,7 @@ static void answer(a0ipc_rpc_ctx *ctx, const a0ipc_reflection *r, const Request 
     const char *what = NULL;
     switch (req->message_request_case) {
     case GRPC__REFLECTION__V1__SERVER_REFLECTION_REQUEST__MESSAGE_REQUEST_LIST_SERVICES: {
-        Grpc__Reflection__V1__ListServiceResponse *list =
-            a0ipc_rpc_ctx_alloc(ctx, sizeof *list);
+        Grpc__Reflection__V1__ListServiceResponse *list = a0ipc_rpc_ctx_alloc(ctx, sizeof *list);
         grpc__reflection__v1__list_service_response__init(list);
         list->service = a0ipc_rpc_ctx_alloc(ctx, r->n_services * sizeof *list->service + 1);
         for (size_t i = 0; i < r->n_services; i++) {
@@ -286,7 +285,8 @@ static a0ipc_code serve(a0ipc_rpc_ctx *ctx, bool alpha)
             return A0IPC_OK;
         if (got < 0)
             return a0ipc_rpc_ctx_recv_error(ctx);
-        Request *req = alpha ? (Request *)convert(in, &grpc__reflection__v1__server_reflection_request__descriptor)
+        Request *req = alpha ? (Request *)convert(
+                                   in, &grpc__reflection__v1__server_reflection_request__descriptor)
                              : (Request *)in;
         if (!req) {
             protobuf_c_message_free_unpacked(in, NULL);
@@ -296,8 +296,8 @@ static a0ipc_code serve(a0ipc_rpc_ctx *ctx, bool alpha)
         answer(ctx, r, req, &resp);
         a0ipc_code code;
         if (alpha) {
-            ProtobufCMessage *out =
-                convert(&resp.base, &grpc__reflection__v1alpha__server_reflection_response__descriptor);
+            ProtobufCMessage *out = convert(
+                &resp.base, &grpc__reflection__v1alpha__server_reflection_response__descriptor);
             code = out ? a0ipc_rpc_send(ctx, out)
                        : a0ipc_rpc_fail(ctx, A0IPC_RESOURCE_EXHAUSTED, "out of memory");
             if (out)
@@ -325,8 +325,8 @@ static a0ipc_code serve_v1alpha(a0ipc_rpc_ctx *ctx)
 int a0ipc_reflection_register(a0ipc_rpc_server *s, a0ipc_reflection *r, a0ipc_status *st)
 {
     const grpc_reflection_v1_server_reflection_handlers v1 = {.server_reflection_info = serve_v1};
-    const grpc_reflection_v1alpha_server_reflection_handlers v1alpha = {
-        .server_reflection_info = serve_v1alpha};
+    const grpc_reflection_v1alpha_server_reflection_handlers v1alpha = {.server_reflection_info =
+                                                                            serve_v1alpha};
     if (grpc_reflection_v1_server_reflection_register(s, &v1, r, 0, st) != 0)
         return -1;
     return grpc_reflection_v1alpha_server_reflection_register(s, &v1alpha, r, 0, st);
