@@ -123,6 +123,8 @@ a0ipc_term_manager *a0ipc_term_manager_new(const a0ipc_terminal_config *cfg, a0i
     if (cfg->subreaper && a0ipc_reaper_set_subreaper() != 0)
         A0IPC_LOGW("terminal: cannot become the child subreaper: %s", strerror(errno));
     m->cgroup_base = a0ipc_term_cgroup_base(m->cgroup);
+    if (m->cgroup_base)
+        a0ipc_term_cgroup_cleanup(m->cgroup_base);
 
     m->epfd = epoll_create1(EPOLL_CLOEXEC);
     m->evfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);

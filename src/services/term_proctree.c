@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "common/log.h"
@@ -99,6 +100,41 @@ char *a0ipc_term_cgroup_base(const char *setting)
     return base;
 }
 
+int a0ipc_term_cgroup_cleanup(const char *base)
+{
+    DIR *d = opendir(base);
+    if (!d)
+        return 0;
+    int removed = 0;
+    struct dirent *de;
+    while ((de = readdir(d))) {
+        int pid, end = 0;
+        if (sscanf(de->d_name, "a0ipc-%d-%*32[0-9a-f]%n", &pid, &end) != 1 || end == 0 ||
+            de->d_name[end] != '\0')
+            continue;
+        if (pid == (int)getpid() || kill(pid, 0) == 0 || errno != ESRCH)
+            continue; /* its daemon is alive (or not ours to judge) */
+        char dir[4096], file[4200];
+        snprintf(dir, sizeof dir, "%s/%s", base, de->d_name);
+        a0ipc_term_tree t = {.cg_dir = dir, .cg_procs_fd = -1};
+        /* cgroup.kill is asynchronous: give the processes a moment to go. */
+        for (int i = 0; i < 100 && rmdir(dir) != 0 && errno == EBUSY; i++) {
+            a0ipc_term_tree_kill(&t);
+            struct timespec ts = {0, 10 * 1000000};
+            nanosleep(&ts, NULL);
+        }
+        snprintf(file, sizeof file, "%s/cgroup.procs", dir);
+        if (access(file, F_OK) == 0) {
+            A0IPC_LOGW("terminal: cannot remove stale cgroup %s: %s", dir, strerror(errno));
+            continue;
+        }
+        A0IPC_LOGW("terminal: removed cgroup %s, left by a daemon that died", dir);
+        removed++;
+    }
+    closedir(d);
+    return removed;
+}
+
 int a0ipc_term_tree_init(a0ipc_term_tree *t, const char *base, const char *session_id,
                          a0ipc_status *st)
 {
@@ -107,7 +143,7 @@ int a0ipc_term_tree_init(a0ipc_term_tree *t, const char *base, const char *sessi
     snprintf(t->env_tag, sizeof t->env_tag, "A0IPC_SESSION_ID=%s", session_id);
     if (!base)
         return 0;
-    if (asprintf(&t->cg_dir, "%s/a0ipc-%s", base, session_id) < 0) {
+    if (asprintf(&t->cg_dir, "%s/a0ipc-%d-%s", base, (int)getpid(), session_id) < 0) {
         t->cg_dir = NULL;
         a0ipc_status_set(st, A0IPC_RESOURCE_EXHAUSTED, "out of memory");
         return -1;

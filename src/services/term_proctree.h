@@ -29,6 +29,12 @@ typedef struct a0ipc_term_tree {
  * malloc'ed directory where this process can create cgroups, or NULL for /proc mode. */
 char *a0ipc_term_cgroup_base(const char *setting);
 
+/* Removes session cgroups under base that a previous daemon left when it died without closing
+ * its sessions (they are named a0ipc-<daemon pid>-<session id>; only those whose daemon is gone
+ * are touched, so daemons sharing a cgroup never disturb each other): every process still in
+ * them is killed. Returns how many were removed. */
+int a0ipc_term_cgroup_cleanup(const char *base);
+
 /* Sets t up for session id: creates the cgroup under base (when base is not NULL; on failure
  * falls back to /proc mode and logs why). Returns 0, or -1 with st on out-of-memory. */
 int a0ipc_term_tree_init(a0ipc_term_tree *t, const char *base, const char *session_id,

@@ -3,9 +3,13 @@
  * (when this machine lets us create cgroups) and with /proc scanning. */
 #include <errno.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <sys/types.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include "services/term_proctree.h"
+#include "services/term_reaper.h"
 #include "term_testlib.h"
 
 /* Starts the tree; every process appends its pid to the file given as $1. The stopped process
@@ -157,12 +161,62 @@ static void test_shell_exit_kills_leftovers(void **state)
     a0ipc_term_manager_free(m);
 }
 
+/* A daemon that died leaves its session cgroups (and processes) behind: the next one removes
+ * them, but never those of a daemon that is still alive. */
+static void test_stale_cgroups_are_removed(void **state)
+{
+    (void)state;
+    char *base = a0ipc_term_cgroup_base("auto");
+    if (!base)
+        skip();
+    pid_t dead = fork(); /* a pid that names no process once reaped */
+    if (dead == 0)
+        _exit(0);
+    assert_int_equal(waitpid(dead, NULL, 0), dead);
+    char stale[4096], alive[4096], procs[4200];
+    snprintf(stale, sizeof stale, "%s/a0ipc-%d-%032x", base, (int)dead, 1);
+    snprintf(alive, sizeof alive, "%s/a0ipc-%d-%032x", base, (int)getppid(), 2);
+    assert_int_equal(mkdir(stale, 0755), 0);
+    assert_int_equal(mkdir(alive, 0755), 0);
+    /* Registered with the reaper, as anything that forks in this process must be. */
+    a0ipc_reaper_lock();
+    pid_t orphan = fork();
+    if (orphan == 0) {
+        execlp("sleep", "sleep", "1000", (char *)NULL);
+        _exit(127);
+    }
+    assert_int_equal(a0ipc_reaper_add_locked(orphan), 0);
+    a0ipc_reaper_unlock();
+    snprintf(procs, sizeof procs, "%s/cgroup.procs", stale);
+    FILE *f = fopen(procs, "w");
+    assert_non_null(f);
+    fprintf(f, "%d\n", (int)orphan);
+    assert_int_equal(fclose(f), 0);
+
+    a0ipc_terminal_config cfg;
+    a0ipc_terminal_config_init(&cfg);
+    a0ipc_status st = A0IPC_STATUS_INIT;
+    a0ipc_term_manager *m = a0ipc_term_manager_new(&cfg, &st);
+    CHECK_OK(m ? 0 : -1, &st);
+    a0ipc_term_manager_free(m);
+    int status = 0;
+    assert_int_equal(a0ipc_reaper_wait(orphan, &status, -1, -1), 1);
+    bool stale_gone = access(stale, F_OK) != 0, alive_kept = access(alive, F_OK) == 0;
+    rmdir(alive);
+    rmdir(stale);
+    free(base);
+    assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+    assert_true(stale_gone);
+    assert_true(alive_kept);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_close_kills_tree_proc),
         cmocka_unit_test(test_close_kills_tree_cgroup),
         cmocka_unit_test(test_shell_exit_kills_leftovers),
+        cmocka_unit_test(test_stale_cgroups_are_removed),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
