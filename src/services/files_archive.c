@@ -25,6 +25,7 @@ typedef struct archive_job {
     void *sink_arg;
     a0ipc_status *st;
     a0ipc_code sink_code; /* the sink's refusal, which ends the archive */
+    bool abandoned;       /* output goes nowhere from now on (see on_write) */
     unsigned char *out;   /* A0IPC_FILES_CHUNK_MAX bytes, collected before each sink call */
     size_t out_len;
     char *rbuf;      /* READ_BUF bytes */
@@ -33,6 +34,8 @@ typedef struct archive_job {
 
 static int flush_out(archive_job *j)
 {
+    if (j->abandoned)
+        j->out_len = 0;
     if (j->out_len == 0)
         return 0;
     a0ipc_code c = j->sink(j->sink_arg, j->out, j->out_len, j->st);
@@ -46,12 +49,17 @@ static int flush_out(archive_job *j)
     return 0;
 }
 
-/* libarchive's output callback: fills the chunk buffer, handing full chunks to the sink. */
+/* libarchive's output callback: fills the chunk buffer, handing full chunks to the sink.
+ *
+ * It never reports failure to libarchive: an archive whose output failed becomes FATAL and then
+ * leaks its compressor state when freed. When the sink refuses, the job is abandoned instead:
+ * output is dropped from then on, the walk sees sink_code and stops, and the archive is closed
+ * normally into nothing. */
 static la_ssize_t on_write(struct archive *a, void *arg, const void *buf, size_t len)
 {
     archive_job *j = arg;
     const unsigned char *p = buf;
-    size_t left = len;
+    size_t left = j->abandoned ? 0 : len;
     while (left) {
         size_t n = A0IPC_FILES_CHUNK_MAX - j->out_len;
         if (n > left)
@@ -60,15 +68,20 @@ static la_ssize_t on_write(struct archive *a, void *arg, const void *buf, size_t
         j->out_len += n;
         p += n;
         left -= n;
-        if (j->out_len == A0IPC_FILES_CHUNK_MAX && flush_out(j))
-            return -1;
+        if (j->out_len == A0IPC_FILES_CHUNK_MAX && flush_out(j)) {
+            j->abandoned = true;
+            break;
+        }
     }
     return (la_ssize_t)len;
 }
 
 static int on_close(struct archive *a, void *arg)
 {
-    return flush_out(arg) ? ARCHIVE_FATAL : ARCHIVE_OK;
+    archive_job *j = arg;
+    if (flush_out(j))
+        j->abandoned = true;
+    return ARCHIVE_OK;
 }
 
 /* Fills st from a libarchive failure, unless the sink already said why. */
@@ -84,9 +97,19 @@ static a0ipc_code archive_fail(archive_job *j, const char *what)
 
 static void set_common(struct archive_entry *e, const char *name, const struct stat *sb)
 {
-    archive_entry_update_pathname_utf8(e, name);
+    /* Linux names are bytes: one that is not UTF-8 is stored as it is. */
+    if (!archive_entry_update_pathname_utf8(e, name))
+        archive_entry_copy_pathname(e, name);
     archive_entry_set_perm(e, sb->st_mode & 07777);
     archive_entry_set_mtime(e, sb->st_mtim.tv_sec, sb->st_mtim.tv_nsec);
+}
+
+/* 0 when the header was written. ARCHIVE_WARN counts: it is how libarchive says a name that is
+ * not UTF-8 was stored as raw bytes, which is the best an archive can do for it. */
+static int write_header(archive_job *j, struct archive_entry *e)
+{
+    int rc = archive_write_header(j->a, e);
+    return rc == ARCHIVE_OK || rc == ARCHIVE_WARN ? 0 : -1;
 }
 
 static a0ipc_code add_file(archive_job *j, int dirfd, const char *name, const char *entry,
@@ -111,7 +134,7 @@ static a0ipc_code add_file(archive_job *j, int dirfd, const char *name, const ch
     archive_entry_set_filetype(e, AE_IFREG);
     archive_entry_set_size(e, fsb.st_size);
     a0ipc_code code = A0IPC_OK;
-    if (archive_write_header(j->a, e) != ARCHIVE_OK) {
+    if (write_header(j, e)) {
         code = archive_fail(j, entry);
         goto out;
     }
@@ -129,6 +152,10 @@ static a0ipc_code add_file(archive_job *j, int dirfd, const char *name, const ch
             break;
         if (archive_write_data(j->a, j->rbuf, (size_t)n) < 0) {
             code = archive_fail(j, entry);
+            goto out;
+        }
+        if (j->sink_code) {
+            code = j->sink_code;
             goto out;
         }
         left -= n;
@@ -158,14 +185,14 @@ static a0ipc_code add_simple(archive_job *j, int dirfd, const char *name, const 
                        : a0ipc_files_fail(j->st, errno, "archive", entry);
         }
         archive_entry_set_filetype(e, AE_IFLNK);
-        archive_entry_update_symlink_utf8(e, target);
+        if (!archive_entry_update_symlink_utf8(e, target))
+            archive_entry_copy_symlink(e, target);
         free(target);
     } else {
         archive_entry_set_filetype(e, AE_IFDIR);
     }
     archive_entry_set_size(e, 0);
-    if (archive_write_header(j->a, e) != ARCHIVE_OK ||
-        archive_write_finish_entry(j->a) != ARCHIVE_OK)
+    if (write_header(j, e) || archive_write_finish_entry(j->a) != ARCHIVE_OK)
         code = archive_fail(j, entry);
     archive_entry_free(e);
     return code;
@@ -189,7 +216,8 @@ static a0ipc_code add_dir(archive_job *j, int dirfd, const char *prefix, int dep
     if (rc)
         return a0ipc_files_fail(j->st, -rc, "archive", prefix[0] ? prefix : j->rel);
     /* Sorted, so the same tree always gives the same archive. */
-    qsort(names, n, sizeof *names, cmp_bytes);
+    if (n > 1)
+        qsort(names, n, sizeof *names, cmp_bytes);
     a0ipc_code code = A0IPC_OK;
     for (size_t i = 0; i < n && !code; i++) {
         struct stat sb;
@@ -221,6 +249,8 @@ static a0ipc_code add_dir(archive_job *j, int dirfd, const char *prefix, int dep
         }
         /* FIFOs, sockets and devices have no content to archive. */
         free(entry);
+        if (!code)
+            code = j->sink_code;
     }
     a0ipc_files_free_names(names, n);
     return code;
@@ -266,6 +296,11 @@ a0ipc_code a0ipc_files_archive(const a0ipc_files_root *r, const char *path,
         free(rel);
         return st->code;
     }
+    /* libarchive converts names through the calling thread's locale; the daemon runs in the C
+     * locale, where every non-ASCII name would be mangled. Linux names are UTF-8 by convention,
+     * so this thread says so while it archives. */
+    locale_t utf8 = a0ipc_files_utf8_locale();
+    locale_t saved = utf8 ? uselocale(utf8) : (locale_t)0;
     archive_job j = {.sink = sink, .sink_arg = arg, .st = st, .rel = rel};
     a0ipc_code code = A0IPC_OK;
     char *prefix = include_base_name ? base_name(r, rel, fd) : strdup("");
@@ -278,8 +313,11 @@ a0ipc_code a0ipc_files_archive(const a0ipc_files_root *r, const char *path,
     }
     int ok;
     if (format == A0IPC_FILES_ARCHIVE_ZIP)
+        /* hdrcharset=UTF-8 sets the zip "language encoding" flag, without which readers such as
+         * Python's zipfile decode names as CP437. */
         ok = archive_write_set_format_zip(j.a) == ARCHIVE_OK &&
-             archive_write_zip_set_compression_deflate(j.a) == ARCHIVE_OK;
+             archive_write_zip_set_compression_deflate(j.a) == ARCHIVE_OK &&
+             archive_write_set_format_option(j.a, "zip", "hdrcharset", "UTF-8") == ARCHIVE_OK;
     else
         ok = archive_write_set_format_pax_restricted(j.a) == ARCHIVE_OK &&
              archive_write_add_filter_gzip(j.a) == ARCHIVE_OK;
@@ -299,18 +337,21 @@ a0ipc_code a0ipc_files_archive(const a0ipc_files_root *r, const char *path,
     }
     if (!code)
         code = add_dir(&j, fd, prefix, 0);
-    if (!code && archive_write_close(j.a) != ARCHIVE_OK)
+    if (code)
+        j.abandoned = true; /* no trailer after a failure: the stream is cut, not "done" */
+    if (archive_write_close(j.a) != ARCHIVE_OK && !code)
         code = archive_fail(&j, "finishing");
+    if (!code)
+        code = j.sink_code;
 out:
-    if (j.a) {
-        if (code)
-            archive_write_fail(j.a); /* no trailer after a failure: the stream is cut, not "done" */
+    if (j.a)
         archive_write_free(j.a);
-    }
     free(j.out);
     free(j.rbuf);
     free(prefix);
     close(fd);
     free(rel);
+    if (saved)
+        uselocale(saved);
     return code;
 }

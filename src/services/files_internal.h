@@ -2,6 +2,7 @@
 #ifndef A0IPC_SERVICES_FILES_INTERNAL_H
 #define A0IPC_SERVICES_FILES_INTERNAL_H
 
+#include <locale.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/stat.h>
@@ -72,6 +73,10 @@ void a0ipc_files_temp_name(char buf[], const char *name);
 
 /* "a" + "b" -> "a/b"; "." + "b" -> "b". NULL when out of memory. */
 char *a0ipc_files_join(const char *dir, const char *name);
+
+/* glibc's C.UTF-8 LC_CTYPE (case tables, UTF-8 as the multibyte charset), made once and never
+ * freed; NULL when the C library has none. */
+locale_t a0ipc_files_utf8_locale(void);
 
 /* Type of a stat result. */
 a0ipc_files_type a0ipc_files_type_of(mode_t mode);

@@ -26,6 +26,12 @@ static void utf8_locale_init(void)
     utf8_locale = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t)0);
 }
 
+locale_t a0ipc_files_utf8_locale(void)
+{
+    pthread_once(&utf8_once, utf8_locale_init);
+    return utf8_locale;
+}
+
 /* Decodes one code point of strict UTF-8 (no overlongs, surrogates or values past U+10FFFF);
  * an undecodable byte b yields U+DC00 + b, as Python's surrogateescape does. */
 static uint32_t next_code_point(const unsigned char **ps)
@@ -82,7 +88,7 @@ static uint32_t fold(uint32_t cp)
 
 int a0ipc_files_name_cmp(const char *a, const char *b)
 {
-    pthread_once(&utf8_once, utf8_locale_init);
+    a0ipc_files_utf8_locale();
     const unsigned char *pa = (const unsigned char *)a, *pb = (const unsigned char *)b;
     while (*pa && *pb) {
         uint32_t ca = fold(next_code_point(&pa)), cb = fold(next_code_point(&pb));
@@ -207,7 +213,8 @@ static a0ipc_code list_level(list_walk *w, int dirfd, const char *rel, unsigned 
     int rc = a0ipc_files_read_names(dirfd, w->hidden, &names, &n);
     if (rc)
         return a0ipc_files_fail(w->st, -rc, "list", rel);
-    qsort(names, n, sizeof *names, cmp_name_ptrs);
+    if (n > 1)
+        qsort(names, n, sizeof *names, cmp_name_ptrs);
     a0ipc_code code = A0IPC_OK;
     for (size_t i = 0; i < n && !code && !w->out->truncated; i++) {
         if (w->max && w->out->n >= w->max) {
