@@ -4,6 +4,7 @@
 
 find_program(PROTOC protoc REQUIRED)
 find_program(PROTOC_C protoc-c REQUIRED)
+find_program(PROTOC_GEN_C protoc-gen-c REQUIRED)
 find_program(GRPC_PYTHON_PLUGIN grpc_python_plugin REQUIRED)
 
 set(A0IPC_PROTO_DIR ${PROJECT_SOURCE_DIR}/proto)
@@ -45,36 +46,64 @@ file(GLOB_RECURSE A0IPC_PROTOS RELATIVE ${A0IPC_PROTO_DIR} CONFIGURE_DEPENDS
 list(SORT A0IPC_PROTOS)
 set(A0IPC_GEN_SRC)
 set(A0IPC_GEN_HDR)
-set(A0IPC_PY_GEN)
 set(A0IPC_PROTO_ABS)
+# Python: the standard grpc.* protos are generated under the module prefix a0ipc_std (through a
+# virtual proto path), because a top-level Python package named "grpc" would collide with
+# grpcio itself. Their proto packages, and so the wire names, stay grpc.health.v1 etc.
+set(A0IPC_PY_GEN)
+set(A0IPC_PY_OWN_PROTOS)
+set(A0IPC_PY_STD_PROTOS)
 foreach(p ${A0IPC_PROTOS})
   string(REGEX REPLACE "\\.proto$" "" base ${p})
   list(APPEND A0IPC_PROTO_ABS ${A0IPC_PROTO_DIR}/${p})
   list(APPEND A0IPC_GEN_SRC ${A0IPC_GEN_DIR}/${base}.pb-c.c)
   list(APPEND A0IPC_GEN_HDR ${A0IPC_GEN_DIR}/${base}.pb-c.h)
   file(STRINGS ${A0IPC_PROTO_DIR}/${p} has_service REGEX "^service ")
+  if(p MATCHES "^grpc/")
+    set(pybase ${A0IPC_PY_GEN_DIR}/a0ipc_std/${base})
+    list(APPEND A0IPC_PY_STD_PROTOS a0ipc_std/${p})
+  else()
+    set(pybase ${A0IPC_PY_GEN_DIR}/${base})
+    list(APPEND A0IPC_PY_OWN_PROTOS ${p})
+  endif()
   if(has_service)
     list(APPEND A0IPC_GEN_SRC ${A0IPC_GEN_DIR}/${base}.a0ipc.c)
     list(APPEND A0IPC_GEN_HDR ${A0IPC_GEN_DIR}/${base}.a0ipc.h)
-    list(APPEND A0IPC_PY_GEN ${A0IPC_PY_GEN_DIR}/${base}_pb2_grpc.py)
+    list(APPEND A0IPC_PY_GEN ${pybase}_pb2_grpc.py)
   endif()
-  list(APPEND A0IPC_PY_GEN ${A0IPC_PY_GEN_DIR}/${base}_pb2.py)
+  list(APPEND A0IPC_PY_GEN ${pybase}_pb2.py)
 endforeach()
 
 set(A0IPC_DESCRIPTOR_SET ${A0IPC_GEN_DIR}/a0ipc_descriptor_set.pb)
-add_custom_command(
-  OUTPUT ${A0IPC_GEN_SRC} ${A0IPC_GEN_HDR} ${A0IPC_DESCRIPTOR_SET}
-  COMMAND ${PROTOC} -I${A0IPC_PROTO_DIR}
-          --plugin=protoc-gen-c=${PROTOC_C}
-          --plugin=protoc-gen-a0ipc=$<TARGET_FILE:protoc-gen-a0ipc>
-          --c_out=${A0IPC_GEN_DIR} --a0ipc_out=${A0IPC_GEN_DIR}
-          --include_imports --include_source_info
-          --descriptor_set_out=${A0IPC_DESCRIPTOR_SET}
-          ${A0IPC_PROTOS}
-  DEPENDS ${A0IPC_PROTO_ABS} protoc-gen-a0ipc
-  WORKING_DIRECTORY ${A0IPC_PROTO_DIR}
-  COMMENT "protoc: C messages, a0ipc bindings and the descriptor set"
-  VERBATIM)
+
+# C code (protobuf-c messages + a0ipc bindings) for PROTOS (paths relative to ROOT) into OUT_DIR.
+# Optionally DESCRIPTOR_SET: also write the set with imports and source info.
+function(a0ipc_generate_c)
+  cmake_parse_arguments(G "" "ROOT;OUT_DIR;DESCRIPTOR_SET" "PROTOS;OUTPUTS" ${ARGN})
+  set(abs)
+  foreach(p ${G_PROTOS})
+    list(APPEND abs ${G_ROOT}/${p})
+  endforeach()
+  set(extra)
+  if(G_DESCRIPTOR_SET)
+    set(extra --include_imports --include_source_info --descriptor_set_out=${G_DESCRIPTOR_SET})
+  endif()
+  add_custom_command(
+    OUTPUT ${G_OUTPUTS} ${G_DESCRIPTOR_SET}
+    COMMAND ${PROTOC} -I${G_ROOT}
+            --plugin=protoc-gen-c=${PROTOC_GEN_C}
+            --plugin=protoc-gen-a0ipc=$<TARGET_FILE:protoc-gen-a0ipc>
+            --c_out=${G_OUT_DIR} --a0ipc_out=${G_OUT_DIR} ${extra}
+            ${G_PROTOS}
+    DEPENDS ${abs} protoc-gen-a0ipc
+    WORKING_DIRECTORY ${G_ROOT}
+    COMMENT "protoc: C messages and a0ipc bindings for ${G_PROTOS}"
+    VERBATIM)
+endfunction()
+
+a0ipc_generate_c(ROOT ${A0IPC_PROTO_DIR} OUT_DIR ${A0IPC_GEN_DIR}
+                 DESCRIPTOR_SET ${A0IPC_DESCRIPTOR_SET}
+                 PROTOS ${A0IPC_PROTOS} OUTPUTS ${A0IPC_GEN_SRC} ${A0IPC_GEN_HDR})
 
 add_custom_command(
   OUTPUT ${A0IPC_GEN_DIR}/a0ipc_descriptor_set.c
@@ -90,14 +119,20 @@ add_custom_command(
   COMMAND ${PROTOC} -I${A0IPC_PROTO_DIR}
           --plugin=protoc-gen-grpc_python=${GRPC_PYTHON_PLUGIN}
           --python_out=${A0IPC_PY_GEN_DIR} --grpc_python_out=${A0IPC_PY_GEN_DIR}
-          ${A0IPC_PROTOS}
+          ${A0IPC_PY_OWN_PROTOS}
+  COMMAND ${PROTOC} --proto_path=a0ipc_std=${A0IPC_PROTO_DIR}
+          --plugin=protoc-gen-grpc_python=${GRPC_PYTHON_PLUGIN}
+          --python_out=${A0IPC_PY_GEN_DIR} --grpc_python_out=${A0IPC_PY_GEN_DIR}
+          ${A0IPC_PY_STD_PROTOS}
   DEPENDS ${A0IPC_PROTO_ABS}
   WORKING_DIRECTORY ${A0IPC_PROTO_DIR}
   COMMENT "protoc: Python stubs"
   VERBATIM)
 add_custom_target(a0ipc_python_stubs ALL DEPENDS ${A0IPC_PY_GEN})
 
-add_library(a0ipc_gen STATIC ${A0IPC_GEN_SRC} ${A0IPC_GEN_DIR}/a0ipc_descriptor_set.c)
+# An object library: its code is linked as part of a0ipc_base (generated bindings call the rpc
+# layer, and the rpc layer's users call the bindings).
+add_library(a0ipc_gen OBJECT ${A0IPC_GEN_SRC} ${A0IPC_GEN_DIR}/a0ipc_descriptor_set.c)
 target_include_directories(a0ipc_gen PUBLIC ${A0IPC_GEN_DIR} ${PROJECT_SOURCE_DIR}/src
                            ${PROJECT_SOURCE_DIR}/include)
 target_link_libraries(a0ipc_gen PUBLIC PkgConfig::PROTOBUFC)

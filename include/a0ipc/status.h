@@ -40,7 +40,10 @@ typedef struct a0ipc_status {
     char *message; /* owned; NULL means "no message" */
 } a0ipc_status;
 
-#define A0IPC_STATUS_INIT {A0IPC_OK, NULL}
+#define A0IPC_STATUS_INIT                                                                          \
+    {                                                                                              \
+        A0IPC_OK, NULL                                                                             \
+    }
 
 /* "OK", "NOT_FOUND", ...; "UNKNOWN_CODE" for a number outside 0..16. */
 const char *a0ipc_code_name(a0ipc_code code);

@@ -25,9 +25,9 @@ typedef grpc_channel_credentials *(*a0ipc_rpc_credentials_fn)(void *arg, a0ipc_s
 typedef struct a0ipc_rpc_channel_options {
     a0ipc_rpc_credentials_fn credentials;
     void *credentials_arg;
-    const char *service_config_json; /* passed through (retries, load balancing); may be NULL */
-    bool enable_retries;             /* default true; false disables the core's retries */
-    int max_receive_message_bytes;   /* default 16 MiB */
+    const char *service_config_json;  /* passed through (retries, load balancing); may be NULL */
+    bool enable_retries;              /* default true; false disables the core's retries */
+    int max_receive_message_bytes;    /* default 16 MiB */
     int initial_reconnect_backoff_ms; /* 0 = core default */
     int max_reconnect_backoff_ms;     /* 0 = core default */
     int keepalive_time_ms;            /* 0 = off */
@@ -47,6 +47,8 @@ typedef struct a0ipc_rpc_call_options {
     bool wait_for_ready; /* wait for the channel to connect instead of failing UNAVAILABLE */
     const a0ipc_rpc_metadata *metadata;
     size_t n_metadata;
+    char **peer_out; /* unary: when set and the call got an answer, receives the address of the
+                        server that answered ("ipv4:10.0.0.5:50051"); caller frees */
 } a0ipc_rpc_call_options;
 
 /* Targets: "unix:/path", "unix:///path", "host:port", "dns:///host:port", "ipv4:a:p,b:p". */

@@ -26,6 +26,8 @@ typedef struct a0ipc_rpc_server_options {
     int max_send_message_bytes;    /* per message (default 4 MiB) */
     int max_concurrent_streams;    /* per HTTP/2 connection (default 100) */
     bool log_calls;                /* one log line per finished call */
+    int handshake_timeout_ms;      /* a connection must finish its handshake within this (3 s);
+                                      a half-open one otherwise delays shutdown until it does */
 } a0ipc_rpc_server_options;
 
 void a0ipc_rpc_server_options_init(a0ipc_rpc_server_options *o);
@@ -73,7 +75,8 @@ void *a0ipc_rpc_ctx_data(a0ipc_rpc_ctx *ctx);
 const a0ipc_rpc_method *a0ipc_rpc_ctx_method(a0ipc_rpc_ctx *ctx);
 /* The peer's address as the core reports it ("ipv4:127.0.0.1:5000", "unix:..."). */
 const char *a0ipc_rpc_ctx_peer(a0ipc_rpc_ctx *ctx);
-/* The value of request metadata `key` (lowercase), or NULL. Valid until the handler returns. */
+/* The value of request metadata `key` (lowercase) and its length, or NULL. The value is NOT
+ * NUL-terminated; it stays valid until the handler returns. */
 const char *a0ipc_rpc_ctx_metadata(a0ipc_rpc_ctx *ctx, const char *key, size_t *len);
 /* Milliseconds until the client's deadline; INT64_MAX when it set none; <= 0 when past. */
 int64_t a0ipc_rpc_ctx_deadline_left_ms(a0ipc_rpc_ctx *ctx);

@@ -1,0 +1,347 @@
+#include "daemon/config.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/log.h"
+
+#ifndef A0IPC_VERSION
+#define A0IPC_VERSION "dev"
+#endif
+
+void a0ipc_daemon_config_init(a0ipc_daemon_config *c)
+{
+    memset(c, 0, sizeof *c);
+    c->cq_threads = 1;
+    c->max_workers = 256;
+    c->max_message_bytes = 4 * 1024 * 1024;
+    c->max_concurrent_streams = 100;
+    c->shutdown_grace_ms = 5000;
+    c->log_level = A0IPC_LOG_INFO;
+    c->log_format = A0IPC_LOG_FORMAT_TEXT;
+    c->log_calls = true;
+}
+
+void a0ipc_daemon_config_free(a0ipc_daemon_config *c)
+{
+    for (size_t i = 0; i < c->n_listen; i++)
+        free(c->listen[i]);
+    free(c->listen);
+    free(c->ready_file);
+    memset(c, 0, sizeof *c);
+}
+
+static int parse_int(const char *key, const char *value, long min, long max, int *out,
+                     a0ipc_status *st)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(value, &end, 10);
+    if (errno || end == value || *end || v < min || v > max) {
+        a0ipc_status_set(st, A0IPC_INVALID_ARGUMENT,
+                         "%s must be a whole number from %ld to %ld, not \"%s\"", key, min, max,
+                         value);
+        return -1;
+    }
+    *out = (int)v;
+    return 0;
+}
+
+static int parse_bool(const char *key, const char *value, bool *out, a0ipc_status *st)
+{
+    if (!strcmp(value, "true") || !strcmp(value, "yes") || !strcmp(value, "1") ||
+        !strcmp(value, "on")) {
+        *out = true;
+        return 0;
+    }
+    if (!strcmp(value, "false") || !strcmp(value, "no") || !strcmp(value, "0") ||
+        !strcmp(value, "off")) {
+        *out = false;
+        return 0;
+    }
+    a0ipc_status_set(st, A0IPC_INVALID_ARGUMENT, "%s must be true or false, not \"%s\"", key,
+                     value);
+    return -1;
+}
+
+static int set_string(char **dst, const char *value, a0ipc_status *st)
+{
+    char *copy = strdup(value);
+    if (!copy) {
+        a0ipc_status_set(st, A0IPC_RESOURCE_EXHAUSTED, "out of memory");
+        return -1;
+    }
+    free(*dst);
+    *dst = copy;
+    return 0;
+}
+
+static int add_listen(a0ipc_daemon_config *c, const char *value, bool from_cli, a0ipc_status *st)
+{
+    if (!*value) {
+        a0ipc_status_set(st, A0IPC_INVALID_ARGUMENT, "listen needs an address");
+        return -1;
+    }
+    if (from_cli && !c->listen_from_cli) {
+        for (size_t i = 0; i < c->n_listen; i++)
+            free(c->listen[i]);
+        c->n_listen = 0;
+        c->listen_from_cli = true;
+    }
+    char **grown = realloc(c->listen, (c->n_listen + 1) * sizeof *grown);
+    if (!grown) {
+        a0ipc_status_set(st, A0IPC_RESOURCE_EXHAUSTED, "out of memory");
+        return -1;
+    }
+    c->listen = grown;
+    c->listen[c->n_listen] = NULL;
+    if (set_string(&c->listen[c->n_listen], value, st) != 0)
+        return -1;
+    c->n_listen++;
+    return 0;
+}
+
+int a0ipc_daemon_config_set(a0ipc_daemon_config *c, const char *key, const char *value,
+                            bool from_cli, a0ipc_status *st)
+{
+    if (!strcmp(key, "listen"))
+        return add_listen(c, value, from_cli, st);
+    if (!strcmp(key, "insecure"))
+        return parse_bool(key, value, &c->insecure, st);
+    if (!strcmp(key, "ready-file"))
+        return set_string(&c->ready_file, value, st);
+    if (!strcmp(key, "cq-threads"))
+        return parse_int(key, value, 1, 64, &c->cq_threads, st);
+    if (!strcmp(key, "max-workers"))
+        return parse_int(key, value, 1, 65536, &c->max_workers, st);
+    if (!strcmp(key, "max-message-bytes"))
+        return parse_int(key, value, 1024, INT_MAX, &c->max_message_bytes, st);
+    if (!strcmp(key, "max-concurrent-streams"))
+        return parse_int(key, value, 1, 1000000, &c->max_concurrent_streams, st);
+    if (!strcmp(key, "shutdown-grace-ms"))
+        return parse_int(key, value, 0, 3600000, &c->shutdown_grace_ms, st);
+    if (!strcmp(key, "log-calls"))
+        return parse_bool(key, value, &c->log_calls, st);
+    if (!strcmp(key, "log-level")) {
+        int level = a0ipc_log_level_from_name(value);
+        if (level < 0) {
+            a0ipc_status_set(st, A0IPC_INVALID_ARGUMENT,
+                             "log-level must be error, warn, info or debug, not \"%s\"", value);
+            return -1;
+        }
+        c->log_level = level;
+        return 0;
+    }
+    if (!strcmp(key, "log-format")) {
+        if (strcmp(value, "text") && strcmp(value, "json")) {
+            a0ipc_status_set(st, A0IPC_INVALID_ARGUMENT,
+                             "log-format must be text or json, not \"%s\"", value);
+            return -1;
+        }
+        c->log_format = strcmp(value, "json") ? A0IPC_LOG_FORMAT_TEXT : A0IPC_LOG_FORMAT_JSON;
+        return 0;
+    }
+    a0ipc_status_set(st, A0IPC_INVALID_ARGUMENT, "unknown setting \"%s\"", key);
+    return -1;
+}
+
+static char *trim(char *s)
+{
+    while (*s == ' ' || *s == '\t')
+        s++;
+    char *end = s + strlen(s);
+    while (end > s && (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\n' || end[-1] == '\r'))
+        *--end = '\0';
+    return s;
+}
+
+int a0ipc_daemon_config_load(a0ipc_daemon_config *c, const char *path, a0ipc_status *st)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        a0ipc_status_from_errno(st, errno, "cannot read config file %s", path);
+        return -1;
+    }
+    char *line = NULL;
+    size_t cap = 0;
+    int lineno = 0, rc = 0;
+    while (rc == 0 && getline(&line, &cap, f) >= 0) {
+        lineno++;
+        char *hash = strchr(line, '#');
+        if (hash)
+            *hash = '\0';
+        char *text = trim(line);
+        if (!*text)
+            continue;
+        char *eq = strchr(text, '=');
+        if (!eq) {
+            a0ipc_status_set(st, A0IPC_INVALID_ARGUMENT, "%s:%d: expected \"key = value\"", path,
+                             lineno);
+            rc = -1;
+            break;
+        }
+        *eq = '\0';
+        char *key = trim(text), *value = trim(eq + 1);
+        if (a0ipc_daemon_config_set(c, key, value, false, st) != 0) {
+            char *why = st->message ? strdup(st->message) : NULL;
+            a0ipc_status_set(st, A0IPC_INVALID_ARGUMENT, "%s:%d: %s", path, lineno,
+                             why ? why : "invalid setting");
+            free(why);
+            rc = -1;
+        }
+    }
+    free(line);
+    fclose(f);
+    return rc;
+}
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "Usage: a0ipcd [OPTION]...\n"
+            "Serve a0ipc's terminal, file and health services over gRPC.\n\n"
+            "  --listen ADDR              listen on ADDR; repeatable. unix:/path or host:port\n"
+            "                             (default " A0IPC_DEFAULT_LISTEN ")\n"
+            "  --config FILE              read settings from FILE (key = value lines; see\n"
+            "                             docs/configuration.md); options given here win\n"
+            "  --insecure                 allow plaintext TCP, on loopback addresses only\n"
+            "  --ready-file FILE          once serving, write the bound addresses to FILE\n"
+            "  --cq-threads N             completion-queue threads (default 1)\n"
+            "  --max-workers N            concurrent blocking calls (default 256)\n"
+            "  --max-message-bytes N      largest message accepted (default 4194304)\n"
+            "  --max-concurrent-streams N per connection (default 100)\n"
+            "  --shutdown-grace-ms N      on SIGTERM, time calls get to finish (default 5000)\n"
+            "  --log-level LEVEL          error, warn, info (default) or debug\n"
+            "  --log-format FORMAT        text (default) or json\n"
+            "  --log-calls BOOL           one line per call (default true)\n"
+            "  --help                     show this help and exit\n"
+            "  --version                  show the version and exit\n\n"
+            "Signals: SIGTERM/SIGINT stop gracefully (exit 0).\n");
+}
+
+int a0ipc_daemon_config_from_args(a0ipc_daemon_config *c, int argc, char **argv, a0ipc_status *st)
+{
+    enum { OPT_CONFIG = 1000, OPT_HELP, OPT_VERSION, OPT_INSECURE, OPT_SETTING };
+    static const struct option options[] = {
+        {"config", required_argument, NULL, OPT_CONFIG},
+        {"help", no_argument, NULL, OPT_HELP},
+        {"version", no_argument, NULL, OPT_VERSION},
+        {"insecure", no_argument, NULL, OPT_INSECURE},
+        {"listen", required_argument, NULL, OPT_SETTING},
+        {"ready-file", required_argument, NULL, OPT_SETTING},
+        {"cq-threads", required_argument, NULL, OPT_SETTING},
+        {"max-workers", required_argument, NULL, OPT_SETTING},
+        {"max-message-bytes", required_argument, NULL, OPT_SETTING},
+        {"max-concurrent-streams", required_argument, NULL, OPT_SETTING},
+        {"shutdown-grace-ms", required_argument, NULL, OPT_SETTING},
+        {"log-level", required_argument, NULL, OPT_SETTING},
+        {"log-format", required_argument, NULL, OPT_SETTING},
+        {"log-calls", required_argument, NULL, OPT_SETTING},
+        {NULL, 0, NULL, 0},
+    };
+    /* Pass 1: --config, --help and --version, so the file is applied before the options. */
+    const char *config = NULL;
+    opterr = 0;
+    optind = 1;
+    int opt, idx;
+    while ((opt = getopt_long(argc, argv, "", options, &idx)) != -1) {
+        if (opt == OPT_HELP) {
+            usage(stdout);
+            return 1;
+        }
+        if (opt == OPT_VERSION) {
+            printf("a0ipcd %s\n", A0IPC_VERSION);
+            return 1;
+        }
+        if (opt == OPT_CONFIG)
+            config = optarg;
+        if (opt == '?' || opt == ':') {
+            a0ipc_status_set(st, A0IPC_INVALID_ARGUMENT,
+                             "unknown option or missing value: %s (see a0ipcd --help)",
+                             argv[optind - 1]);
+            return -1;
+        }
+    }
+    if (optind < argc) {
+        a0ipc_status_set(st, A0IPC_INVALID_ARGUMENT,
+                         "unexpected argument \"%s\" (see a0ipcd --help)", argv[optind]);
+        return -1;
+    }
+    if (config && a0ipc_daemon_config_load(c, config, st) != 0)
+        return -1;
+    /* Pass 2: everything else, over the file's values. */
+    optind = 1;
+    while ((opt = getopt_long(argc, argv, "", options, &idx)) != -1) {
+        if (opt == OPT_INSECURE)
+            c->insecure = true;
+        else if (opt == OPT_SETTING &&
+                 a0ipc_daemon_config_set(c, options[idx].name, optarg, true, st) != 0)
+            return -1;
+    }
+    if (c->n_listen == 0 && add_listen(c, A0IPC_DEFAULT_LISTEN, false, st) != 0)
+        return -1;
+    return 0;
+}
+
+bool a0ipc_address_is_loopback(const char *addr)
+{
+    if (!strncmp(addr, "ipv4:", 5) || !strncmp(addr, "ipv6:", 5))
+        addr += 5;
+    /* Split "host:port" and "[v6]:port"; the host must be a literal loopback address or
+     * "localhost" (resolved by the core to loopback only). */
+    char host[256];
+    const char *end;
+    if (addr[0] == '[') {
+        end = strchr(addr, ']');
+        if (!end || end[1] != ':')
+            return false;
+        addr++;
+    } else {
+        end = strrchr(addr, ':');
+        if (!end)
+            return false;
+    }
+    size_t n = (size_t)(end - addr);
+    if (n == 0 || n >= sizeof host)
+        return false;
+    memcpy(host, addr, n);
+    host[n] = '\0';
+    if (!strcmp(host, "localhost"))
+        return true;
+    struct in_addr v4;
+    if (inet_pton(AF_INET, host, &v4) == 1)
+        return (ntohl(v4.s_addr) >> 24) == 127;
+    struct in6_addr v6;
+    if (inet_pton(AF_INET6, host, &v6) == 1)
+        return IN6_IS_ADDR_LOOPBACK(&v6);
+    return false;
+}
+
+int a0ipc_daemon_config_validate(const a0ipc_daemon_config *c, a0ipc_status *st)
+{
+    for (size_t i = 0; i < c->n_listen; i++) {
+        const char *a = c->listen[i];
+        if (!strncmp(a, "unix:", 5) || !strncmp(a, "unix-abstract:", 14))
+            continue;
+        if (!c->insecure) {
+            a0ipc_status_set(st, A0IPC_FAILED_PRECONDITION,
+                             "refusing plaintext TCP on %s: TCP needs TLS; for local testing "
+                             "only, pass --insecure with a loopback address",
+                             a);
+            return -1;
+        }
+        if (!a0ipc_address_is_loopback(a)) {
+            a0ipc_status_set(st, A0IPC_FAILED_PRECONDITION,
+                             "refusing plaintext TCP on %s: --insecure is allowed on loopback "
+                             "addresses only (127.0.0.1, [::1], localhost)",
+                             a);
+            return -1;
+        }
+    }
+    return 0;
+}

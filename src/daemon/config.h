@@ -1,0 +1,50 @@
+/* a0ipcd's settings: defaults, then the config file (--config), then the command line.
+ * The file format is documented in docs/configuration.md: one `key = value` per line, `#` starts
+ * a comment, keys are the long option names without the dashes, `listen` may repeat. */
+#ifndef A0IPC_DAEMON_CONFIG_H
+#define A0IPC_DAEMON_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "a0ipc/status.h"
+
+typedef struct a0ipc_daemon_config {
+    char **listen; /* owned; "unix:/path" or "host:port" */
+    size_t n_listen;
+    bool listen_from_cli; /* the first --listen replaces the file's list */
+    bool insecure;        /* plaintext TCP allowed, on loopback only */
+    char *ready_file;     /* written with the bound addresses once serving */
+    int cq_threads;
+    int max_workers;
+    int max_message_bytes;
+    int max_concurrent_streams;
+    int shutdown_grace_ms;
+    int log_level;  /* a0ipc_log_level */
+    int log_format; /* a0ipc_log_format */
+    bool log_calls;
+} a0ipc_daemon_config;
+
+#define A0IPC_DEFAULT_LISTEN "unix:/run/a0ipcd/a0ipcd.sock"
+
+void a0ipc_daemon_config_init(a0ipc_daemon_config *c);
+void a0ipc_daemon_config_free(a0ipc_daemon_config *c);
+
+/* Sets one key (as written in the file) from its text value. Errors say what is wrong. */
+int a0ipc_daemon_config_set(a0ipc_daemon_config *c, const char *key, const char *value,
+                            bool from_cli, a0ipc_status *st);
+
+/* Reads a config file; errors name the file and line. */
+int a0ipc_daemon_config_load(a0ipc_daemon_config *c, const char *path, a0ipc_status *st);
+
+/* Applies the config file named by --config, then the other options. Returns 0, 1 when
+ * --help or --version was printed (exit 0), or -1 with st set (exit 2). */
+int a0ipc_daemon_config_from_args(a0ipc_daemon_config *c, int argc, char **argv, a0ipc_status *st);
+
+/* Checks the settings as a whole (for example plaintext TCP without --insecure). */
+int a0ipc_daemon_config_validate(const a0ipc_daemon_config *c, a0ipc_status *st);
+
+/* True for a TCP address on the loopback interface: 127.0.0.0/8, [::1], localhost. */
+bool a0ipc_address_is_loopback(const char *addr);
+
+#endif

@@ -1,0 +1,222 @@
+/* a0ipcd: the runtime daemon. Sets up the server from the configuration, serves until SIGTERM
+ * or SIGINT, then shuts down gracefully (health NOT_SERVING, in-flight calls get the grace
+ * period, exit 0). */
+#include <errno.h>
+#include <fcntl.h>
+#include <grpc/grpc.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "daemon/config.h"
+#include "rpc/grpc_log.h"
+#include "rpc/server.h"
+#include "services/health.h"
+#include "services/reflection.h"
+
+/* The services a0ipcd serves, as reflection lists them. */
+static const char *const served_services[] = {
+    "grpc.health.v1.Health",
+    "grpc.reflection.v1.ServerReflection",
+    "grpc.reflection.v1alpha.ServerReflection",
+};
+
+/* A unix socket file left by a daemon that died is removed; one that a live daemon answers on
+ * is not (the listen then fails with "address in use", which is the truth). */
+static int clear_stale_socket(const char *addr, a0ipc_status *st)
+{
+    const char *path = addr + strlen("unix:");
+    if (!strncmp(path, "//", 2))
+        path += 2;
+    struct stat sb;
+    if (lstat(path, &sb) != 0 || !S_ISSOCK(sb.st_mode))
+        return 0;
+    struct sockaddr_un sun = {.sun_family = AF_UNIX};
+    if (strlen(path) >= sizeof sun.sun_path)
+        return 0;
+    strcpy(sun.sun_path, path);
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return 0;
+    int rc = connect(fd, (struct sockaddr *)&sun, sizeof sun);
+    int err = errno;
+    close(fd);
+    if (rc == 0) {
+        a0ipc_status_set(st, A0IPC_UNAVAILABLE, "%s is in use by a running server", addr);
+        return -1;
+    }
+    if (err == ECONNREFUSED)
+        unlink(path);
+    return 0;
+}
+
+/* Written after the server started, renamed into place so readers never see half a file. */
+static int write_ready_file(const char *path, char **addrs, const int *ports, size_t n,
+                            a0ipc_status *st)
+{
+    char tmp[4096];
+    if (snprintf(tmp, sizeof tmp, "%s.tmp", path) >= (int)sizeof tmp) {
+        a0ipc_status_set(st, A0IPC_INVALID_ARGUMENT, "ready-file path too long");
+        return -1;
+    }
+    FILE *f = fopen(tmp, "w");
+    if (!f) {
+        a0ipc_status_from_errno(st, errno, "cannot write %s", tmp);
+        return -1;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (!strncmp(addrs[i], "unix", 4)) {
+            fprintf(f, "%s\n", addrs[i]);
+            continue;
+        }
+        /* Report the port the kernel chose for ":0". */
+        const char *colon = strrchr(addrs[i], ':');
+        int host_len = colon ? (int)(colon - addrs[i]) : (int)strlen(addrs[i]);
+        fprintf(f, "%.*s:%d\n", host_len, addrs[i], ports[i]);
+    }
+    if (fclose(f) != 0 || rename(tmp, path) != 0) {
+        a0ipc_status_from_errno(st, errno, "cannot write %s", path);
+        unlink(tmp);
+        return -1;
+    }
+    return 0;
+}
+
+static void remove_unix_sockets(char **addrs, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (strncmp(addrs[i], "unix:", 5))
+            continue;
+        const char *path = addrs[i] + 5;
+        if (!strncmp(path, "//", 2))
+            path += 2;
+        unlink(path);
+    }
+}
+
+static int serve(const a0ipc_daemon_config *cfg, const sigset_t *signals)
+{
+    a0ipc_status st = A0IPC_STATUS_INIT;
+    int exit_code = 1;
+    a0ipc_rpc_server *srv = NULL;
+    a0ipc_reflection *refl = NULL;
+    int *ports = calloc(cfg->n_listen, sizeof *ports);
+    a0ipc_health *health = a0ipc_health_new();
+    if (!ports || !health) {
+        A0IPC_LOGE("out of memory");
+        goto out;
+    }
+
+    a0ipc_rpc_server_options opts;
+    a0ipc_rpc_server_options_init(&opts);
+    opts.cq_threads = cfg->cq_threads;
+    opts.max_workers = cfg->max_workers;
+    opts.max_receive_message_bytes = cfg->max_message_bytes;
+    opts.max_send_message_bytes = cfg->max_message_bytes;
+    opts.max_concurrent_streams = cfg->max_concurrent_streams;
+    opts.log_calls = cfg->log_calls;
+
+    srv = a0ipc_rpc_server_new(&opts, &st);
+    if (!srv)
+        goto fail;
+    refl = a0ipc_reflection_new(served_services, sizeof served_services / sizeof served_services[0],
+                                &st);
+    if (!refl || a0ipc_health_register(srv, health, &st) != 0 ||
+        a0ipc_reflection_register(srv, refl, &st) != 0)
+        goto fail;
+    for (size_t i = 0; i < sizeof served_services / sizeof served_services[0]; i++)
+        a0ipc_health_set(health, served_services[i], true);
+
+    for (size_t i = 0; i < cfg->n_listen; i++) {
+        const char *addr = cfg->listen[i];
+        if (!strncmp(addr, "unix:", 5) && clear_stale_socket(addr, &st) != 0)
+            goto fail;
+        ports[i] = a0ipc_rpc_server_listen(srv, addr, NULL, &st);
+        if (ports[i] == 0)
+            goto fail;
+    }
+    if (a0ipc_rpc_server_start(srv, &st) != 0)
+        goto fail;
+    for (size_t i = 0; i < cfg->n_listen; i++) {
+        if (!strncmp(cfg->listen[i], "unix", 4))
+            A0IPC_LOGI("listening on %s", cfg->listen[i]);
+        else
+            A0IPC_LOGW("listening on %s (port %d) WITHOUT TLS: --insecure, loopback only",
+                       cfg->listen[i], ports[i]);
+    }
+    if (cfg->ready_file &&
+        write_ready_file(cfg->ready_file, cfg->listen, ports, cfg->n_listen, &st) != 0)
+        goto fail;
+    A0IPC_LOGI("a0ipcd %s serving (pid %d)", A0IPC_VERSION, (int)getpid());
+
+    for (;;) {
+        int sig = 0;
+        if (sigwait(signals, &sig) != 0)
+            continue;
+        if (sig == SIGHUP) {
+            A0IPC_LOGI("SIGHUP: nothing to reload in this build");
+            continue;
+        }
+        A0IPC_LOGI("%s: shutting down (grace %d ms)", strsignal(sig), cfg->shutdown_grace_ms);
+        break;
+    }
+    a0ipc_health_set_all_not_serving(health);
+    a0ipc_rpc_server_shutdown(srv, cfg->shutdown_grace_ms);
+    exit_code = 0;
+    goto out;
+
+fail:
+    A0IPC_LOGE("%s", a0ipc_status_message(&st));
+out:
+    a0ipc_rpc_server_free(srv);
+    a0ipc_reflection_free(refl);
+    a0ipc_health_free(health);
+    remove_unix_sockets(cfg->listen, cfg->n_listen);
+    if (cfg->ready_file && exit_code == 0)
+        unlink(cfg->ready_file);
+    free(ports);
+    a0ipc_status_clear(&st);
+    return exit_code;
+}
+
+int main(int argc, char **argv)
+{
+    a0ipc_daemon_config cfg;
+    a0ipc_status st = A0IPC_STATUS_INIT;
+    a0ipc_daemon_config_init(&cfg);
+    int rc = a0ipc_daemon_config_from_args(&cfg, argc, argv, &st);
+    if (rc == 0)
+        rc = a0ipc_daemon_config_validate(&cfg, &st);
+    if (rc != 0) {
+        if (rc < 0)
+            fprintf(stderr, "a0ipcd: %s\n", a0ipc_status_message(&st));
+        a0ipc_status_clear(&st);
+        a0ipc_daemon_config_free(&cfg);
+        return rc < 0 ? 2 : 0;
+    }
+    a0ipc_log_set_level((a0ipc_log_level)cfg.log_level);
+    a0ipc_log_set_format((a0ipc_log_format)cfg.log_format);
+
+    /* Signals are taken by sigwait in the main thread; every thread the core or the server
+     * starts inherits this mask. A client that goes away must not kill us with SIGPIPE. */
+    sigset_t signals;
+    sigemptyset(&signals);
+    sigaddset(&signals, SIGTERM);
+    sigaddset(&signals, SIGINT);
+    sigaddset(&signals, SIGHUP);
+    pthread_sigmask(SIG_BLOCK, &signals, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    a0ipc_rpc_route_core_log();
+    grpc_init();
+    int exit_code = serve(&cfg, &signals);
+    grpc_shutdown_blocking();
+    a0ipc_daemon_config_free(&cfg);
+    return exit_code;
+}

@@ -1,0 +1,517 @@
+/* One server call's life: from the core handing it over, through the handler (inline or on a
+ * worker), to the final status; plus everything a handler can do with its ctx.
+ *
+ * A ctx holds two references while it lives: one for the handler path (released when the final
+ * status batch completes) and one for RECV_CLOSE_ON_SERVER (released when the call is over on
+ * the wire). Completions of the two can arrive on different CQ threads, hence the atomic count. */
+#include <grpc/byte_buffer.h>
+#include <grpc/byte_buffer_reader.h>
+#include <grpc/support/alloc.h>
+#include <grpc/support/time.h>
+#include <stdalign.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "common/log.h"
+#include "rpc/server_internal.h"
+
+struct arena_block {
+    arena_block *next;
+    size_t cap, used;
+    alignas(max_align_t) unsigned char data[];
+};
+
+int64_t a0ipc_monotonic_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static void *xmalloc(size_t n)
+{
+    void *p = malloc(n ? n : 1);
+    if (!p) {
+        A0IPC_LOGE("out of memory (%zu bytes)", n);
+        abort(); /* as the core does: there is no sane way on from here */
+    }
+    return p;
+}
+
+static void ctx_close_done(cq_tag *t, bool ok);
+static void ctx_final_done(cq_tag *t, bool ok);
+static void ctx_op_done(cq_tag *t, bool ok);
+static void ctx_run_work(a0ipc_work *w);
+
+a0ipc_rpc_ctx *a0ipc_rpc_ctx_new(a0ipc_rpc_server *s, const registered_method *reg)
+{
+    a0ipc_rpc_ctx *ctx = calloc(1, sizeof *ctx);
+    if (!ctx)
+        return NULL;
+    ctx->srv = s;
+    ctx->reg = reg;
+    grpc_metadata_array_init(&ctx->md);
+    grpc_call_details_init(&ctx->details);
+    atomic_init(&ctx->refs, 2);
+    atomic_init(&ctx->stop, false);
+    ctx->close_tag.done = ctx_close_done;
+    ctx->final_tag.done = ctx_final_done;
+    ctx->op_tag.done = ctx_op_done;
+    ctx->work.run = ctx_run_work;
+    ctx->final_details = grpc_empty_slice();
+    pthread_mutex_init(&ctx->mu, NULL);
+    pthread_cond_init(&ctx->cv, NULL);
+    return ctx;
+}
+
+void a0ipc_rpc_ctx_ref(a0ipc_rpc_ctx *ctx)
+{
+    atomic_fetch_add(&ctx->refs, 1);
+}
+
+static const char *ctx_path(a0ipc_rpc_ctx *ctx, char *buf, size_t cap)
+{
+    if (ctx->reg->method)
+        return ctx->reg->method->path;
+    size_t n = GRPC_SLICE_LENGTH(ctx->details.method);
+    snprintf(buf, cap, "%.*s", (int)(n < cap ? n : cap - 1),
+             (const char *)GRPC_SLICE_START_PTR(ctx->details.method));
+    return buf;
+}
+
+static void ctx_destroy(a0ipc_rpc_ctx *ctx)
+{
+    a0ipc_rpc_server *s = ctx->srv;
+    if (s->opts.log_calls && a0ipc_log_enabled(A0IPC_LOG_INFO)) {
+        char path[256];
+        char *peer = grpc_call_get_peer(ctx->call);
+        double ms = (double)(a0ipc_monotonic_ns() - ctx->start_ns) / 1e6;
+        a0ipc_log(A0IPC_LOG_INFO,
+                  "call method=%s status=%s duration_ms=%.3f peer=%s bytes_in=%llu "
+                  "bytes_out=%llu%s%s%s",
+                  ctx_path(ctx, path, sizeof path), a0ipc_code_name(ctx->status.code), ms,
+                  peer ? peer : "?", (unsigned long long)ctx->bytes_in,
+                  (unsigned long long)ctx->bytes_out, ctx->status.message ? " message=\"" : "",
+                  a0ipc_status_message(&ctx->status), ctx->status.message ? "\"" : "");
+        gpr_free(peer);
+    }
+    pthread_mutex_lock(&s->mu);
+    if (ctx->prev)
+        ctx->prev->next = ctx->next;
+    else
+        s->live = ctx->next;
+    if (ctx->next)
+        ctx->next->prev = ctx->prev;
+    s->n_live--;
+    pthread_cond_broadcast(&s->cv);
+    pthread_mutex_unlock(&s->mu);
+
+    grpc_call_unref(ctx->call);
+    grpc_metadata_array_destroy(&ctx->md);
+    grpc_call_details_destroy(&ctx->details);
+    if (ctx->payload)
+        grpc_byte_buffer_destroy(ctx->payload);
+    if (ctx->final_message)
+        grpc_byte_buffer_destroy(ctx->final_message);
+    grpc_slice_unref(ctx->final_details);
+    for (arena_block *b = ctx->arena, *next; b; b = next) {
+        next = b->next;
+        free(b);
+    }
+    a0ipc_status_clear(&ctx->status);
+    pthread_cond_destroy(&ctx->cv);
+    pthread_mutex_destroy(&ctx->mu);
+    free(ctx);
+}
+
+void a0ipc_rpc_ctx_unref(a0ipc_rpc_ctx *ctx)
+{
+    if (atomic_fetch_sub(&ctx->refs, 1) == 1)
+        ctx_destroy(ctx);
+}
+
+/* ---- stopping ---- */
+
+void a0ipc_rpc_ctx_fire_stop(a0ipc_rpc_ctx *ctx)
+{
+    atomic_store(&ctx->stop, true);
+    pthread_mutex_lock(&ctx->mu);
+    if (ctx->stop_fired) {
+        pthread_mutex_unlock(&ctx->mu);
+        return;
+    }
+    ctx->stop_fired = true;
+    void (*fn)(void *) = ctx->on_stop;
+    void *arg = ctx->on_stop_arg;
+    if (fn) {
+        ctx->in_stop_cb = true;
+        pthread_mutex_unlock(&ctx->mu);
+        fn(arg);
+        pthread_mutex_lock(&ctx->mu);
+        ctx->in_stop_cb = false;
+        pthread_cond_broadcast(&ctx->cv);
+    }
+    pthread_mutex_unlock(&ctx->mu);
+}
+
+void a0ipc_rpc_ctx_on_stop(a0ipc_rpc_ctx *ctx, void (*fn)(void *arg), void *arg)
+{
+    pthread_mutex_lock(&ctx->mu);
+    while (ctx->in_stop_cb)
+        pthread_cond_wait(&ctx->cv, &ctx->mu);
+    ctx->on_stop = fn;
+    ctx->on_stop_arg = arg;
+    bool run_now = fn && ctx->stop_fired;
+    pthread_mutex_unlock(&ctx->mu);
+    if (run_now)
+        fn(arg);
+}
+
+bool a0ipc_rpc_ctx_should_stop(a0ipc_rpc_ctx *ctx)
+{
+    return atomic_load(&ctx->stop) || a0ipc_rpc_ctx_deadline_left_ms(ctx) <= 0;
+}
+
+bool a0ipc_rpc_ctx_server_stopping(a0ipc_rpc_ctx *ctx)
+{
+    pthread_mutex_lock(&ctx->srv->mu);
+    bool stopping = ctx->srv->stopping;
+    pthread_mutex_unlock(&ctx->srv->mu);
+    return stopping;
+}
+
+/* Why a call can go on no longer, as the code its handler should end with. */
+static a0ipc_code stop_code(a0ipc_rpc_ctx *ctx)
+{
+    if (a0ipc_rpc_ctx_server_stopping(ctx))
+        return a0ipc_rpc_fail(ctx, A0IPC_UNAVAILABLE, "a0ipcd is shutting down");
+    if (a0ipc_rpc_ctx_deadline_left_ms(ctx) <= 0)
+        return a0ipc_rpc_fail(ctx, A0IPC_DEADLINE_EXCEEDED, "the call's deadline passed");
+    return a0ipc_rpc_fail(ctx, A0IPC_CANCELLED, "the client cancelled the call");
+}
+
+static void ctx_close_done(cq_tag *t, bool ok)
+{
+    a0ipc_rpc_ctx *ctx = (a0ipc_rpc_ctx *)((char *)t - offsetof(a0ipc_rpc_ctx, close_tag));
+    if (!ok || ctx->cancelled)
+        a0ipc_rpc_ctx_fire_stop(ctx);
+    a0ipc_rpc_ctx_unref(ctx);
+}
+
+/* ---- accessors ---- */
+
+void *a0ipc_rpc_ctx_data(a0ipc_rpc_ctx *ctx)
+{
+    return ctx->reg->data;
+}
+
+const a0ipc_rpc_method *a0ipc_rpc_ctx_method(a0ipc_rpc_ctx *ctx)
+{
+    return ctx->reg->method;
+}
+
+const char *a0ipc_rpc_ctx_metadata(a0ipc_rpc_ctx *ctx, const char *key, size_t *len)
+{
+    for (size_t i = 0; i < ctx->md.count; i++) {
+        if (grpc_slice_str_cmp(ctx->md.metadata[i].key, key) == 0) {
+            if (len)
+                *len = GRPC_SLICE_LENGTH(ctx->md.metadata[i].value);
+            return (const char *)GRPC_SLICE_START_PTR(ctx->md.metadata[i].value);
+        }
+    }
+    return NULL;
+}
+
+int64_t a0ipc_rpc_ctx_deadline_left_ms(a0ipc_rpc_ctx *ctx)
+{
+    if (gpr_time_cmp(ctx->deadline, gpr_inf_future(GPR_CLOCK_MONOTONIC)) == 0)
+        return INT64_MAX;
+    gpr_timespec left = gpr_time_sub(ctx->deadline, gpr_now(GPR_CLOCK_MONOTONIC));
+    return (int64_t)left.tv_sec * 1000 + left.tv_nsec / 1000000;
+}
+
+void *a0ipc_rpc_ctx_alloc(a0ipc_rpc_ctx *ctx, size_t size)
+{
+    size = (size + alignof(max_align_t) - 1) & ~(alignof(max_align_t) - 1);
+    arena_block *b = ctx->arena;
+    if (!b || b->cap - b->used < size) {
+        size_t cap = size > 4096 ? size : 4096;
+        b = xmalloc(sizeof *b + cap);
+        b->cap = cap;
+        b->used = 0;
+        b->next = ctx->arena;
+        ctx->arena = b;
+    }
+    void *p = b->data + b->used;
+    b->used += size;
+    memset(p, 0, size);
+    return p;
+}
+
+char *a0ipc_rpc_ctx_strdup(a0ipc_rpc_ctx *ctx, const char *s)
+{
+    size_t n = strlen(s) + 1;
+    return memcpy(a0ipc_rpc_ctx_alloc(ctx, n), s, n);
+}
+
+a0ipc_code a0ipc_rpc_fail(a0ipc_rpc_ctx *ctx, a0ipc_code code, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    a0ipc_status_setv(&ctx->status, code, fmt, ap);
+    va_end(ap);
+    return code;
+}
+
+a0ipc_code a0ipc_rpc_fail_status(a0ipc_rpc_ctx *ctx, a0ipc_status *st)
+{
+    a0ipc_status_move(&ctx->status, st);
+    return ctx->status.code;
+}
+
+/* ---- messages ---- */
+
+static grpc_byte_buffer *pack(const ProtobufCMessage *msg, size_t *len)
+{
+    *len = protobuf_c_message_get_packed_size(msg);
+    grpc_slice slice = grpc_slice_malloc(*len);
+    protobuf_c_message_pack(msg, GRPC_SLICE_START_PTR(slice));
+    grpc_byte_buffer *bb = grpc_raw_byte_buffer_create(&slice, 1);
+    grpc_slice_unref(slice);
+    return bb;
+}
+
+static ProtobufCMessage *unpack(const ProtobufCMessageDescriptor *d, grpc_byte_buffer *bb,
+                                size_t *len)
+{
+    grpc_byte_buffer_reader reader;
+    if (!grpc_byte_buffer_reader_init(&reader, bb))
+        return NULL;
+    grpc_slice all = grpc_byte_buffer_reader_readall(&reader);
+    grpc_byte_buffer_reader_destroy(&reader);
+    *len = GRPC_SLICE_LENGTH(all);
+    ProtobufCMessage *m = protobuf_c_message_unpack(d, NULL, *len, GRPC_SLICE_START_PTR(all));
+    grpc_slice_unref(all);
+    return m;
+}
+
+/* Starts ops and waits for them on the handler's thread. Returns the batch's success. */
+static bool run_blocking(a0ipc_rpc_ctx *ctx, const grpc_op *ops, size_t n)
+{
+    pthread_mutex_lock(&ctx->mu);
+    ctx->op_done = false;
+    pthread_mutex_unlock(&ctx->mu);
+    grpc_call_error err = grpc_call_start_batch(ctx->call, ops, n, &ctx->op_tag, NULL);
+    if (err != GRPC_CALL_OK) {
+        A0IPC_LOGW("start_batch failed: %s", grpc_call_error_to_string(err));
+        return false;
+    }
+    pthread_mutex_lock(&ctx->mu);
+    while (!ctx->op_done)
+        pthread_cond_wait(&ctx->cv, &ctx->mu);
+    bool ok = ctx->op_ok;
+    pthread_mutex_unlock(&ctx->mu);
+    return ok;
+}
+
+static void ctx_op_done(cq_tag *t, bool ok)
+{
+    a0ipc_rpc_ctx *ctx = (a0ipc_rpc_ctx *)((char *)t - offsetof(a0ipc_rpc_ctx, op_tag));
+    pthread_mutex_lock(&ctx->mu);
+    ctx->op_done = true;
+    ctx->op_ok = ok;
+    pthread_cond_broadcast(&ctx->cv);
+    pthread_mutex_unlock(&ctx->mu);
+}
+
+a0ipc_code a0ipc_rpc_send(a0ipc_rpc_ctx *ctx, const ProtobufCMessage *msg)
+{
+    if (atomic_load(&ctx->stop))
+        return stop_code(ctx);
+    grpc_op ops[2];
+    size_t n = 0;
+    memset(ops, 0, sizeof ops);
+    if (!ctx->sent_initial_metadata) {
+        ops[n++].op = GRPC_OP_SEND_INITIAL_METADATA;
+        ctx->sent_initial_metadata = true;
+    }
+    size_t len;
+    ops[n].op = GRPC_OP_SEND_MESSAGE;
+    ops[n++].data.send_message.send_message = pack(msg, &len);
+    bool ok = run_blocking(ctx, ops, n);
+    grpc_byte_buffer_destroy(ops[n - 1].data.send_message.send_message);
+    if (!ok)
+        return stop_code(ctx);
+    ctx->bytes_out += len;
+    return A0IPC_OK;
+}
+
+int a0ipc_rpc_recv(a0ipc_rpc_ctx *ctx, ProtobufCMessage **out)
+{
+    *out = NULL;
+    if (atomic_load(&ctx->stop))
+        return -1;
+    grpc_op op;
+    memset(&op, 0, sizeof op);
+    op.op = GRPC_OP_RECV_MESSAGE;
+    op.data.recv_message.recv_message = &ctx->recv_buf;
+    ctx->recv_buf = NULL;
+    if (!run_blocking(ctx, &op, 1))
+        return -1;
+    if (!ctx->recv_buf)
+        return 0; /* the client half-closed */
+    size_t len;
+    *out = unpack(ctx->reg->method->request, ctx->recv_buf, &len);
+    grpc_byte_buffer_destroy(ctx->recv_buf);
+    ctx->recv_buf = NULL;
+    if (!*out) {
+        ctx->recv_parse_error = true;
+        return -1;
+    }
+    ctx->bytes_in += len;
+    return 1;
+}
+
+a0ipc_code a0ipc_rpc_ctx_recv_error(a0ipc_rpc_ctx *ctx)
+{
+    if (ctx->recv_parse_error)
+        return a0ipc_rpc_fail(ctx, A0IPC_INVALID_ARGUMENT, "a request message is not a valid %s",
+                              ctx->reg->method->request->name);
+    return stop_code(ctx);
+}
+
+/* ---- finishing ---- */
+
+static void ctx_final_done(cq_tag *t, bool ok)
+{
+    a0ipc_rpc_ctx *ctx = (a0ipc_rpc_ctx *)((char *)t - offsetof(a0ipc_rpc_ctx, final_tag));
+    (void)ok; /* a call the client already left cannot be told anything more */
+    a0ipc_rpc_ctx_unref(ctx);
+}
+
+/* Sends resp (may be NULL) and the status in ctx->status; never blocks. Releases the handler
+ * path's reference when the batch completes. */
+static void ctx_finish(a0ipc_rpc_ctx *ctx, const ProtobufCMessage *resp)
+{
+    grpc_op ops[3];
+    size_t n = 0;
+    memset(ops, 0, sizeof ops);
+    if (!ctx->sent_initial_metadata) {
+        ops[n++].op = GRPC_OP_SEND_INITIAL_METADATA;
+        ctx->sent_initial_metadata = true;
+    }
+    if (resp && ctx->status.code == A0IPC_OK) {
+        size_t len;
+        ctx->final_message = pack(resp, &len);
+        ctx->bytes_out += len;
+        ops[n].op = GRPC_OP_SEND_MESSAGE;
+        ops[n++].data.send_message.send_message = ctx->final_message;
+    }
+    ctx->final_details = ctx->status.message ? grpc_slice_from_copied_string(ctx->status.message)
+                                             : grpc_empty_slice();
+    ops[n].op = GRPC_OP_SEND_STATUS_FROM_SERVER;
+    ops[n].data.send_status_from_server.status = (grpc_status_code)ctx->status.code;
+    ops[n++].data.send_status_from_server.status_details = &ctx->final_details;
+    grpc_call_error err = grpc_call_start_batch(ctx->call, ops, n, &ctx->final_tag, NULL);
+    if (err != GRPC_CALL_OK) {
+        A0IPC_LOGW("sending a status failed: %s", grpc_call_error_to_string(err));
+        a0ipc_rpc_ctx_unref(ctx);
+    }
+}
+
+static void finish_with(a0ipc_rpc_ctx *ctx, a0ipc_code code, const char *msg)
+{
+    a0ipc_status_set(&ctx->status, code, "%s", msg);
+    ctx_finish(ctx, NULL);
+}
+
+/* Decodes the request, calls the handler, sends what it made. Runs on a worker, or on the CQ
+ * thread for inline unary handlers. */
+static void ctx_run_handler(a0ipc_rpc_ctx *ctx)
+{
+    const a0ipc_rpc_method *m = ctx->reg->method;
+    bool has_req = m->kind == A0IPC_RPC_UNARY || m->kind == A0IPC_RPC_SERVER_STREAMING;
+    bool has_resp = m->kind == A0IPC_RPC_UNARY || m->kind == A0IPC_RPC_CLIENT_STREAMING;
+    ProtobufCMessage *req = NULL;
+    if (has_req) {
+        size_t len = 0;
+        if (!ctx->payload) {
+            finish_with(ctx, A0IPC_INVALID_ARGUMENT, "the call carried no request message");
+            return;
+        }
+        req = unpack(m->request, ctx->payload, &len);
+        ctx->bytes_in += len;
+        grpc_byte_buffer_destroy(ctx->payload);
+        ctx->payload = NULL;
+        if (!req) {
+            a0ipc_status_set(&ctx->status, A0IPC_INVALID_ARGUMENT, "the request is not a valid %s",
+                             m->request->name);
+            ctx_finish(ctx, NULL);
+            return;
+        }
+    }
+    ProtobufCMessage *resp = NULL;
+    if (has_resp) {
+        resp = xmalloc(m->response->sizeof_message);
+        m->response->message_init(resp);
+    }
+    a0ipc_code code = m->invoke(ctx->reg->handler, ctx, req, resp);
+    a0ipc_rpc_ctx_on_stop(ctx, NULL, NULL); /* no callback may outlive the handler's frame */
+    if (code == A0IPC_OK)
+        a0ipc_status_clear(&ctx->status); /* an earlier a0ipc_rpc_fail was recovered from */
+    else if (code != ctx->status.code || !ctx->status.message)
+        a0ipc_status_set(&ctx->status, code, "%s",
+                         ctx->status.message ? ctx->status.message : a0ipc_code_name(code));
+    ctx_finish(ctx, resp);
+    if (req)
+        protobuf_c_message_free_unpacked(req, NULL);
+    free(resp); /* its fields live in the ctx arena or are static */
+}
+
+static void ctx_run_work(a0ipc_work *w)
+{
+    ctx_run_handler((a0ipc_rpc_ctx *)((char *)w - offsetof(a0ipc_rpc_ctx, work)));
+}
+
+void a0ipc_rpc_ctx_begin(a0ipc_rpc_ctx *ctx)
+{
+    a0ipc_rpc_server *s = ctx->srv;
+    ctx->start_ns = a0ipc_monotonic_ns();
+    ctx->deadline = gpr_convert_clock_type(ctx->deadline, GPR_CLOCK_MONOTONIC);
+
+    pthread_mutex_lock(&s->mu);
+    ctx->next = s->live;
+    if (s->live)
+        s->live->prev = ctx;
+    s->live = ctx;
+    s->n_live++;
+    bool stopping = s->stopping;
+    pthread_mutex_unlock(&s->mu);
+
+    grpc_op close_op;
+    memset(&close_op, 0, sizeof close_op);
+    close_op.op = GRPC_OP_RECV_CLOSE_ON_SERVER;
+    close_op.data.recv_close_on_server.cancelled = &ctx->cancelled;
+    if (grpc_call_start_batch(ctx->call, &close_op, 1, &ctx->close_tag, NULL) != GRPC_CALL_OK)
+        a0ipc_rpc_ctx_unref(ctx); /* cannot happen on a fresh call; keep the count right */
+
+    const registered_method *reg = ctx->reg;
+    if (!reg->method || !reg->handler) {
+        char path[256], msg[320];
+        snprintf(msg, sizeof msg, "method %s is not implemented by a0ipcd",
+                 ctx_path(ctx, path, sizeof path));
+        finish_with(ctx, A0IPC_UNIMPLEMENTED, msg);
+    } else if (stopping) {
+        finish_with(ctx, A0IPC_UNAVAILABLE, "a0ipcd is shutting down");
+    } else if (reg->run_inline && reg->method->kind == A0IPC_RPC_UNARY) {
+        ctx_run_handler(ctx);
+    } else if (!a0ipc_worker_pool_submit(s->pool, &ctx->work)) {
+        char msg[160];
+        snprintf(msg, sizeof msg, "a0ipcd is at its limit of %d concurrent calls; retry later",
+                 s->opts.max_workers);
+        finish_with(ctx, A0IPC_RESOURCE_EXHAUSTED, msg);
+    }
+}

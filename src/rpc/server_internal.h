@@ -1,0 +1,95 @@
+/* Shared between server.c (lifecycle, accepting calls) and server_call.c (one call's life). */
+#ifndef A0IPC_RPC_SERVER_INTERNAL_H
+#define A0IPC_RPC_SERVER_INTERNAL_H
+
+#include <grpc/grpc.h>
+#include <pthread.h>
+#include <stdatomic.h>
+
+#include "rpc/server.h"
+#include "rpc/worker_pool.h"
+
+/* Everything put on the completion queue starts with a tag; the CQ thread calls done. */
+typedef struct cq_tag {
+    void (*done)(struct cq_tag *t, bool ok);
+} cq_tag;
+
+typedef struct registered_method {
+    a0ipc_rpc_server *srv;
+    const a0ipc_rpc_method *method; /* NULL for the generic slot (unknown methods) */
+    a0ipc_rpc_handler_fn handler;   /* NULL: UNIMPLEMENTED */
+    void *data;
+    bool run_inline;
+    void *core_handle; /* from grpc_server_register_method */
+} registered_method;
+
+typedef struct arena_block arena_block;
+
+struct a0ipc_rpc_ctx {
+    a0ipc_rpc_server *srv;
+    const registered_method *reg;
+    grpc_call *call;
+    gpr_timespec deadline; /* monotonic */
+    grpc_metadata_array md;
+    grpc_byte_buffer *payload; /* first request message of unary/server-streaming calls */
+    grpc_call_details details; /* generic calls: the method asked for */
+    atomic_int refs;
+
+    cq_tag close_tag; /* RECV_CLOSE_ON_SERVER: the call is over on the wire */
+    int cancelled;
+    cq_tag final_tag; /* the batch that sends the status */
+    grpc_byte_buffer *final_message;
+    grpc_slice final_details;
+
+    /* One blocking send or receive at a time, waited for by the handler's thread. */
+    cq_tag op_tag;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    bool op_done, op_ok;
+    grpc_byte_buffer *recv_buf;
+    bool sent_initial_metadata;
+    bool recv_parse_error;
+
+    atomic_bool stop;
+    bool stop_fired, in_stop_cb; /* under mu */
+    void (*on_stop)(void *);
+    void *on_stop_arg;
+
+    a0ipc_status status;
+    arena_block *arena;
+    a0ipc_work work;
+    int64_t start_ns;
+    uint64_t bytes_in, bytes_out;
+    struct a0ipc_rpc_ctx *prev, *next; /* the server's list of live calls */
+};
+
+struct a0ipc_rpc_server {
+    a0ipc_rpc_server_options opts;
+    grpc_server *server;
+    grpc_completion_queue *cq;
+    pthread_t *cq_threads;
+    int n_cq_threads;
+    a0ipc_worker_pool *pool;
+
+    registered_method *methods; /* grown by add_service; fixed once started */
+    size_t n_methods;
+    registered_method generic;
+
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    a0ipc_rpc_ctx *live; /* calls in flight */
+    int n_live;
+    int n_slots; /* request slots posted and not yet returned */
+    bool started, stopping, shutdown_notified, destroyed;
+    cq_tag shutdown_tag;
+};
+
+/* server_call.c */
+a0ipc_rpc_ctx *a0ipc_rpc_ctx_new(a0ipc_rpc_server *s, const registered_method *reg);
+void a0ipc_rpc_ctx_begin(a0ipc_rpc_ctx *ctx); /* after the core handed us the call */
+void a0ipc_rpc_ctx_fire_stop(a0ipc_rpc_ctx *ctx);
+void a0ipc_rpc_ctx_ref(a0ipc_rpc_ctx *ctx);
+void a0ipc_rpc_ctx_unref(a0ipc_rpc_ctx *ctx);
+int64_t a0ipc_monotonic_ns(void);
+
+#endif

@@ -1,0 +1,50 @@
+/* Shared between the parts of the gRPC transport. */
+#ifndef A0IPC_GRPC_TRANSPORT_INTERNAL_H
+#define A0IPC_GRPC_TRANSPORT_INTERNAL_H
+
+#include <pthread.h>
+
+#include "a0ipc/grpc_transport.h"
+#include "rpc/client.h"
+
+typedef struct session_pin session_pin;
+typedef struct peer_channel peer_channel;
+
+typedef struct grpc_transport {
+    a0ipc_grpc_options opts; /* strings point into this struct's own copies */
+    char *target;
+    char *service_config;
+    char *authorization; /* "Bearer <token>" or NULL */
+    a0ipc_rpc_metadata metadata[1];
+    size_t n_metadata;
+    a0ipc_rpc_channel_options channel_opts;
+    a0ipc_rpc_channel *channel; /* balanced over every address of the target */
+
+    /* Terminal sessions stay on the daemon that created them (grpc_transport_terminal.c). */
+    bool pin_sessions; /* the target may name several daemons */
+    char *host_name;   /* the target's host, checked in TLS certificates of pinned channels */
+    pthread_mutex_t pins_mu;
+    session_pin *pins;
+    peer_channel *peers;
+    bool pins_ready;
+} grpc_transport;
+
+void gt_call_options(const grpc_transport *g, const a0ipc_call_options *o, int64_t default_ms,
+                     a0ipc_rpc_call_options *out);
+/* Cancels s when o->cancel is raised; returns true when it already is. */
+bool gt_stream_watch_cancel(const a0ipc_call_options *o, a0ipc_rpc_stream *s);
+void gt_stream_unwatch_cancel(const a0ipc_call_options *o);
+/* Finishes and frees s; st gets the final status, or CANCELLED when the caller stopped it. */
+a0ipc_code gt_stream_end(a0ipc_rpc_stream *s, const a0ipc_call_options *o, bool stopped_by_caller,
+                         a0ipc_status *st);
+char *gt_strdup(const char *s);
+
+/* Channel credentials from the TLS options (grpc_transport_credentials.c). */
+int gt_credentials_setup(grpc_transport *g, a0ipc_status *st);
+
+/* grpc_transport_terminal.c */
+int gt_terminal_init(grpc_transport *g, a0ipc_status *st);
+void gt_terminal_bind(a0ipc_transport *t);
+void gt_terminal_free(grpc_transport *g);
+
+#endif

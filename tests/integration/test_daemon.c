@@ -1,0 +1,299 @@
+/* The real a0ipcd, started as a process on a temporary unix socket and a loopback port, called
+ * by the C client: health, unknown methods, deadlines, limits, hostile bytes, graceful stop. */
+#include <arpa/inet.h>
+#include <grpc/grpc.h>
+#include <netinet/in.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "grpc/health/v1/health.a0ipc.h"
+#include "support/daemon_proc.h"
+
+typedef Grpc__Health__V1__HealthCheckRequest HReq;
+typedef Grpc__Health__V1__HealthCheckResponse HResp;
+#define SERVING     GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__SERVING
+#define NOT_SERVING GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__NOT_SERVING
+
+static const a0ipc_rpc_call_options five_s = {.timeout_ms = 5000, .wait_for_ready = true};
+
+static a0ipc_code check(const char *target, const char *service, int *status_out, a0ipc_status *st)
+{
+    a0ipc_rpc_channel *ch = a0ipc_rpc_channel_new(target, NULL, st);
+    assert_non_null(ch);
+    HReq req = GRPC__HEALTH__V1__HEALTH_CHECK_REQUEST__INIT;
+    req.service = (char *)service;
+    HResp *resp = NULL;
+    a0ipc_code code = grpc_health_v1_health_check_call(ch, &five_s, &req, &resp, st);
+    if (resp) {
+        *status_out = resp->status;
+        protobuf_c_message_free_unpacked(&resp->base, NULL);
+    }
+    a0ipc_rpc_channel_free(ch);
+    return code;
+}
+
+static int start(void **state)
+{
+    test_daemon *d = calloc(1, sizeof *d);
+    test_daemon_start(d, NULL);
+    *state = d;
+    return 0;
+}
+
+static int stop(void **state)
+{
+    test_daemon *d = *state;
+    test_daemon_cleanup(d);
+    free(d);
+    return 0;
+}
+
+static void check_over_unix_and_tcp(void **state)
+{
+    test_daemon *d = *state;
+    const char *targets[] = {d->unix_target, d->tcp_target};
+    const char *services[] = {"", "grpc.health.v1.Health", "grpc.reflection.v1.ServerReflection"};
+    for (int t = 0; t < 2; t++) {
+        for (int s = 0; s < 3; s++) {
+            a0ipc_status st = A0IPC_STATUS_INIT;
+            int status = -1;
+            assert_int_equal(check(targets[t], services[s], &status, &st), A0IPC_OK);
+            assert_int_equal(status, SERVING);
+        }
+        a0ipc_status st = A0IPC_STATUS_INIT;
+        int status = -1;
+        assert_int_equal(check(targets[t], "no.such.Service", &status, &st), A0IPC_NOT_FOUND);
+        assert_non_null(strstr(st.message, "no.such.Service"));
+        a0ipc_status_clear(&st);
+    }
+    assert_true(test_daemon_log_contains(d, "call method=/grpc.health.v1.Health/Check status=OK"));
+    assert_true(test_daemon_log_contains(d, "status=NOT_FOUND"));
+}
+
+static void unknown_method_is_unimplemented(void **state)
+{
+    test_daemon *d = *state;
+    a0ipc_status st = A0IPC_STATUS_INIT;
+    a0ipc_rpc_channel *ch = a0ipc_rpc_channel_new(d->tcp_target, NULL, &st);
+    a0ipc_rpc_method nope = grpc_health_v1_health_service.methods[GRPC_HEALTH_V1_HEALTH__CHECK];
+    nope.path = "/a0.runtime.v1.Nothing/Here";
+    HReq req = GRPC__HEALTH__V1__HEALTH_CHECK_REQUEST__INIT;
+    ProtobufCMessage *resp = NULL;
+    /* Connect first, so the 1 s deadline measures the answer and not the connection set-up. */
+    int status;
+    assert_int_equal(check(d->tcp_target, "", &status, &st), A0IPC_OK);
+    a0ipc_rpc_call_options one_s = {.timeout_ms = 1000};
+    assert_int_equal(a0ipc_rpc_unary(ch, &nope, &one_s, &req.base, &resp, &st),
+                     A0IPC_UNIMPLEMENTED);
+    assert_non_null(strstr(st.message, "/a0.runtime.v1.Nothing/Here"));
+    a0ipc_status_clear(&st);
+    a0ipc_rpc_channel_free(ch);
+}
+
+static void expired_deadline(void **state)
+{
+    test_daemon *d = *state;
+    a0ipc_status st = A0IPC_STATUS_INIT;
+    a0ipc_rpc_channel *ch = a0ipc_rpc_channel_new(d->unix_target, NULL, &st);
+    HReq req = GRPC__HEALTH__V1__HEALTH_CHECK_REQUEST__INIT;
+    a0ipc_rpc_call_options short_deadline = {.timeout_ms = 300};
+    a0ipc_rpc_stream *s = grpc_health_v1_health_watch_open(ch, &short_deadline, &req, &st);
+    assert_non_null(s);
+    HResp *r = NULL;
+    assert_int_equal(grpc_health_v1_health_watch_read(s, &r), 1);
+    assert_int_equal(r->status, SERVING);
+    protobuf_c_message_free_unpacked(&r->base, NULL);
+    /* The stream ends (0 or -1); the status says why. */
+    assert_int_not_equal(grpc_health_v1_health_watch_read(s, &r), 1);
+    assert_int_equal(a0ipc_rpc_stream_finish(s, &st), A0IPC_DEADLINE_EXCEEDED);
+    a0ipc_status_clear(&st);
+    a0ipc_rpc_stream_free(s);
+    a0ipc_rpc_channel_free(ch);
+}
+
+static void oversize_message(void **state)
+{
+    (void)state;
+    test_daemon d;
+    const char *extra[] = {"--max-message-bytes", "1024", NULL};
+    test_daemon_start(&d, extra);
+    char big[4096];
+    memset(big, 'a', sizeof big - 1);
+    big[sizeof big - 1] = '\0';
+    a0ipc_status st = A0IPC_STATUS_INIT;
+    int status;
+    assert_int_equal(check(d.unix_target, big, &status, &st), A0IPC_RESOURCE_EXHAUSTED);
+    a0ipc_status_clear(&st);
+    assert_int_equal(check(d.unix_target, "", &status, &st), A0IPC_OK);
+    test_daemon_cleanup(&d);
+}
+
+static int connect_tcp(const char *target)
+{
+    int port = atoi(strrchr(target, ':') + 1);
+    struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    inet_pton(AF_INET, "127.0.0.1", &sin.sin_addr);
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    assert_true(fd >= 0);
+    assert_int_equal(connect(fd, (struct sockaddr *)&sin, sizeof sin), 0);
+    return fd;
+}
+
+static void hostile_bytes_do_not_hurt(void **state)
+{
+    test_daemon *d = *state;
+    srand(12345);
+    /* Random bytes, many times. */
+    for (int i = 0; i < 20; i++) {
+        int fd = connect_tcp(d->tcp_target);
+        unsigned char junk[4096];
+        for (size_t j = 0; j < sizeof junk; j++)
+            junk[j] = (unsigned char)rand();
+        ssize_t unused = write(fd, junk, (size_t)(rand() % (int)sizeof junk) + 1);
+        (void)unused;
+        close(fd);
+    }
+    /* A valid HTTP/2 preface followed by garbage frames. */
+    static const char preface[] = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+    int fd = connect_tcp(d->tcp_target);
+    assert_int_equal(write(fd, preface, sizeof preface - 1), (ssize_t)(sizeof preface - 1));
+    unsigned char frames[256];
+    memset(frames, 0xff, sizeof frames);
+    ssize_t unused = write(fd, frames, sizeof frames);
+    (void)unused;
+    close(fd);
+    /* Half-open: a preface, then silence, kept open while others call and while it stops. */
+    int half_open[4];
+    for (int i = 0; i < 4; i++) {
+        half_open[i] = connect_tcp(d->tcp_target);
+        assert_int_equal(write(half_open[i], preface, 10), 10); /* not even the whole preface */
+    }
+    a0ipc_status st = A0IPC_STATUS_INIT;
+    int status = -1;
+    assert_int_equal(check(d->tcp_target, "", &status, &st), A0IPC_OK);
+    assert_int_equal(status, SERVING);
+    assert_int_equal(check(d->unix_target, "", &status, &st), A0IPC_OK);
+    assert_true(test_daemon_running(d));
+    int wstatus = test_daemon_stop(d, SIGTERM);
+    assert_true(WIFEXITED(wstatus));
+    assert_int_equal(WEXITSTATUS(wstatus), 0);
+    for (int i = 0; i < 4; i++)
+        close(half_open[i]);
+}
+
+static void sigterm_during_watch_ends_it_cleanly(void **state)
+{
+    test_daemon *d = *state;
+    a0ipc_status st = A0IPC_STATUS_INIT;
+    a0ipc_rpc_channel *ch = a0ipc_rpc_channel_new(d->unix_target, NULL, &st);
+    HReq req = GRPC__HEALTH__V1__HEALTH_CHECK_REQUEST__INIT;
+    a0ipc_rpc_stream *s = grpc_health_v1_health_watch_open(ch, &five_s, &req, &st);
+    assert_non_null(s);
+    HResp *r = NULL;
+    assert_int_equal(grpc_health_v1_health_watch_read(s, &r), 1);
+    assert_int_equal(r->status, SERVING);
+    protobuf_c_message_free_unpacked(&r->base, NULL);
+
+    kill(d->pid, SIGTERM);
+    /* The watcher hears NOT_SERVING, then the stream ends with a status, not a reset. */
+    assert_int_equal(grpc_health_v1_health_watch_read(s, &r), 1);
+    assert_int_equal(r->status, NOT_SERVING);
+    protobuf_c_message_free_unpacked(&r->base, NULL);
+    assert_int_not_equal(grpc_health_v1_health_watch_read(s, &r), 1);
+    assert_int_equal(a0ipc_rpc_stream_finish(s, &st), A0IPC_UNAVAILABLE);
+    assert_non_null(strstr(st.message, "shutting down"));
+    a0ipc_status_clear(&st);
+    a0ipc_rpc_stream_free(s);
+    a0ipc_rpc_channel_free(ch);
+
+    int wstatus = test_daemon_stop(d, SIGTERM);
+    assert_true(WIFEXITED(wstatus));
+    assert_int_equal(WEXITSTATUS(wstatus), 0);
+    assert_true(test_daemon_log_contains(d, "shutting down"));
+}
+
+/* Runs a0ipcd with args and returns its exit code; its stderr goes to err (cap bytes). */
+static int run_daemon(const char *const *args, char *err, size_t cap)
+{
+    int pipefd[2];
+    assert_int_equal(pipe(pipefd), 0);
+    pid_t pid = fork();
+    if (pid == 0) {
+        dup2(pipefd[1], STDERR_FILENO);
+        dup2(pipefd[1], STDOUT_FILENO);
+        close(pipefd[0]);
+        const char *argv[16] = {test_daemon_path()};
+        for (int i = 0; args[i] && i < 14; i++)
+            argv[i + 1] = args[i];
+        execv(argv[0], (char *const *)argv);
+        _exit(127);
+    }
+    close(pipefd[1]);
+    size_t n = 0;
+    ssize_t got;
+    while (n + 1 < cap && (got = read(pipefd[0], err + n, cap - 1 - n)) > 0)
+        n += (size_t)got;
+    err[n] = '\0';
+    close(pipefd[0]);
+    int status;
+    waitpid(pid, &status, 0);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+static void refuses_bad_start(void **state)
+{
+    test_daemon *d = *state;
+    char out[4096];
+    const char *plain[] = {"--listen", "127.0.0.1:0", NULL};
+    assert_int_equal(run_daemon(plain, out, sizeof out), 2);
+    assert_non_null(strstr(out, "refusing plaintext TCP"));
+    const char *anywhere[] = {"--listen", "0.0.0.0:0", "--insecure", NULL};
+    assert_int_equal(run_daemon(anywhere, out, sizeof out), 2);
+    assert_non_null(strstr(out, "loopback addresses only"));
+    const char *unknown[] = {"--bogus", NULL};
+    assert_int_equal(run_daemon(unknown, out, sizeof out), 2);
+    assert_non_null(strstr(out, "--bogus"));
+    /* Taken addresses are errors, not silently shared. */
+    const char *same_port[] = {"--listen", d->tcp_target, "--insecure", NULL};
+    assert_int_equal(run_daemon(same_port, out, sizeof out), 1);
+    assert_non_null(strstr(out, "cannot listen"));
+    const char *same_sock[] = {"--listen", d->unix_target, NULL};
+    assert_int_equal(run_daemon(same_sock, out, sizeof out), 1);
+    assert_non_null(strstr(out, "in use"));
+    assert_true(test_daemon_running(d));
+    const char *help[] = {"--help", NULL};
+    assert_int_equal(run_daemon(help, out, sizeof out), 0);
+    assert_non_null(strstr(out, "--listen ADDR"));
+    const char *version[] = {"--version", NULL};
+    assert_int_equal(run_daemon(version, out, sizeof out), 0);
+    assert_non_null(strstr(out, "a0ipcd "));
+}
+
+int main(void)
+{
+    signal(SIGPIPE, SIG_IGN);
+    grpc_init();
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(check_over_unix_and_tcp, start, stop),
+        cmocka_unit_test_setup_teardown(unknown_method_is_unimplemented, start, stop),
+        cmocka_unit_test_setup_teardown(expired_deadline, start, stop),
+        cmocka_unit_test(oversize_message),
+        cmocka_unit_test_setup_teardown(hostile_bytes_do_not_hurt, start, stop),
+        cmocka_unit_test_setup_teardown(sigterm_during_watch_ends_it_cleanly, start, stop),
+        cmocka_unit_test_setup_teardown(refuses_bad_start, start, stop),
+    };
+    int failed = cmocka_run_group_tests(tests, NULL, NULL);
+    grpc_shutdown_blocking();
+    return failed;
+}

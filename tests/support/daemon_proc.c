@@ -1,0 +1,146 @@
+#include "support/daemon_proc.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+const char *test_daemon_path(void)
+{
+    const char *env = getenv("A0IPCD");
+    return env && *env ? env : A0IPCD_PATH;
+}
+
+static void sleep_ms(int ms)
+{
+    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000};
+    nanosleep(&ts, NULL);
+}
+
+void test_daemon_start(test_daemon *d, const char *const *extra)
+{
+    memset(d, 0, sizeof *d);
+    strcpy(d->dir, "/tmp/a0ipc-test-XXXXXX");
+    assert_non_null(mkdtemp(d->dir));
+    snprintf(d->unix_target, sizeof d->unix_target, "unix:%s/a0ipcd.sock", d->dir);
+    snprintf(d->log_path, sizeof d->log_path, "%s/a0ipcd.log", d->dir);
+    char ready[128];
+    snprintf(ready, sizeof ready, "%s/ready", d->dir);
+
+    const char *argv[64];
+    int n = 0;
+    argv[n++] = test_daemon_path();
+    argv[n++] = "--listen";
+    argv[n++] = d->unix_target;
+    argv[n++] = "--listen";
+    argv[n++] = "127.0.0.1:0";
+    argv[n++] = "--insecure";
+    argv[n++] = "--ready-file";
+    argv[n++] = ready;
+    for (int i = 0; extra && extra[i] && n < 63; i++)
+        argv[n++] = extra[i];
+    argv[n] = NULL;
+
+    d->pid = fork();
+    assert_true(d->pid >= 0);
+    if (d->pid == 0) {
+        int fd = open(d->log_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        if (fd >= 0) {
+            dup2(fd, STDERR_FILENO);
+            close(fd);
+        }
+        execv(argv[0], (char *const *)argv);
+        fprintf(stderr, "exec %s: %s\n", argv[0], strerror(errno));
+        _exit(127);
+    }
+    for (int waited = 0; waited < 10000; waited += 10) {
+        FILE *f = fopen(ready, "r");
+        if (f) {
+            char line[128];
+            while (fgets(line, sizeof line, f)) {
+                line[strcspn(line, "\n")] = '\0';
+                if (!strncmp(line, "127.0.0.1:", 10))
+                    snprintf(d->tcp_target, sizeof d->tcp_target, "%s", line);
+            }
+            fclose(f);
+            return;
+        }
+        int status;
+        if (waitpid(d->pid, &status, WNOHANG) == d->pid) {
+            d->pid = 0;
+            fail_msg("a0ipcd exited before serving (status %d); see %s", status, d->log_path);
+        }
+        sleep_ms(10);
+    }
+    fail_msg("a0ipcd did not become ready within 10 s; see %s", d->log_path);
+}
+
+int test_daemon_stop(test_daemon *d, int sig)
+{
+    assert_true(d->pid > 0);
+    kill(d->pid, sig);
+    for (int waited = 0; waited < 15000; waited += 10) {
+        int status;
+        if (waitpid(d->pid, &status, WNOHANG) == d->pid) {
+            d->pid = 0;
+            return status;
+        }
+        sleep_ms(10);
+    }
+    kill(d->pid, SIGKILL);
+    waitpid(d->pid, NULL, 0);
+    d->pid = 0;
+    fail_msg("a0ipcd did not exit within 15 s of signal %d", sig);
+    return -1;
+}
+
+bool test_daemon_running(test_daemon *d)
+{
+    if (d->pid <= 0)
+        return false;
+    int status;
+    if (waitpid(d->pid, &status, WNOHANG) == d->pid) {
+        d->pid = 0;
+        return false;
+    }
+    return true;
+}
+
+bool test_daemon_log_contains(test_daemon *d, const char *text)
+{
+    FILE *f = fopen(d->log_path, "r");
+    if (!f)
+        return false;
+    char line[4096];
+    bool found = false;
+    while (!found && fgets(line, sizeof line, f))
+        found = strstr(line, text) != NULL;
+    fclose(f);
+    return found;
+}
+
+void test_daemon_cleanup(test_daemon *d)
+{
+    if (d->pid > 0) {
+        kill(d->pid, SIGKILL);
+        waitpid(d->pid, NULL, 0);
+        d->pid = 0;
+    }
+    if (d->dir[0]) {
+        char cmd[128];
+        snprintf(cmd, sizeof cmd, "rm -rf '%s'", d->dir);
+        if (system(cmd) != 0)
+            fprintf(stderr, "could not remove %s\n", d->dir);
+    }
+}

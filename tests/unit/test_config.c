@@ -1,0 +1,207 @@
+/* a0ipcd's configuration: the file format, the command line over the file, and validation. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "common/log.h"
+#include "daemon/config.h"
+
+static char *write_temp(const char *text)
+{
+    char *path = strdup("/tmp/a0ipc-config-XXXXXX");
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+    close(fd);
+    return path;
+}
+
+static int from_args(a0ipc_daemon_config *c, a0ipc_status *st, char **argv)
+{
+    int argc = 0;
+    while (argv[argc])
+        argc++;
+    return a0ipc_daemon_config_from_args(c, argc, argv, st);
+}
+
+static void defaults(void **state)
+{
+    (void)state;
+    a0ipc_daemon_config c;
+    a0ipc_status st = A0IPC_STATUS_INIT;
+    a0ipc_daemon_config_init(&c);
+    char *argv[] = {"a0ipcd", NULL};
+    assert_int_equal(from_args(&c, &st, argv), 0);
+    assert_int_equal(c.n_listen, 1);
+    assert_string_equal(c.listen[0], A0IPC_DEFAULT_LISTEN);
+    assert_int_equal(c.cq_threads, 1);
+    assert_int_equal(c.shutdown_grace_ms, 5000);
+    assert_true(c.log_calls);
+    assert_int_equal(a0ipc_daemon_config_validate(&c, &st), 0);
+    a0ipc_daemon_config_free(&c);
+}
+
+static void file_is_read_and_cli_wins(void **state)
+{
+    (void)state;
+    char *path = write_temp("# a comment\n"
+                            "listen = unix:/tmp/a.sock   # trailing comment\n"
+                            "listen=127.0.0.1:7000\n"
+                            "\n"
+                            "  cq-threads = 2\n"
+                            "log-level = debug\n"
+                            "log-format = json\n"
+                            "log-calls = false\n"
+                            "shutdown-grace-ms = 250\n"
+                            "insecure = yes\n");
+    a0ipc_daemon_config c;
+    a0ipc_status st = A0IPC_STATUS_INIT;
+    a0ipc_daemon_config_init(&c);
+    char *argv[] = {"a0ipcd", "--config", path, "--cq-threads", "3", NULL};
+    assert_int_equal(from_args(&c, &st, argv), 0);
+    assert_int_equal(c.n_listen, 2);
+    assert_string_equal(c.listen[0], "unix:/tmp/a.sock");
+    assert_string_equal(c.listen[1], "127.0.0.1:7000");
+    assert_int_equal(c.cq_threads, 3); /* the command line wins over the file */
+    assert_int_equal(c.log_level, A0IPC_LOG_DEBUG);
+    assert_int_equal(c.log_format, A0IPC_LOG_FORMAT_JSON);
+    assert_false(c.log_calls);
+    assert_int_equal(c.shutdown_grace_ms, 250);
+    assert_true(c.insecure);
+    a0ipc_daemon_config_free(&c);
+
+    /* --listen on the command line replaces the file's list instead of adding to it. */
+    a0ipc_daemon_config_init(&c);
+    char *argv2[] = {"a0ipcd", "--listen", "unix:/tmp/b.sock", "--config", path, NULL};
+    assert_int_equal(from_args(&c, &st, argv2), 0);
+    assert_int_equal(c.n_listen, 1);
+    assert_string_equal(c.listen[0], "unix:/tmp/b.sock");
+    a0ipc_daemon_config_free(&c);
+    unlink(path);
+    free(path);
+}
+
+static void file_errors_name_file_and_line(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *text, *want;
+    } cases[] = {
+        {"cq-threads = 2\nbogus = 1\n", ":2: unknown setting \"bogus\""},
+        {"listen unix:/x\n", ":1: expected \"key = value\""},
+        {"cq-threads = many\n", ":1: cq-threads must be a whole number from 1 to 64"},
+        {"cq-threads = 0\n", ":1: cq-threads must be a whole number"},
+        {"log-calls = maybe\n", ":1: log-calls must be true or false"},
+        {"log-level = loud\n", ":1: log-level must be error, warn, info or debug"},
+        {"log-format = xml\n", ":1: log-format must be text or json"},
+        {"listen =\n", ":1: listen needs an address"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char *path = write_temp(cases[i].text);
+        a0ipc_daemon_config c;
+        a0ipc_status st = A0IPC_STATUS_INIT;
+        a0ipc_daemon_config_init(&c);
+        assert_int_equal(a0ipc_daemon_config_load(&c, path, &st), -1);
+        assert_int_equal(st.code, A0IPC_INVALID_ARGUMENT);
+        if (!strstr(st.message, path) || !strstr(st.message, cases[i].want))
+            fail_msg("case %zu: message \"%s\" lacks \"%s\"", i, st.message, cases[i].want);
+        a0ipc_status_clear(&st);
+        a0ipc_daemon_config_free(&c);
+        unlink(path);
+        free(path);
+    }
+}
+
+static void missing_file_is_not_found(void **state)
+{
+    (void)state;
+    a0ipc_daemon_config c;
+    a0ipc_status st = A0IPC_STATUS_INIT;
+    a0ipc_daemon_config_init(&c);
+    assert_int_equal(a0ipc_daemon_config_load(&c, "/nonexistent/a0ipcd.conf", &st), -1);
+    assert_int_equal(st.code, A0IPC_NOT_FOUND);
+    assert_non_null(strstr(st.message, "/nonexistent/a0ipcd.conf"));
+    a0ipc_status_clear(&st);
+    a0ipc_daemon_config_free(&c);
+}
+
+static void bad_command_lines(void **state)
+{
+    (void)state;
+    char *unknown[] = {"a0ipcd", "--frobnicate", NULL};
+    char *missing[] = {"a0ipcd", "--listen", NULL};
+    char *stray[] = {"a0ipcd", "extra", NULL};
+    char *badval[] = {"a0ipcd", "--max-workers", "-3", NULL};
+    char **cases[] = {unknown, missing, stray, badval};
+    for (size_t i = 0; i < 4; i++) {
+        a0ipc_daemon_config c;
+        a0ipc_status st = A0IPC_STATUS_INIT;
+        a0ipc_daemon_config_init(&c);
+        assert_int_equal(from_args(&c, &st, cases[i]), -1);
+        assert_int_equal(st.code, A0IPC_INVALID_ARGUMENT);
+        assert_non_null(st.message);
+        a0ipc_status_clear(&st);
+        a0ipc_daemon_config_free(&c);
+    }
+}
+
+static void plaintext_tcp_rules(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *addr;
+        int insecure;
+        int ok;
+    } cases[] = {
+        {"unix:/tmp/x.sock", 0, 1},
+        {"127.0.0.1:5000", 0, 0}, /* TCP without TLS needs --insecure */
+        {"127.0.0.1:5000", 1, 1},
+        {"127.3.4.5:5000", 1, 1},
+        {"[::1]:5000", 1, 1},
+        {"localhost:5000", 1, 1},
+        {"0.0.0.0:5000", 1, 0}, /* --insecure never on a non-loopback address */
+        {"[::]:5000", 1, 0},
+        {"ipv4:127.0.0.1:5000", 1, 1},
+        {"127.0.0.1", 1, 0}, /* no port */
+        {"10.1.2.3:5000", 1, 0},
+        {"example.com:5000", 1, 0},
+        {"127.example.com:5000", 1, 0},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        a0ipc_daemon_config c;
+        a0ipc_status st = A0IPC_STATUS_INIT;
+        a0ipc_daemon_config_init(&c);
+        assert_int_equal(a0ipc_daemon_config_set(&c, "listen", cases[i].addr, false, &st), 0);
+        c.insecure = cases[i].insecure;
+        int rc = a0ipc_daemon_config_validate(&c, &st);
+        if ((rc == 0) != cases[i].ok)
+            fail_msg("%s insecure=%d: validate gave %d (%s)", cases[i].addr, cases[i].insecure, rc,
+                     a0ipc_status_message(&st));
+        if (rc != 0) {
+            assert_int_equal(st.code, A0IPC_FAILED_PRECONDITION);
+            assert_non_null(strstr(st.message, cases[i].addr));
+        }
+        a0ipc_status_clear(&st);
+        a0ipc_daemon_config_free(&c);
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(defaults),
+        cmocka_unit_test(file_is_read_and_cli_wins),
+        cmocka_unit_test(file_errors_name_file_and_line),
+        cmocka_unit_test(missing_file_is_not_found),
+        cmocka_unit_test(bad_command_lines),
+        cmocka_unit_test(plaintext_tcp_rules),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
