@@ -6,6 +6,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "a0ipc/status.h"
+
 /* A fresh directory /tmp/a0ipc-<tag>-XXXXXX, canonical (caller frees). */
 char *tu_mkdtemp(const char *tag);
 /* dir + "/" + rel (caller frees). */
@@ -25,5 +27,23 @@ void tu_rmrf(const char *path);
 char *tu_snapshot(const char *dir);
 /* Names in dir/rel that look like our temporary files (".*.a0ipc-*"). */
 int tu_count_temps(const char *dir, const char *rel);
+
+/* ---- the hostile path corpus (files_corpus.c) ---- */
+
+/* Builds base/root (the root to serve, with symlinks that lead out in every way), base/outside
+ * (the sentinel that must never change) and base/rootx (a sibling whose name extends the root's).
+ */
+void tu_hostile_tree(const char *base);
+
+typedef struct tu_corpus_entry {
+    const char *path; /* a template: see tu_corpus_expand */
+    a0ipc_code code;  /* what every operation must answer */
+} tu_corpus_entry;
+
+extern const tu_corpus_entry tu_corpus[];
+extern const size_t tu_corpus_len;
+
+/* The real path of a corpus template for the tree at base (caller frees). */
+char *tu_corpus_expand(const char *base, const char *tmpl);
 
 #endif

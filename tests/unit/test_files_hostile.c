@@ -30,29 +30,7 @@ static int setup(void **state)
     fixture *f = calloc(1, sizeof *f);
     f->base = tu_mkdtemp("hostile");
     f->rootdir = tu_path(f->base, "root");
-    tu_write(f->base, "outside/secret.txt", "SECRET", (size_t)-1);
-    tu_write(f->base, "outside/a.txt", "SECRET-a", (size_t)-1);
-    tu_write(f->base, "outside/d/inner.txt", "SECRET-inner", (size_t)-1);
-    tu_write(f->base, "rootx/file.txt", "sibling", (size_t)-1);
-    tu_write(f->rootdir, "file.txt", "inside", (size_t)-1);
-    tu_write(f->rootdir, "victim.txt", "victim", (size_t)-1);
-    tu_write(f->rootdir, "dir/a.txt", "inside-a", (size_t)-1);
-    tu_symlink("../../outside", f->rootdir, "sub/up");
-    tu_symlink("../outside", f->rootdir, "link_out");
-    tu_symlink("../outside/secret.txt", f->rootdir, "link_file_out");
-    char *outside = tu_path(f->base, "outside");
-    tu_symlink(outside, f->rootdir, "link_abs");
-    free(outside);
-    tu_symlink("/", f->rootdir, "link_root");
-    tu_symlink("..", f->rootdir, "link_dotdot");
-    tu_symlink("chain2", f->rootdir, "chain1");
-    tu_symlink("link_out", f->rootdir, "chain2");
-    tu_symlink("/etc", f->rootdir, "link_etc");
-    tu_symlink("/proc/self/root", f->rootdir, "link_proc");
-    tu_symlink("/proc/self/fd", f->rootdir, "link_fd");
-    char *inroot = tu_path(f->rootdir, "dir");
-    tu_symlink(inroot, f->rootdir, "link_inroot_abs");
-    free(inroot);
+    tu_hostile_tree(f->base);
     a0ipc_status st = A0IPC_STATUS_INIT;
     assert_int_equal(a0ipc_files_root_open(f->rootdir, &f->root, &st), A0IPC_OK);
     *state = f;
@@ -212,92 +190,9 @@ static const struct {
 };
 #define N_OPS (sizeof ops / sizeof ops[0])
 
-/* ---- the corpus ----
- * "@ROOT" and "@BASE" are replaced by the root's and its parent's absolute paths. */
-static const struct {
-    const char *path;
-    a0ipc_code code;
-} corpus[] = {
-    {"..", A0IPC_PERMISSION_DENIED},
-    {"../", A0IPC_PERMISSION_DENIED},
-    {"../x", A0IPC_PERMISSION_DENIED},
-    {"../outside/secret.txt", A0IPC_PERMISSION_DENIED},
-    {"a/../../x", A0IPC_PERMISSION_DENIED},
-    {"dir/../..", A0IPC_PERMISSION_DENIED},
-    {"dir/../../outside/secret.txt", A0IPC_PERMISSION_DENIED},
-    {"./../x", A0IPC_PERMISSION_DENIED},
-    {"dir/./../../outside", A0IPC_PERMISSION_DENIED},
-    {"../../../../../../../../../../etc/passwd", A0IPC_PERMISSION_DENIED},
-    {"/etc/passwd", A0IPC_PERMISSION_DENIED},
-    {"/", A0IPC_PERMISSION_DENIED},
-    {"///", A0IPC_PERMISSION_DENIED},
-    {"/tmp", A0IPC_PERMISSION_DENIED},
-    {"//..", A0IPC_PERMISSION_DENIED},
-    {"/proc/self/root/etc/passwd", A0IPC_PERMISSION_DENIED},
-    {"@BASE/outside/secret.txt", A0IPC_PERMISSION_DENIED},
-    {"@BASE/rootx/file.txt", A0IPC_PERMISSION_DENIED},
-    {"@ROOT/../outside/secret.txt", A0IPC_PERMISSION_DENIED},
-    {"@ROOT/link_out/secret.txt", A0IPC_PERMISSION_DENIED},
-    {"@ROOT/dir/../../outside", A0IPC_PERMISSION_DENIED},
-    {"link_out/secret.txt", A0IPC_PERMISSION_DENIED},
-    {"link_out/d/inner.txt", A0IPC_PERMISSION_DENIED},
-    {"link_out/new/deeper/x", A0IPC_PERMISSION_DENIED},
-    {"link_abs/secret.txt", A0IPC_PERMISSION_DENIED},
-    {"link_root/etc/passwd", A0IPC_PERMISSION_DENIED},
-    {"link_root/tmp", A0IPC_PERMISSION_DENIED},
-    {"link_dotdot/outside/secret.txt", A0IPC_PERMISSION_DENIED},
-    {"link_dotdot/root/file.txt", A0IPC_PERMISSION_DENIED},
-    {"chain1/secret.txt", A0IPC_PERMISSION_DENIED},
-    {"chain1/d", A0IPC_PERMISSION_DENIED},
-    {"sub/up/secret.txt", A0IPC_PERMISSION_DENIED},
-    {"sub/up/newfile", A0IPC_PERMISSION_DENIED},
-    {"link_etc/passwd", A0IPC_PERMISSION_DENIED},
-    {"link_proc/etc/passwd", A0IPC_PERMISSION_DENIED},
-    {"link_fd/0", A0IPC_PERMISSION_DENIED},
-    {"link_inroot_abs/a.txt", A0IPC_PERMISSION_DENIED},
-    {"", A0IPC_INVALID_ARGUMENT},
-    {"@LONG5000", A0IPC_INVALID_ARGUMENT},
-    {"@LONG4096", A0IPC_INVALID_ARGUMENT},
-    {"@COMP300", A0IPC_INVALID_ARGUMENT},
-    {"@COMP256", A0IPC_INVALID_ARGUMENT},
-    {"dir/@COMP300/x", A0IPC_INVALID_ARGUMENT},
-};
-#define N_CORPUS (sizeof corpus / sizeof corpus[0])
-
-/* Expands the @ markers of a corpus entry (caller frees). */
-static char *expand(const fixture *f, const char *tmpl)
-{
-    char *s = NULL;
-    if (strcmp(tmpl, "@LONG5000") == 0 || strcmp(tmpl, "@LONG4096") == 0) {
-        size_t n = tmpl[5] == '5' ? 5000 : 4096;
-        s = malloc(n + 1);
-        for (size_t i = 0; i < n; i++)
-            s[i] = i % 2 ? '/' : 'a';
-        s[n] = '\0';
-        return s;
-    }
-    const char *m;
-    if ((m = strstr(tmpl, "@COMP"))) {
-        size_t n = (size_t)atoi(m + 5);
-        const char *rest = m + 8;
-        s = malloc((size_t)(m - tmpl) + n + strlen(rest) + 1);
-        memcpy(s, tmpl, (size_t)(m - tmpl));
-        memset(s + (m - tmpl), 'c', n);
-        strcpy(s + (m - tmpl) + n, rest);
-        return s;
-    }
-    if (strncmp(tmpl, "@ROOT", 5) == 0)
-        assert_true(asprintf(&s, "%s%s", f->rootdir, tmpl + 5) > 0);
-    else if (strncmp(tmpl, "@BASE", 5) == 0)
-        assert_true(asprintf(&s, "%s%s", f->base, tmpl + 5) > 0);
-    else
-        s = strdup(tmpl);
-    return s;
-}
-
 static void test_corpus_size(void **state)
 {
-    assert_true(N_CORPUS >= 30);
+    assert_true(tu_corpus_len >= 30);
 }
 
 static void test_corpus_against_every_function(void **state)
@@ -308,16 +203,17 @@ static void test_corpus_against_every_function(void **state)
     char *before_out = tu_snapshot(outside), *before_x = tu_snapshot(rootx);
     char *before_root = tu_snapshot(f->rootdir);
     int failures = 0;
-    for (size_t i = 0; i < N_CORPUS; i++) {
-        char *p = expand(f, corpus[i].path);
+    for (size_t i = 0; i < tu_corpus_len; i++) {
+        char *p = tu_corpus_expand(f->base, tu_corpus[i].path);
         for (size_t k = 0; k < N_OPS; k++) {
             a0ipc_status st = A0IPC_STATUS_INIT;
             a0ipc_code c = ops[k].fn(f, p, &st);
             bool leak = strstr(a0ipc_status_message(&st), f->base) != NULL;
-            if (c != corpus[i].code || leak) {
+            if (c != tu_corpus[i].code || leak) {
                 fprintf(stderr, "FAIL %s(\"%.60s\"): got %s \"%s\", want %s%s\n", ops[k].name,
-                        corpus[i].path, a0ipc_code_name(c), a0ipc_status_message(&st),
-                        a0ipc_code_name(corpus[i].code), leak ? " (message shows host path)" : "");
+                        tu_corpus[i].path, a0ipc_code_name(c), a0ipc_status_message(&st),
+                        a0ipc_code_name(tu_corpus[i].code),
+                        leak ? " (message shows host path)" : "");
                 failures++;
             }
             a0ipc_status_clear(&st);
