@@ -140,7 +140,13 @@ a0ipc_code a0ipc_files_write_begin(const a0ipc_files_root *r, const char *path,
  * (abort is the only sensible choice). Going past expected_size fails at once. */
 a0ipc_code a0ipc_files_write_chunk(a0ipc_files_writer *w, const void *data, size_t len,
                                    a0ipc_status *st);
-/* Syncs, checks size and SHA-256, applies the mode, renames over `path`, syncs the directory.
+/* Everything but the rename: checks size and SHA-256, applies owner and mode, syncs and closes
+ * the temporary file. On failure the writer stays valid (abort it). A caller that can learn late
+ * that the upload was abandoned (a stream cancelled while it ended) seals first, looks again,
+ * and only then commits, so the window in which a partial upload could be published is the
+ * rename alone. Calling it is optional: commit seals when needed. No more chunks after it. */
+a0ipc_code a0ipc_files_write_seal(a0ipc_files_writer *w, a0ipc_status *st);
+/* Seals (unless done), renames over `path`, syncs the directory.
  * Always consumes w: on failure the temporary file is removed and `path` is as it was (except
  * when only the final directory sync failed: then the new content is in place and the error
  * says so). bytes_written and sha256 (32 bytes) may be NULL. */

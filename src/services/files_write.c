@@ -35,6 +35,8 @@ struct a0ipc_files_writer {
     uint8_t expected_sha256[32];
     uint64_t written;
     EVP_MD_CTX *md;
+    bool sealed; /* checked, synced and closed: only the rename is left */
+    uint8_t digest[32];
 };
 
 static void writer_free(a0ipc_files_writer *w, bool unlink_temp)
@@ -155,6 +157,9 @@ fail:
 a0ipc_code a0ipc_files_write_chunk(a0ipc_files_writer *w, const void *data, size_t len,
                                    a0ipc_status *st)
 {
+    if (w->sealed)
+        return a0ipc_status_set(st, A0IPC_FAILED_PRECONDITION, "write %s: already sealed",
+                                w->t.rel);
     if (w->has_expected_size && (len > w->expected_size || w->written > w->expected_size - len))
         return a0ipc_status_set(st, A0IPC_FAILED_PRECONDITION,
                                 "write %s: more than the expected %llu bytes", w->t.rel,
@@ -177,51 +182,51 @@ a0ipc_code a0ipc_files_write_chunk(a0ipc_files_writer *w, const void *data, size
     return A0IPC_OK;
 }
 
+a0ipc_code a0ipc_files_write_seal(a0ipc_files_writer *w, a0ipc_status *st)
+{
+    static const char op[] = "write";
+    if (w->sealed)
+        return A0IPC_OK;
+    uint8_t digest[EVP_MAX_MD_SIZE];
+    unsigned dlen = 0;
+    if (w->has_expected_size && w->written != w->expected_size)
+        return a0ipc_status_set(
+            st, A0IPC_FAILED_PRECONDITION, "write %s: got %llu bytes, expected %llu", w->t.rel,
+            (unsigned long long)w->written, (unsigned long long)w->expected_size);
+    /* A reservation larger than what arrived would otherwise stay allocated past the end. */
+    if (w->has_expected_size && ftruncate(w->fd, (off_t)w->written) != 0)
+        return a0ipc_files_fail(st, errno, op, w->t.rel);
+    if (EVP_DigestFinal_ex(w->md, digest, &dlen) != 1 || dlen != 32)
+        return a0ipc_status_set(st, A0IPC_INTERNAL, "write %s: SHA-256 failed", w->t.rel);
+    if (w->has_expected_sha256 && CRYPTO_memcmp(digest, w->expected_sha256, 32) != 0)
+        return a0ipc_status_set(st, A0IPC_DATA_LOSS,
+                                "write %s: SHA-256 of the upload does not match", w->t.rel);
+    if (w->has_owner && fchown(w->fd, w->uid, w->gid) != 0 && errno != EPERM)
+        return a0ipc_files_fail(st, errno, op, w->t.rel);
+    /* After fchown, which may clear set-id bits, and before the content becomes visible. */
+    if (fchmod(w->fd, (mode_t)w->mode) != 0 || fsync(w->fd) != 0)
+        return a0ipc_files_fail(st, errno, op, w->t.rel);
+    int fd = w->fd;
+    w->fd = -1;
+    if (close(fd) != 0)
+        return a0ipc_files_fail(st, errno, op, w->t.rel);
+    memcpy(w->digest, digest, sizeof w->digest);
+    w->sealed = true;
+    return A0IPC_OK;
+}
+
 a0ipc_code a0ipc_files_write_commit(a0ipc_files_writer *w, uint64_t *bytes_written, uint8_t *sha256,
                                     a0ipc_status *st)
 {
-    static const char op[] = "write";
-    uint8_t digest[EVP_MAX_MD_SIZE];
-    unsigned dlen = 0;
-    if (w->has_expected_size && w->written != w->expected_size) {
-        a0ipc_status_set(st, A0IPC_FAILED_PRECONDITION, "write %s: got %llu bytes, expected %llu",
-                         w->t.rel, (unsigned long long)w->written,
-                         (unsigned long long)w->expected_size);
-        goto fail;
-    }
-    /* A reservation larger than what arrived would otherwise stay allocated past the end. */
-    if (w->has_expected_size && ftruncate(w->fd, (off_t)w->written) != 0) {
-        a0ipc_files_fail(st, errno, op, w->t.rel);
-        goto fail;
-    }
-    if (EVP_DigestFinal_ex(w->md, digest, &dlen) != 1 || dlen != 32) {
-        a0ipc_status_set(st, A0IPC_INTERNAL, "write %s: SHA-256 failed", w->t.rel);
-        goto fail;
-    }
-    if (w->has_expected_sha256 && CRYPTO_memcmp(digest, w->expected_sha256, 32) != 0) {
-        a0ipc_status_set(st, A0IPC_DATA_LOSS, "write %s: SHA-256 of the upload does not match",
-                         w->t.rel);
-        goto fail;
-    }
-    if (w->has_owner && fchown(w->fd, w->uid, w->gid) != 0 && errno != EPERM) {
-        a0ipc_files_fail(st, errno, op, w->t.rel);
-        goto fail;
-    }
-    /* After fchown, which may clear set-id bits, and before the content becomes visible. */
-    if (fchmod(w->fd, (mode_t)w->mode) != 0 || fsync(w->fd) != 0) {
-        a0ipc_files_fail(st, errno, op, w->t.rel);
-        goto fail;
-    }
-    int fd = w->fd;
-    w->fd = -1;
-    if (close(fd) != 0) {
-        a0ipc_files_fail(st, errno, op, w->t.rel);
-        goto fail;
+    if (a0ipc_files_write_seal(w, st)) {
+        writer_free(w, true);
+        return st->code;
     }
     int rc = a0ipc_files_rename(w->t.dirfd, w->tmp, w->t.dirfd, w->t.name, !w->no_replace);
     if (rc) {
-        a0ipc_files_fail(st, -rc, op, w->t.rel);
-        goto fail;
+        a0ipc_files_fail(st, -rc, "write", w->t.rel);
+        writer_free(w, true);
+        return st->code;
     }
     w->tmp[0] = '\0'; /* it is the destination now */
     a0ipc_code code = A0IPC_OK;
@@ -235,10 +240,7 @@ a0ipc_code a0ipc_files_write_commit(a0ipc_files_writer *w, uint64_t *bytes_writt
     if (bytes_written)
         *bytes_written = w->written;
     if (sha256)
-        memcpy(sha256, digest, 32);
+        memcpy(sha256, w->digest, 32);
     writer_free(w, false);
     return code;
-fail:
-    writer_free(w, true);
-    return st->code;
 }

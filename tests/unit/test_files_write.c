@@ -139,6 +139,41 @@ static void test_abort_leaves_destination(void **state)
     a0ipc_files_write_abort(NULL);
 }
 
+/* Sealed (checked and synced) but then given up: still nothing visible, nothing left. */
+static void test_seal_then_abort(void **state)
+{
+    fixture *f = *state;
+    a0ipc_files_write_options o = {.has_expected_sha256 = true};
+    memcpy(o.expected_sha256, hello_sha, 32);
+    a0ipc_files_writer *w = begin(f, "old.txt", &o);
+    assert_int_equal(a0ipc_files_write_chunk(w, "hello\n", 6, &f->st), A0IPC_OK);
+    assert_int_equal(a0ipc_files_write_seal(w, &f->st), A0IPC_OK);
+    assert_int_equal(a0ipc_files_write_seal(w, &f->st), A0IPC_OK); /* idempotent */
+    assert_int_equal(a0ipc_files_write_chunk(w, "x", 1, &f->st), A0IPC_FAILED_PRECONDITION);
+    assert_content(f, "old.txt", "old content");
+    a0ipc_files_write_abort(w);
+    assert_content(f, "old.txt", "old content");
+    assert_int_equal(tu_count_temps(f->dir, "."), 0);
+
+    /* A seal that fails its checksum leaves the writer to abort. */
+    o.expected_sha256[0] ^= 1;
+    w = begin(f, "old.txt", &o);
+    assert_int_equal(a0ipc_files_write_chunk(w, "hello\n", 6, &f->st), A0IPC_OK);
+    assert_int_equal(a0ipc_files_write_seal(w, &f->st), A0IPC_DATA_LOSS);
+    a0ipc_files_write_abort(w);
+    assert_int_equal(tu_count_temps(f->dir, "."), 0);
+
+    /* Sealed, then committed. */
+    o.expected_sha256[0] ^= 1;
+    w = begin(f, "old.txt", &o);
+    assert_int_equal(a0ipc_files_write_chunk(w, "hello\n", 6, &f->st), A0IPC_OK);
+    assert_int_equal(a0ipc_files_write_seal(w, &f->st), A0IPC_OK);
+    uint8_t sha[32];
+    assert_int_equal(a0ipc_files_write_commit(w, NULL, sha, &f->st), A0IPC_OK);
+    assert_memory_equal(sha, hello_sha, 32);
+    assert_content(f, "old.txt", "hello\n");
+}
+
 static void test_checksum_mismatch(void **state)
 {
     fixture *f = *state;
@@ -341,6 +376,7 @@ int main(void)
         T(test_new_file),
         T(test_replace_keeps_mode_or_sets_it),
         T(test_abort_leaves_destination),
+        T(test_seal_then_abort),
         T(test_checksum_mismatch),
         T(test_expected_size),
         T(test_no_replace),
