@@ -135,6 +135,19 @@ a0ipc_code a0ipc_files_h_write(a0ipc_rpc_ctx *ctx, A0__Runtime__V1__WriteRespons
             return code;
         }
     }
+    /* gRPC core reports a cancelled or expired call's pending receive as "no message", the
+     * same as a client that half-closed, and the rpc layer may learn of the cancellation an
+     * instant later. Committing on that end would publish a partial upload. So: seal (checks
+     * and fsync, which take a while), then look whether the call is still wanted, and only
+     * then rename. */
+    if (a0ipc_files_write_seal(w, &st)) {
+        a0ipc_files_write_abort(w);
+        return a0ipc_rpc_fail_status(ctx, &st);
+    }
+    if (a0ipc_rpc_ctx_should_stop(ctx)) {
+        a0ipc_files_write_abort(w);
+        return a0ipc_rpc_ctx_recv_error(ctx);
+    }
     uint64_t written = 0;
     uint8_t *sha = a0ipc_rpc_ctx_alloc(ctx, 32);
     if (a0ipc_files_write_commit(w, &written, sha, &st))
