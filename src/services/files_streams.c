@@ -288,7 +288,7 @@ a0ipc_code a0ipc_files_h_watch(a0ipc_rpc_ctx *ctx, const A0__Runtime__V1__WatchR
     code = batch_send(ctx, b);
     while (!code) {
         a0ipc_files_event ev;
-        int got;
+        int got = 0;
         while (b->n < WATCH_BATCH && (got = a0ipc_files_watch_next(w, &ev, &st)) == 1) {
             int rc = batch_add(b, root, (int)ev.type, ev.path, ev.old_path, ev.is_dir, absolute);
             a0ipc_files_event_clear(&ev);

@@ -138,7 +138,8 @@ static a0ipc_code call_read(fixture *f, const char *path, uint64_t off, uint64_t
             cap = (at + m->data.len + 1) * 2;
             buf = realloc(buf, cap);
         }
-        memcpy(buf + at, m->data.data, m->data.len);
+        if (m->data.len) /* an empty chunk has no data pointer */
+            memcpy(buf + at, m->data.data, m->data.len);
         at += m->data.len;
         count++;
         protobuf_c_message_free_unpacked(&m->base, NULL);
@@ -261,7 +262,8 @@ static a0ipc_code call_archive(fixture *f, const char *path, A0__Runtime__V1__Ar
     while (a0_runtime_v1_files_archive_read(s, &m) == 1) {
         assert_true(m->data.len <= (1u << 20));
         buf = realloc(buf, at + m->data.len + 1);
-        memcpy(buf + at, m->data.data, m->data.len);
+        if (m->data.len)
+            memcpy(buf + at, m->data.data, m->data.len);
         at += m->data.len;
         protobuf_c_message_free_unpacked(&m->base, NULL);
     }
