@@ -33,6 +33,7 @@ void a0ipc_daemon_config_free(a0ipc_daemon_config *c)
         free(c->listen[i]);
     free(c->listen);
     free(c->ready_file);
+    free(c->metrics_listen);
     memset(c, 0, sizeof *c);
 }
 
@@ -115,6 +116,8 @@ int a0ipc_daemon_config_set(a0ipc_daemon_config *c, const char *key, const char 
         return parse_bool(key, value, &c->insecure, st);
     if (!strcmp(key, "ready-file"))
         return set_string(&c->ready_file, value, st);
+    if (!strcmp(key, "metrics-listen"))
+        return set_string(&c->metrics_listen, value, st);
     if (!strcmp(key, "cq-threads"))
         return parse_int(key, value, 1, 64, &c->cq_threads, st);
     if (!strcmp(key, "max-workers"))
@@ -211,6 +214,8 @@ static void usage(FILE *out)
             "                             docs/configuration.md); options given here win\n"
             "  --insecure                 allow plaintext TCP, on loopback addresses only\n"
             "  --ready-file FILE          once serving, write the bound addresses to FILE\n"
+            "  --metrics-listen ADDR      serve Prometheus metrics at http://ADDR/metrics\n"
+            "                             (loopback only, e.g. 127.0.0.1:9464)\n"
             "  --cq-threads N             completion-queue threads (default 1)\n"
             "  --max-workers N            concurrent blocking calls (default 256)\n"
             "  --max-message-bytes N      largest message accepted (default 4194304)\n"
@@ -234,6 +239,7 @@ int a0ipc_daemon_config_from_args(a0ipc_daemon_config *c, int argc, char **argv,
         {"insecure", no_argument, NULL, OPT_INSECURE},
         {"listen", required_argument, NULL, OPT_SETTING},
         {"ready-file", required_argument, NULL, OPT_SETTING},
+        {"metrics-listen", required_argument, NULL, OPT_SETTING},
         {"cq-threads", required_argument, NULL, OPT_SETTING},
         {"max-workers", required_argument, NULL, OPT_SETTING},
         {"max-message-bytes", required_argument, NULL, OPT_SETTING},

@@ -15,6 +15,7 @@ typedef struct a0ipc_daemon_config {
     bool listen_from_cli; /* the first --listen replaces the file's list */
     bool insecure;        /* plaintext TCP allowed, on loopback only */
     char *ready_file;     /* written with the bound addresses once serving */
+    char *metrics_listen; /* loopback host:port for GET /metrics; NULL: off */
     int cq_threads;
     int max_workers;
     int max_message_bytes;

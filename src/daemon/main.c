@@ -15,6 +15,7 @@
 
 #include "common/log.h"
 #include "daemon/config.h"
+#include "daemon/metrics.h"
 #include "rpc/grpc_log.h"
 #include "rpc/server.h"
 #include "services/health.h"
@@ -58,7 +59,7 @@ static int clear_stale_socket(const char *addr, a0ipc_status *st)
 
 /* Written after the server started, renamed into place so readers never see half a file. */
 static int write_ready_file(const char *path, char **addrs, const int *ports, size_t n,
-                            a0ipc_status *st)
+                            int metrics_port, a0ipc_status *st)
 {
     char tmp[4096];
     if (snprintf(tmp, sizeof tmp, "%s.tmp", path) >= (int)sizeof tmp) {
@@ -80,6 +81,8 @@ static int write_ready_file(const char *path, char **addrs, const int *ports, si
         int host_len = colon ? (int)(colon - addrs[i]) : (int)strlen(addrs[i]);
         fprintf(f, "%.*s:%d\n", host_len, addrs[i], ports[i]);
     }
+    if (metrics_port)
+        fprintf(f, "metrics http://127.0.0.1:%d/metrics\n", metrics_port);
     if (fclose(f) != 0 || rename(tmp, path) != 0) {
         a0ipc_status_from_errno(st, errno, "cannot write %s", path);
         unlink(tmp);
@@ -100,15 +103,23 @@ static void remove_unix_sockets(char **addrs, size_t n)
     }
 }
 
+static long active_calls(void *srv)
+{
+    return a0ipc_rpc_server_active_calls(srv);
+}
+
 static int serve(const a0ipc_daemon_config *cfg, const sigset_t *signals)
 {
     a0ipc_status st = A0IPC_STATUS_INIT;
     int exit_code = 1;
     a0ipc_rpc_server *srv = NULL;
     a0ipc_reflection *refl = NULL;
+    a0ipc_metrics *metrics = a0ipc_metrics_new();
+    a0ipc_metrics_http *metrics_http = NULL;
+    int metrics_port = 0;
     int *ports = calloc(cfg->n_listen, sizeof *ports);
     a0ipc_health *health = a0ipc_health_new();
-    if (!ports || !health) {
+    if (!ports || !health || !metrics) {
         A0IPC_LOGE("out of memory");
         goto out;
     }
@@ -121,6 +132,8 @@ static int serve(const a0ipc_daemon_config *cfg, const sigset_t *signals)
     opts.max_send_message_bytes = cfg->max_message_bytes;
     opts.max_concurrent_streams = cfg->max_concurrent_streams;
     opts.log_calls = cfg->log_calls;
+    opts.on_call_done = a0ipc_metrics_observe;
+    opts.on_call_done_arg = metrics;
 
     srv = a0ipc_rpc_server_new(&opts, &st);
     if (!srv)
@@ -143,6 +156,14 @@ static int serve(const a0ipc_daemon_config *cfg, const sigset_t *signals)
     }
     if (a0ipc_rpc_server_start(srv, &st) != 0)
         goto fail;
+    a0ipc_metrics_add_gauge(metrics, "a0ipcd_active_calls", "Calls and streams in flight.",
+                            active_calls, srv);
+    if (cfg->metrics_listen) {
+        metrics_http = a0ipc_metrics_http_start(metrics, cfg->metrics_listen, &metrics_port, &st);
+        if (!metrics_http)
+            goto fail;
+        A0IPC_LOGI("metrics on http://%s/metrics", cfg->metrics_listen);
+    }
     for (size_t i = 0; i < cfg->n_listen; i++) {
         if (!strncmp(cfg->listen[i], "unix", 4))
             A0IPC_LOGI("listening on %s", cfg->listen[i]);
@@ -150,8 +171,8 @@ static int serve(const a0ipc_daemon_config *cfg, const sigset_t *signals)
             A0IPC_LOGW("listening on %s (port %d) WITHOUT TLS: --insecure, loopback only",
                        cfg->listen[i], ports[i]);
     }
-    if (cfg->ready_file &&
-        write_ready_file(cfg->ready_file, cfg->listen, ports, cfg->n_listen, &st) != 0)
+    if (cfg->ready_file && write_ready_file(cfg->ready_file, cfg->listen, ports, cfg->n_listen,
+                                            metrics_port, &st) != 0)
         goto fail;
     A0IPC_LOGI("a0ipcd %s serving (pid %d)", A0IPC_VERSION, (int)getpid());
 
@@ -174,7 +195,9 @@ static int serve(const a0ipc_daemon_config *cfg, const sigset_t *signals)
 fail:
     A0IPC_LOGE("%s", a0ipc_status_message(&st));
 out:
+    a0ipc_metrics_http_stop(metrics_http);
     a0ipc_rpc_server_free(srv);
+    a0ipc_metrics_free(metrics);
     a0ipc_reflection_free(refl);
     a0ipc_health_free(health);
     remove_unix_sockets(cfg->listen, cfg->n_listen);

@@ -19,6 +19,14 @@
 typedef struct a0ipc_rpc_server a0ipc_rpc_server;
 typedef struct grpc_server_credentials grpc_server_credentials;
 
+/* What the server knows of a call once it is over, for metrics. */
+typedef struct a0ipc_rpc_call_record {
+    const a0ipc_rpc_method *method; /* NULL for an unknown method */
+    a0ipc_code code;
+    int64_t duration_ns;
+    uint64_t bytes_in, bytes_out; /* serialized message bytes */
+} a0ipc_rpc_call_record;
+
 typedef struct a0ipc_rpc_server_options {
     int cq_threads;                /* threads driving the completion queue (default 1) */
     int max_workers;               /* concurrent blocking handlers (default 256) */
@@ -26,8 +34,11 @@ typedef struct a0ipc_rpc_server_options {
     int max_send_message_bytes;    /* per message (default 4 MiB) */
     int max_concurrent_streams;    /* per HTTP/2 connection (default 100) */
     bool log_calls;                /* one log line per finished call */
-    int handshake_timeout_ms;      /* a connection must finish its handshake within this (3 s);
-                                      a half-open one otherwise delays shutdown until it does */
+    /* Called once per finished call, on a completion-queue or worker thread: must not block. */
+    void (*on_call_done)(void *arg, const a0ipc_rpc_call_record *r);
+    void *on_call_done_arg;
+    int handshake_timeout_ms; /* a connection must finish its handshake within this (3 s);
+                                 a half-open one otherwise delays shutdown until it does */
 } a0ipc_rpc_server_options;
 
 void a0ipc_rpc_server_options_init(a0ipc_rpc_server_options *o);

@@ -54,7 +54,7 @@ char *router_flags_describe(const router_flags *f);
 const char *router_mode_name(a0ipc_route_mode m);
 
 #define LATENCY_BUCKETS 10
-extern const double router_latency_bounds_s[LATENCY_BUCKETS]; /* the last is +Inf */
+extern const double router_latency_bounds_s[LATENCY_BUCKETS - 1]; /* then +Inf */
 
 typedef struct router_metrics {
     _Atomic uint64_t calls[BACKEND_COUNT][OP_COUNT][A0IPC_CODE_COUNT];

@@ -2,13 +2,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "common/prom.h"
 #include "transport/router_internal.h"
 
 const char *const router_backend_names[BACKEND_COUNT] = {"legacy", "grpc"};
 
-/* Seconds; the last bound is +Inf. */
-const double router_latency_bounds_s[LATENCY_BUCKETS] = {0.0005, 0.001, 0.0025, 0.005, 0.01,
-                                                         0.05,   0.1,   0.5,    2.5,   -1};
+/* Upper bounds in seconds of all but the last (+Inf) bucket. */
+const double router_latency_bounds_s[LATENCY_BUCKETS - 1] = {0.0005, 0.001, 0.0025, 0.005, 0.01,
+                                                             0.05,   0.1,   0.5,    2.5};
 
 void router_metrics_record(router_metrics *m, int backend, router_op op, a0ipc_code code,
                            int64_t micros)
@@ -16,9 +17,7 @@ void router_metrics_record(router_metrics *m, int backend, router_op op, a0ipc_c
     if ((unsigned)code >= A0IPC_CODE_COUNT)
         code = A0IPC_UNKNOWN;
     atomic_fetch_add_explicit(&m->calls[backend][op][code], 1, memory_order_relaxed);
-    int b = 0;
-    while (b < LATENCY_BUCKETS - 1 && (double)micros / 1e6 > router_latency_bounds_s[b])
-        b++;
+    int b = a0ipc_prom_bucket(router_latency_bounds_s, LATENCY_BUCKETS, (double)micros / 1e6);
     atomic_fetch_add_explicit(&m->latency[backend][op][b], 1, memory_order_relaxed);
     atomic_fetch_add_explicit(&m->latency_sum_us[backend][op], (uint64_t)(micros > 0 ? micros : 0),
                               memory_order_relaxed);
@@ -32,7 +31,7 @@ static uint64_t load(_Atomic uint64_t *v)
 /* Writes one counter family with a {method="..."} label; only methods that counted. */
 static void per_method(FILE *out, const char *name, const char *help, _Atomic uint64_t *values)
 {
-    fprintf(out, "# HELP %s %s\n# TYPE %s counter\n", name, help, name);
+    a0ipc_prom_family(out, name, "counter", help);
     for (int op = 0; op < OP_COUNT; op++) {
         uint64_t v = load(&values[op]);
         if (v)
@@ -48,8 +47,8 @@ char *router_metrics_text(router_metrics *m)
     FILE *out = open_memstream(&text, &len);
     if (!out)
         return NULL;
-    fprintf(out, "# HELP a0ipc_router_calls_total Calls by backend, method and status code.\n"
-                 "# TYPE a0ipc_router_calls_total counter\n");
+    a0ipc_prom_family(out, "a0ipc_router_calls_total", "counter",
+                      "Calls by backend, method and status code.");
     for (int b = 0; b < BACKEND_COUNT; b++)
         for (int op = 0; op < OP_COUNT; op++)
             for (int c = 0; c < A0IPC_CODE_COUNT; c++) {
@@ -61,38 +60,19 @@ char *router_metrics_text(router_metrics *m)
                             router_backend_names[b], router_op_names[op],
                             a0ipc_code_name((a0ipc_code)c), (unsigned long long)v);
             }
-    fprintf(out, "# HELP a0ipc_router_call_duration_seconds Call latency by backend and method.\n"
-                 "# TYPE a0ipc_router_call_duration_seconds histogram\n");
+    a0ipc_prom_family(out, "a0ipc_router_call_duration_seconds", "histogram",
+                      "Call latency by backend and method.");
     for (int b = 0; b < BACKEND_COUNT; b++)
         for (int op = 0; op < OP_COUNT; op++) {
-            uint64_t cumulative = 0, counts[LATENCY_BUCKETS];
+            uint64_t counts[LATENCY_BUCKETS];
             for (int k = 0; k < LATENCY_BUCKETS; k++)
-                cumulative += counts[k] = load(&m->latency[b][op][k]);
-            if (!cumulative)
-                continue;
-            uint64_t running = 0;
-            for (int k = 0; k < LATENCY_BUCKETS; k++) {
-                running += counts[k];
-                if (k < LATENCY_BUCKETS - 1)
-                    fprintf(
-                        out,
-                        "a0ipc_router_call_duration_seconds_bucket{backend=\"%s\",method=\"%s\","
-                        "le=\"%g\"} %llu\n",
-                        router_backend_names[b], router_op_names[op], router_latency_bounds_s[k],
-                        (unsigned long long)running);
-                else
-                    fprintf(
-                        out,
-                        "a0ipc_router_call_duration_seconds_bucket{backend=\"%s\",method=\"%s\","
-                        "le=\"+Inf\"} %llu\n",
-                        router_backend_names[b], router_op_names[op], (unsigned long long)running);
-            }
-            fprintf(out,
-                    "a0ipc_router_call_duration_seconds_sum{backend=\"%s\",method=\"%s\"} %.6f\n"
-                    "a0ipc_router_call_duration_seconds_count{backend=\"%s\",method=\"%s\"} %llu\n",
-                    router_backend_names[b], router_op_names[op],
-                    (double)load(&m->latency_sum_us[b][op]) / 1e6, router_backend_names[b],
-                    router_op_names[op], (unsigned long long)cumulative);
+                counts[k] = load(&m->latency[b][op][k]);
+            char labels[96];
+            snprintf(labels, sizeof labels, "backend=\"%s\",method=\"%s\"", router_backend_names[b],
+                     router_op_names[op]);
+            a0ipc_prom_histogram(out, "a0ipc_router_call_duration_seconds", labels,
+                                 router_latency_bounds_s, counts, LATENCY_BUCKETS,
+                                 (double)load(&m->latency_sum_us[b][op]) / 1e6);
         }
     per_method(out, "a0ipc_router_fallbacks_total",
                "Calls repeated on legacy after gRPC answered UNAVAILABLE.", m->fallbacks);

@@ -2,6 +2,7 @@
 health Check and Watch, reflection v1 and v1alpha, UNIMPLEMENTED, and `buf curl` over reflection.
 Run by ctest with A0IPCD (the daemon), A0IPC_PYTHON_GEN (generated stubs) and A0IPC_BUF."""
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -53,6 +54,8 @@ class HealthInterop(unittest.TestCase):
         if self.d.proc.poll() is None:
             self.d.proc.kill()
             self.d.proc.wait()
+        self.d.log.close()
+        shutil.rmtree(self.d.dir, ignore_errors=True)
 
     def test_check_over_unix_and_tcp(self):
         for target in (self.d.unix, self.d.tcp):
