@@ -40,6 +40,7 @@ void a0ipc_daemon_config_free(a0ipc_daemon_config *c)
     free(c->listen);
     free(c->ready_file);
     free(c->metrics_listen);
+    free(c->root);
     free(c->session_user);
     free(c->session_cgroup);
     memset(c, 0, sizeof *c);
@@ -152,6 +153,8 @@ int a0ipc_daemon_config_set(a0ipc_daemon_config *c, const char *key, const char 
         return parse_int(key, value, 1, 1000000, &c->max_concurrent_streams, st);
     if (!strcmp(key, "shutdown-grace-ms"))
         return parse_int(key, value, 0, 3600000, &c->shutdown_grace_ms, st);
+    if (!strcmp(key, "root"))
+        return set_string(&c->root, value, st);
     if (!strcmp(key, "terminal"))
         return parse_bool(key, value, &c->terminal, st);
     if (!strcmp(key, "max-sessions"))
@@ -272,6 +275,9 @@ static void usage(FILE *out)
             "  --log-level LEVEL          error, warn, info (default) or debug\n"
             "  --log-format FORMAT        text (default) or json\n"
             "  --log-calls BOOL           one line per call (default true)\n\n"
+            "Files service:\n"
+            "  --root DIR                 serve a0.runtime.v1.Files confined to DIR (no root:\n"
+            "                             Files is not served)\n\n"
             "Terminal service (docs/configuration.md has every setting):\n"
             "  --terminal BOOL            serve a0.runtime.v1.Terminal (default true)\n"
             "  --max-sessions N           concurrent sessions (default 64)\n"
@@ -307,6 +313,7 @@ int a0ipc_daemon_config_from_args(a0ipc_daemon_config *c, int argc, char **argv,
         {"log-level", required_argument, NULL, OPT_SETTING},
         {"log-format", required_argument, NULL, OPT_SETTING},
         {"log-calls", required_argument, NULL, OPT_SETTING},
+        {"root", required_argument, NULL, OPT_SETTING},
         {"terminal", required_argument, NULL, OPT_SETTING},
         {"max-sessions", required_argument, NULL, OPT_SETTING},
         {"session-buffer-bytes", required_argument, NULL, OPT_SETTING},

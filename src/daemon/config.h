@@ -21,6 +21,7 @@ typedef struct a0ipc_daemon_config {
     int max_message_bytes;
     int max_concurrent_streams;
     int shutdown_grace_ms;
+    char *root; /* the Files service's root directory; NULL: Files not served */
     /* Terminal service (a0.runtime.v1.Terminal) */
     bool terminal;            /* serve it */
     int max_sessions;         /* CreateSession beyond this: RESOURCE_EXHAUSTED */

@@ -19,6 +19,7 @@
 #include "daemon/metrics.h"
 #include "rpc/grpc_log.h"
 #include "rpc/server.h"
+#include "services/files.h"
 #include "services/health.h"
 #include "services/terminal.h"
 #include "services/reflection.h"
@@ -144,6 +145,7 @@ static int serve(const a0ipc_daemon_config *cfg, const sigset_t *signals)
     a0ipc_metrics_http *metrics_http = NULL;
     int metrics_port = 0;
     bool terminal_on = false;
+    a0ipc_files_service *files = NULL;
     int *ports = calloc(cfg->n_listen, sizeof *ports);
     a0ipc_health *health = a0ipc_health_new();
     if (!ports || !health || !metrics) {
@@ -172,6 +174,13 @@ static int serve(const a0ipc_daemon_config *cfg, const sigset_t *signals)
     size_t n_services = 3;
     if (a0ipc_health_register(srv, health, &st) != 0)
         goto fail;
+    if (cfg->root) {
+        files = a0ipc_files_service_new(cfg->root, &st);
+        if (!files || a0ipc_files_service_add(srv, files, &st) != 0)
+            goto fail;
+        services[n_services++] = "a0.runtime.v1.Files";
+        A0IPC_LOGI("Files confined to %s", cfg->root);
+    }
     if (cfg->terminal) {
         a0ipc_terminal_config tc;
         if (terminal_config(cfg, &tc, &st) != 0 ||
@@ -243,6 +252,7 @@ out:
     a0ipc_rpc_server_free(srv);
     if (terminal_on)
         a0ipc_terminal_service_free();
+    a0ipc_files_service_free(files);
     a0ipc_metrics_free(metrics);
     a0ipc_reflection_free(refl);
     a0ipc_health_free(health);
