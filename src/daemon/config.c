@@ -25,6 +25,12 @@ void a0ipc_daemon_config_init(a0ipc_daemon_config *c)
     c->log_level = A0IPC_LOG_INFO;
     c->log_format = A0IPC_LOG_FORMAT_TEXT;
     c->log_calls = true;
+    c->terminal = true;
+    c->max_sessions = 64;
+    c->session_buffer = 1024 * 1024;
+    c->session_idle_ttl_s = 3600;
+    c->exec_timeout_ms = 60000;
+    c->exec_max_output = 1024 * 1024;
 }
 
 void a0ipc_daemon_config_free(a0ipc_daemon_config *c)
@@ -34,6 +40,9 @@ void a0ipc_daemon_config_free(a0ipc_daemon_config *c)
     free(c->listen);
     free(c->ready_file);
     free(c->metrics_listen);
+    free(c->root);
+    free(c->session_user);
+    free(c->session_cgroup);
     memset(c, 0, sizeof *c);
 }
 
@@ -50,6 +59,22 @@ static int parse_int(const char *key, const char *value, long min, long max, int
         return -1;
     }
     *out = (int)v;
+    return 0;
+}
+
+static int parse_ll(const char *key, const char *value, long long min, long long max,
+                    long long *out, a0ipc_status *st)
+{
+    char *end;
+    errno = 0;
+    long long v = strtoll(value, &end, 10);
+    if (errno || end == value || *end || v < min || v > max) {
+        a0ipc_status_set(st, A0IPC_INVALID_ARGUMENT,
+                         "%s must be a whole number from %lld to %lld, not \"%s\"", key, min, max,
+                         value);
+        return -1;
+    }
+    *out = v;
     return 0;
 }
 
@@ -128,6 +153,32 @@ int a0ipc_daemon_config_set(a0ipc_daemon_config *c, const char *key, const char 
         return parse_int(key, value, 1, 1000000, &c->max_concurrent_streams, st);
     if (!strcmp(key, "shutdown-grace-ms"))
         return parse_int(key, value, 0, 3600000, &c->shutdown_grace_ms, st);
+    if (!strcmp(key, "root"))
+        return set_string(&c->root, value, st);
+    if (!strcmp(key, "terminal"))
+        return parse_bool(key, value, &c->terminal, st);
+    if (!strcmp(key, "max-sessions"))
+        return parse_int(key, value, 1, 100000, &c->max_sessions, st);
+    if (!strcmp(key, "session-buffer-bytes"))
+        return parse_ll(key, value, 4096, 1LL << 32, &c->session_buffer, st);
+    if (!strcmp(key, "session-idle-ttl-s"))
+        return parse_int(key, value, 1, 30 * 86400, &c->session_idle_ttl_s, st);
+    if (!strcmp(key, "session-user"))
+        return set_string(&c->session_user, value, st);
+    if (!strcmp(key, "session-cgroup"))
+        return set_string(&c->session_cgroup, value, st);
+    if (!strcmp(key, "session-rlimit-cpu-s"))
+        return parse_ll(key, value, 0, 1LL << 40, &c->rlimit_cpu_s, st);
+    if (!strcmp(key, "session-rlimit-as-bytes"))
+        return parse_ll(key, value, 0, 1LL << 50, &c->rlimit_as_bytes, st);
+    if (!strcmp(key, "session-rlimit-nofile"))
+        return parse_ll(key, value, 0, 1 << 24, &c->rlimit_nofile, st);
+    if (!strcmp(key, "session-rlimit-nproc"))
+        return parse_ll(key, value, 0, 1 << 24, &c->rlimit_nproc, st);
+    if (!strcmp(key, "exec-timeout-ms"))
+        return parse_int(key, value, 1, 86400000, &c->exec_timeout_ms, st);
+    if (!strcmp(key, "exec-max-output-bytes"))
+        return parse_ll(key, value, 0, 1LL << 31, &c->exec_max_output, st);
     if (!strcmp(key, "log-calls"))
         return parse_bool(key, value, &c->log_calls, st);
     if (!strcmp(key, "log-level")) {
@@ -223,7 +274,21 @@ static void usage(FILE *out)
             "  --shutdown-grace-ms N      on SIGTERM, time calls get to finish (default 5000)\n"
             "  --log-level LEVEL          error, warn, info (default) or debug\n"
             "  --log-format FORMAT        text (default) or json\n"
-            "  --log-calls BOOL           one line per call (default true)\n"
+            "  --log-calls BOOL           one line per call (default true)\n\n"
+            "Files service:\n"
+            "  --root DIR                 serve a0.runtime.v1.Files confined to DIR (no root:\n"
+            "                             Files is not served)\n\n"
+            "Terminal service (docs/configuration.md has every setting):\n"
+            "  --terminal BOOL            serve a0.runtime.v1.Terminal (default true)\n"
+            "  --max-sessions N           concurrent sessions (default 64)\n"
+            "  --session-buffer-bytes N   output kept per session for Attach (default 1 MiB)\n"
+            "  --session-idle-ttl-s N     idle sessions are closed after N s (default 3600)\n"
+            "  --session-user NAME        run sessions and Exec as NAME (daemon must be root)\n"
+            "  --session-cgroup MODE      auto, off, or a cgroup v2 directory (default auto)\n"
+            "  --session-rlimit-cpu-s N, --session-rlimit-as-bytes N,\n"
+            "  --session-rlimit-nofile N, --session-rlimit-nproc N   limits (0: unchanged)\n"
+            "  --exec-timeout-ms N        Exec's default timeout (default 60000)\n"
+            "  --exec-max-output-bytes N  Exec's cap per stream (default 1 MiB)\n"
             "  --help                     show this help and exit\n"
             "  --version                  show the version and exit\n\n"
             "Signals: SIGTERM/SIGINT stop gracefully (exit 0).\n");
@@ -248,6 +313,19 @@ int a0ipc_daemon_config_from_args(a0ipc_daemon_config *c, int argc, char **argv,
         {"log-level", required_argument, NULL, OPT_SETTING},
         {"log-format", required_argument, NULL, OPT_SETTING},
         {"log-calls", required_argument, NULL, OPT_SETTING},
+        {"root", required_argument, NULL, OPT_SETTING},
+        {"terminal", required_argument, NULL, OPT_SETTING},
+        {"max-sessions", required_argument, NULL, OPT_SETTING},
+        {"session-buffer-bytes", required_argument, NULL, OPT_SETTING},
+        {"session-idle-ttl-s", required_argument, NULL, OPT_SETTING},
+        {"session-user", required_argument, NULL, OPT_SETTING},
+        {"session-cgroup", required_argument, NULL, OPT_SETTING},
+        {"session-rlimit-cpu-s", required_argument, NULL, OPT_SETTING},
+        {"session-rlimit-as-bytes", required_argument, NULL, OPT_SETTING},
+        {"session-rlimit-nofile", required_argument, NULL, OPT_SETTING},
+        {"session-rlimit-nproc", required_argument, NULL, OPT_SETTING},
+        {"exec-timeout-ms", required_argument, NULL, OPT_SETTING},
+        {"exec-max-output-bytes", required_argument, NULL, OPT_SETTING},
         {NULL, 0, NULL, 0},
     };
     /* Pass 1: --config, --help and --version, so the file is applied before the options. */

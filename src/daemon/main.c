@@ -2,6 +2,7 @@
  * or SIGINT, then shuts down gracefully (health NOT_SERVING, in-flight calls get the grace
  * period, exit 0). */
 #include <errno.h>
+#include <pwd.h>
 #include <fcntl.h>
 #include <grpc/grpc.h>
 #include <signal.h>
@@ -19,15 +20,12 @@
 #include "daemon/notify.h"
 #include "rpc/grpc_log.h"
 #include "rpc/server.h"
+#include "services/files.h"
 #include "services/health.h"
+#include "services/terminal.h"
 #include "services/reflection.h"
 
-/* The services a0ipcd serves, as reflection lists them. */
-static const char *const served_services[] = {
-    "grpc.health.v1.Health",
-    "grpc.reflection.v1.ServerReflection",
-    "grpc.reflection.v1alpha.ServerReflection",
-};
+#define MAX_SERVICES 8
 
 /* A unix socket file left by a daemon that died is removed; one that a live daemon answers on
  * is not (the listen then fails with "address in use", which is the truth). */
@@ -104,6 +102,35 @@ static void remove_unix_sockets(char **addrs, size_t n)
     }
 }
 
+/* The terminal core's settings from a0ipcd's. */
+static int terminal_config(const a0ipc_daemon_config *cfg, a0ipc_terminal_config *tc,
+                           a0ipc_status *st)
+{
+    a0ipc_terminal_config_init(tc);
+    tc->max_sessions = cfg->max_sessions;
+    tc->ring_bytes = (size_t)cfg->session_buffer;
+    tc->default_idle_ttl_s = (unsigned)cfg->session_idle_ttl_s;
+    if (cfg->session_cgroup)
+        tc->cgroup = cfg->session_cgroup;
+    tc->rlimit_cpu_s = (uint64_t)cfg->rlimit_cpu_s;
+    tc->rlimit_as_bytes = (uint64_t)cfg->rlimit_as_bytes;
+    tc->rlimit_nofile = (uint64_t)cfg->rlimit_nofile;
+    tc->rlimit_nproc = (uint64_t)cfg->rlimit_nproc;
+    tc->exec_timeout_ms = (unsigned)cfg->exec_timeout_ms;
+    tc->exec_max_output = (size_t)cfg->exec_max_output;
+    if (cfg->session_user) {
+        struct passwd *pw = getpwnam(cfg->session_user);
+        if (!pw) {
+            a0ipc_status_set(st, A0IPC_INVALID_ARGUMENT, "session-user \"%s\" does not exist",
+                             cfg->session_user);
+            return -1;
+        }
+        tc->uid = (long)pw->pw_uid;
+        tc->gid = (long)pw->pw_gid;
+    }
+    return 0;
+}
+
 static long active_calls(void *srv)
 {
     return a0ipc_rpc_server_active_calls(srv);
@@ -118,6 +145,8 @@ static int serve(const a0ipc_daemon_config *cfg, const sigset_t *signals)
     a0ipc_metrics *metrics = a0ipc_metrics_new();
     a0ipc_metrics_http *metrics_http = NULL;
     int metrics_port = 0;
+    bool terminal_on = false;
+    a0ipc_files_service *files = NULL;
     int *ports = calloc(cfg->n_listen, sizeof *ports);
     a0ipc_health *health = a0ipc_health_new();
     if (!ports || !health || !metrics) {
@@ -139,13 +168,33 @@ static int serve(const a0ipc_daemon_config *cfg, const sigset_t *signals)
     srv = a0ipc_rpc_server_new(&opts, &st);
     if (!srv)
         goto fail;
-    refl = a0ipc_reflection_new(served_services, sizeof served_services / sizeof served_services[0],
-                                &st);
-    if (!refl || a0ipc_health_register(srv, health, &st) != 0 ||
-        a0ipc_reflection_register(srv, refl, &st) != 0)
+    /* The services, as reflection lists them and health reports them. */
+    const char *services[MAX_SERVICES] = {"grpc.health.v1.Health",
+                                          "grpc.reflection.v1.ServerReflection",
+                                          "grpc.reflection.v1alpha.ServerReflection"};
+    size_t n_services = 3;
+    if (a0ipc_health_register(srv, health, &st) != 0)
         goto fail;
-    for (size_t i = 0; i < sizeof served_services / sizeof served_services[0]; i++)
-        a0ipc_health_set(health, served_services[i], true);
+    if (cfg->root) {
+        files = a0ipc_files_service_new(cfg->root, &st);
+        if (!files || a0ipc_files_service_add(srv, files, &st) != 0)
+            goto fail;
+        services[n_services++] = "a0.runtime.v1.Files";
+        A0IPC_LOGI("Files confined to %s", cfg->root);
+    }
+    if (cfg->terminal) {
+        a0ipc_terminal_config tc;
+        if (terminal_config(cfg, &tc, &st) != 0 ||
+            a0ipc_terminal_service_register(srv, &tc, &st) != 0)
+            goto fail;
+        terminal_on = true;
+        services[n_services++] = "a0.runtime.v1.Terminal";
+    }
+    refl = a0ipc_reflection_new(services, n_services, &st);
+    if (!refl || a0ipc_reflection_register(srv, refl, &st) != 0)
+        goto fail;
+    for (size_t i = 0; i < n_services; i++)
+        a0ipc_health_set(health, services[i], true);
 
     for (size_t i = 0; i < cfg->n_listen; i++) {
         const char *addr = cfg->listen[i];
@@ -191,6 +240,10 @@ static int serve(const a0ipc_daemon_config *cfg, const sigset_t *signals)
     }
     a0ipc_notify_stopping();
     a0ipc_health_set_all_not_serving(health);
+    /* Sessions end first (SIGHUP, then SIGKILL): their Run and Attach streams then finish with
+     * SESSION_CLOSED instead of being cut by the server's grace period. */
+    if (terminal_on)
+        a0ipc_terminal_service_shutdown((unsigned)cfg->shutdown_grace_ms);
     a0ipc_rpc_server_shutdown(srv, cfg->shutdown_grace_ms);
     exit_code = 0;
     goto out;
@@ -200,6 +253,9 @@ fail:
 out:
     a0ipc_metrics_http_stop(metrics_http);
     a0ipc_rpc_server_free(srv);
+    if (terminal_on)
+        a0ipc_terminal_service_free();
+    a0ipc_files_service_free(files);
     a0ipc_metrics_free(metrics);
     a0ipc_reflection_free(refl);
     a0ipc_health_free(health);

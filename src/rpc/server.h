@@ -120,8 +120,9 @@ a0ipc_code a0ipc_rpc_fail_status(a0ipc_rpc_ctx *ctx, a0ipc_status *st);
 a0ipc_code a0ipc_rpc_send(a0ipc_rpc_ctx *ctx, const ProtobufCMessage *msg);
 
 /* Receives the next request message. Returns 1 with *out set (free it with
- * protobuf_c_message_free_unpacked(*out, NULL)), 0 at the end of the client's stream, or -1 when
- * the call is gone or the message cannot be parsed: then end the handler with
+ * protobuf_c_message_free_unpacked(*out, NULL)), 0 at the end of the client's stream (it
+ * half-closed: what was received is complete), or -1 when the call is gone (cancelled, past its
+ * deadline) or the message cannot be parsed: then end the handler with
  * a0ipc_rpc_ctx_recv_error(ctx). Client- and bidi-streaming worker handlers only. */
 int a0ipc_rpc_recv(a0ipc_rpc_ctx *ctx, ProtobufCMessage **out);
 a0ipc_code a0ipc_rpc_ctx_recv_error(a0ipc_rpc_ctx *ctx);

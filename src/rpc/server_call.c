@@ -365,8 +365,24 @@ int a0ipc_rpc_recv(a0ipc_rpc_ctx *ctx, ProtobufCMessage **out)
     ctx->recv_buf = NULL;
     if (!run_blocking(ctx, &op, 1))
         return -1;
-    if (!ctx->recv_buf)
+    if (!ctx->recv_buf) {
+        /* The core answers an empty receive both when the client half-closed and when the call
+         * was cancelled or ran past its deadline. Telling them apart matters: a half-closed
+         * upload is complete, a cancelled one must not be published. A batch on a call that is
+         * gone fails at once, so send the initial metadata now (harmless if the call is alive:
+         * it is sent before any response anyway) and believe its answer. */
+        if (!ctx->sent_initial_metadata) {
+            grpc_op md;
+            memset(&md, 0, sizeof md);
+            md.op = GRPC_OP_SEND_INITIAL_METADATA;
+            ctx->sent_initial_metadata = true;
+            if (!run_blocking(ctx, &md, 1))
+                return -1;
+        }
+        if (atomic_load(&ctx->stop) && !a0ipc_rpc_ctx_server_stopping(ctx))
+            return -1; /* cancelled or expired, as seen by RECV_CLOSE_ON_SERVER */
         return 0; /* the client half-closed */
+    }
     size_t len;
     *out = unpack(ctx->reg->method->request, ctx->recv_buf, &len);
     grpc_byte_buffer_destroy(ctx->recv_buf);
