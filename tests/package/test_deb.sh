@@ -79,14 +79,15 @@ grep -qx /etc/a0ipc/a0ipcd.conf /var/lib/dpkg/info/a0ipcd.conffiles ||
   fail "a0ipcd.service was not enabled"
 echo "installed: ${packages[*]}; user a0ipc, conffile, unit enabled"
 
-# The installed daemon, as the a0ipc user, with the installed configuration.
+# The installed daemon, as the a0ipc user, with the installed configuration, set up as
+# a0ipcd.service would be: its state directory (StateDirectory=, the Files root) exists and is
+# its own; only the socket and ready file are moved to a temporary directory.
+install -d -o a0ipc -g a0ipc -m 750 /var/lib/a0ipcd
 run=$tmp/run
-mkdir "$run"
-chown a0ipc:a0ipc "$run"
-chmod 750 "$run"
-setpriv --reuid=a0ipc --regid=a0ipc --init-groups \
+install -d -o a0ipc -g a0ipc -m 750 "$run"
+(cd /var/lib/a0ipcd && exec setpriv --reuid=a0ipc --regid=a0ipc --init-groups \
   /usr/sbin/a0ipcd --config /etc/a0ipc/a0ipcd.conf --listen "unix:$run/a0ipcd.sock" \
-  --ready-file "$run/ready" 2>"$tmp/daemon.log" &
+  --ready-file "$run/ready") 2>"$tmp/daemon.log" &
 pid=$!
 for _ in $(seq 100); do
   [ -f "$run/ready" ] && break
@@ -96,7 +97,11 @@ done
 [ -f "$run/ready" ] || { cat "$tmp/daemon.log" >&2; fail "a0ipcd not ready in 10 s"; }
 out=$(/usr/bin/a0ipc health --target "unix:$run/a0ipcd.sock") || fail "a0ipc health: $out"
 [ "$out" = SERVING ] || fail "installed a0ipc health said $out"
-echo "installed a0ipcd, installed a0ipc health: $out"
+for service in a0.runtime.v1.Files a0.runtime.v1.Terminal; do
+  out=$(/usr/bin/a0ipc health --target "unix:$run/a0ipcd.sock" --service $service) ||
+    fail "$service: $out (the packaged configuration should serve it)"
+done
+echo "installed a0ipcd, installed a0ipc health: SERVING, with Files and Terminal"
 # Someone outside the group a0ipc cannot even reach the socket.
 if setpriv --reuid=nobody --regid=nogroup --clear-groups \
      /usr/bin/a0ipc health --target "unix:$run/a0ipcd.sock" --timeout 2 >/dev/null 2>&1; then
@@ -106,7 +111,11 @@ fi
 # Programs built against the installed library, through pkg-config and find_package.
 cc -std=c11 -Wall -Wextra -Werror "$consumer_src" $(pkg-config --cflags --libs a0ipc) \
   -o "$tmp/consumer-pc" || fail "building against liba0ipc-dev with pkg-config"
-"$tmp/consumer-pc" "unix:$run/a0ipcd.sock" || fail "the pkg-config consumer"
+"$tmp/consumer-pc" "unix:$run/a0ipcd.sock" >"$tmp/consumer.out" ||
+  { cat "$tmp/consumer.out" >&2; fail "the pkg-config consumer"; }
+cat "$tmp/consumer.out"
+# Sessions run as the daemon's user, and the Files root is its state directory.
+grep -qx "exec: a0ipc" "$tmp/consumer.out" || fail "Exec did not run as a0ipc"
 mkdir "$tmp/cm"
 cp "$consumer_src" "$tmp/cm/consumer.c"
 cat >"$tmp/cm/CMakeLists.txt" <<'CMAKE'
@@ -124,8 +133,7 @@ kill -TERM "$pid"
 wait "$pid" || fail "a0ipcd exited with $? after SIGTERM"
 pid=""
 
-# What a run under systemd would have left: the state directory (StateDirectory=a0ipcd).
-install -d -o a0ipc -g a0ipc -m 750 /var/lib/a0ipcd
+# What an agent leaves in the state directory goes on purge too.
 echo work >/var/lib/a0ipcd/agent-file
 
 # Purge, and look for leftovers.

@@ -43,10 +43,12 @@ extra=$(cd "$stage" && find . -name '*.a' -o -name '*.pb-c.h' -o -name 'server.h
 [ -z "$extra" ] || fail "internals installed: $extra"
 echo "layout: OK"
 
-# The staged daemon with the installed default configuration, on a temporary socket.
+# The staged daemon with the installed default configuration, on a temporary socket and with a
+# temporary Files root (the configured one belongs to the service).
 sock=$tmp/a0ipcd.sock
+mkdir "$tmp/root"
 "$stage$SBINDIR/a0ipcd" --config "$stage$SYSCONFDIR/a0ipc/a0ipcd.conf" \
-  --listen "unix:$sock" --ready-file "$tmp/ready" 2>"$tmp/log" &
+  --listen "unix:$sock" --root "$tmp/root" --ready-file "$tmp/ready" 2>"$tmp/log" &
 pid=$!
 for _ in $(seq 100); do
   [ -f "$tmp/ready" ] && break
