@@ -85,7 +85,7 @@ echo "installed: ${packages[*]}; user a0ipc, conffile, unit enabled"
 install -d -o a0ipc -g a0ipc -m 750 /var/lib/a0ipcd
 run=$tmp/run
 install -d -o a0ipc -g a0ipc -m 750 "$run"
-(cd /var/lib/a0ipcd && exec setpriv --reuid=a0ipc --regid=a0ipc --init-groups \
+(cd /var/lib/a0ipcd && umask 0007 && exec setpriv --reuid=a0ipc --regid=a0ipc --init-groups \
   /usr/sbin/a0ipcd --config /etc/a0ipc/a0ipcd.conf --listen "unix:$run/a0ipcd.sock" \
   --ready-file "$run/ready") 2>"$tmp/daemon.log" &
 pid=$!
@@ -102,10 +102,15 @@ for service in a0.runtime.v1.Files a0.runtime.v1.Terminal; do
     fail "$service: $out (the packaged configuration should serve it)"
 done
 echo "installed a0ipcd, installed a0ipc health: SERVING, with Files and Terminal"
-# Someone outside the group a0ipc cannot even reach the socket.
+# A member of the group a0ipc gets in (the unit's UMask= and RuntimeDirectoryMode= are applied
+# by hand above); someone outside it cannot even reach the socket.
+gid=$(getent group a0ipc | cut -d: -f3)
+out=$(setpriv --reuid=nobody --regid=nogroup --groups="$gid" \
+      /usr/bin/a0ipc health --target "unix:$run/a0ipcd.sock" --timeout 5 2>&1) ||
+  fail "a member of the group a0ipc was refused: $out"
 if setpriv --reuid=nobody --regid=nogroup --clear-groups \
      /usr/bin/a0ipc health --target "unix:$run/a0ipcd.sock" --timeout 2 >/dev/null 2>&1; then
-  fail "the user nobody reached the daemon's socket"
+  fail "the user nobody, outside the group a0ipc, reached the daemon's socket"
 fi
 
 # Programs built against the installed library, through pkg-config and find_package.
