@@ -84,6 +84,10 @@ install(CODE "
          PERMISSIONS OWNER_READ OWNER_WRITE GROUP_READ WORLD_READ)
   endif()")
 
-# The operator's guide next to the daemon (the a0ipcd package's doc directory).
-install(FILES docs/operations.md docs/configuration.md
-        DESTINATION ${CMAKE_INSTALL_DATAROOTDIR}/doc/a0ipcd OPTIONAL)
+# The operator's guide and the pages it links to, next to the daemon (the a0ipcd package's doc
+# directory, where a0ipcd(8) points).
+set(_a0ipc_docdir ${CMAKE_INSTALL_DATAROOTDIR}/doc/a0ipcd)
+install(FILES docs/operations.md docs/configuration.md docs/errors.md DESTINATION ${_a0ipc_docdir})
+if(EXISTS ${PROJECT_SOURCE_DIR}/docs/security.md)
+  install(FILES docs/security.md DESTINATION ${_a0ipc_docdir})
+endif()

@@ -5,7 +5,7 @@
 # from the installed headers and library, once through pkg-config and once through
 # find_package(a0ipc), says SERVING too.
 # usage: test_install.sh STAGE CONSUMER_SOURCE
-# env:   PREFIX BINDIR SBINDIR LIBDIR INCLUDEDIR MANDIR SYSCONFDIR UNIT_DIR SYSUSERS_DIR
+# env:   PREFIX BINDIR SBINDIR LIBDIR INCLUDEDIR MANDIR DATAROOTDIR SYSCONFDIR UNIT_DIR SYSUSERS_DIR
 #        (absolute install paths), CONSUMER_FLAGS (compiler flags the library needs of a
 #        program, e.g. the sanitizers of this build)
 set -euo pipefail
@@ -35,7 +35,8 @@ for f in "$INCLUDEDIR/a0ipc/transport.h" "$INCLUDEDIR/a0ipc/grpc_transport.h" \
          "$LIBDIR/pkgconfig/a0ipc.pc" "$LIBDIR/cmake/a0ipc/a0ipcConfig.cmake" \
          "$LIBDIR/cmake/a0ipc/a0ipcConfigVersion.cmake" "$LIBDIR/cmake/a0ipc/a0ipcTargets.cmake" \
          "$MANDIR/man8/a0ipcd.8" "$MANDIR/man1/a0ipc.1" "$SYSCONFDIR/a0ipc/a0ipcd.conf" \
-         "$UNIT_DIR/a0ipcd.service" "$SYSUSERS_DIR/a0ipcd.conf"; do
+         "$UNIT_DIR/a0ipcd.service" "$SYSUSERS_DIR/a0ipcd.conf" \
+         "$DATAROOTDIR/doc/a0ipcd/operations.md"; do
   [ -f "$stage$f" ] || fail "$f not installed"
 done
 # Nothing of the build's internals: no static libraries, no generated or private headers.
