@@ -57,6 +57,7 @@ a0ipc_rpc_ctx *a0ipc_rpc_ctx_new(a0ipc_rpc_server *s, const registered_method *r
     grpc_call_details_init(&ctx->details);
     atomic_init(&ctx->refs, 2);
     atomic_init(&ctx->stop, false);
+    atomic_init(&ctx->gone, false);
     ctx->close_tag.done = ctx_close_done;
     ctx->final_tag.done = ctx_final_done;
     ctx->op_tag.done = ctx_op_done;
@@ -196,8 +197,10 @@ static a0ipc_code stop_code(a0ipc_rpc_ctx *ctx)
 static void ctx_close_done(cq_tag *t, bool ok)
 {
     a0ipc_rpc_ctx *ctx = (a0ipc_rpc_ctx *)((char *)t - offsetof(a0ipc_rpc_ctx, close_tag));
-    if (!ok || ctx->cancelled)
+    if (!ok || ctx->cancelled) {
+        atomic_store(&ctx->gone, true);
         a0ipc_rpc_ctx_fire_stop(ctx);
+    }
     a0ipc_rpc_ctx_unref(ctx);
 }
 
@@ -329,7 +332,9 @@ static void ctx_op_done(cq_tag *t, bool ok)
 
 a0ipc_code a0ipc_rpc_send(a0ipc_rpc_ctx *ctx, const ProtobufCMessage *msg)
 {
-    if (atomic_load(&ctx->stop))
+    /* A server that is shutting down asks handlers to stop, but their last messages (such as
+     * Health.Watch's NOT_SERVING) must still go out: only a call that is gone refuses sends. */
+    if (atomic_load(&ctx->gone) || a0ipc_rpc_ctx_deadline_left_ms(ctx) <= 0)
         return stop_code(ctx);
     grpc_op ops[2];
     size_t n = 0;
