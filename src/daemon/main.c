@@ -27,35 +27,6 @@ static const char *const served_services[] = {
     "grpc.reflection.v1alpha.ServerReflection",
 };
 
-/* A unix socket file left by a daemon that died is removed; one that a live daemon answers on
- * is not (the listen then fails with "address in use", which is the truth). */
-static int clear_stale_socket(const char *addr, a0ipc_status *st)
-{
-    const char *path = addr + strlen("unix:");
-    if (!strncmp(path, "//", 2))
-        path += 2;
-    struct stat sb;
-    if (lstat(path, &sb) != 0 || !S_ISSOCK(sb.st_mode))
-        return 0;
-    struct sockaddr_un sun = {.sun_family = AF_UNIX};
-    if (strlen(path) >= sizeof sun.sun_path)
-        return 0;
-    strcpy(sun.sun_path, path);
-    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0)
-        return 0;
-    int rc = connect(fd, (struct sockaddr *)&sun, sizeof sun);
-    int err = errno;
-    close(fd);
-    if (rc == 0) {
-        a0ipc_status_set(st, A0IPC_UNAVAILABLE, "%s is in use by a running server", addr);
-        return -1;
-    }
-    if (err == ECONNREFUSED)
-        unlink(path);
-    return 0;
-}
-
 /* Written after the server started, renamed into place so readers never see half a file. */
 static int write_ready_file(const char *path, char **addrs, const int *ports, size_t n,
                             a0ipc_status *st)
@@ -86,18 +57,6 @@ static int write_ready_file(const char *path, char **addrs, const int *ports, si
         return -1;
     }
     return 0;
-}
-
-static void remove_unix_sockets(char **addrs, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        if (strncmp(addrs[i], "unix:", 5))
-            continue;
-        const char *path = addrs[i] + 5;
-        if (!strncmp(path, "//", 2))
-            path += 2;
-        unlink(path);
-    }
 }
 
 static int serve(const a0ipc_daemon_config *cfg, const sigset_t *signals)
@@ -135,8 +94,12 @@ static int serve(const a0ipc_daemon_config *cfg, const sigset_t *signals)
 
     for (size_t i = 0; i < cfg->n_listen; i++) {
         const char *addr = cfg->listen[i];
-        if (!strncmp(addr, "unix:", 5) && clear_stale_socket(addr, &st) != 0)
-            goto fail;
+        if (!strncmp(addr, "unix", 4)) {
+            if (a0ipc_rpc_server_listen_unix(srv, addr, NULL, &st) != 0)
+                goto fail;
+            ports[i] = 1;
+            continue;
+        }
         ports[i] = a0ipc_rpc_server_listen(srv, addr, NULL, &st);
         if (ports[i] == 0)
             goto fail;
@@ -177,7 +140,6 @@ out:
     a0ipc_rpc_server_free(srv);
     a0ipc_reflection_free(refl);
     a0ipc_health_free(health);
-    remove_unix_sockets(cfg->listen, cfg->n_listen);
     if (cfg->ready_file && exit_code == 0)
         unlink(cfg->ready_file);
     free(ports);
