@@ -102,9 +102,20 @@ a0ipc_rpc_server *a0ipc_rpc_server_new(const a0ipc_rpc_server_options *o, a0ipc_
 int a0ipc_rpc_server_listen(a0ipc_rpc_server *s, const char *addr, grpc_server_credentials *creds,
                             a0ipc_status *st);
 
-/* Decides whether a unix-socket client may connect, from what the kernel says about it
- * (SO_PEERCRED). Runs on the listener's accept thread; must not block for long. */
-typedef bool (*a0ipc_rpc_accept_fn)(void *arg, const char *addr, pid_t pid, uid_t uid, gid_t gid);
+/* What the kernel says about a unix-socket client, taken when it connected (SO_PEERCRED and
+ * SO_PEERGROUPS): the client cannot forge it. */
+typedef struct a0ipc_rpc_unix_cred {
+    pid_t pid;
+    uid_t uid;
+    gid_t gid;              /* effective gid */
+    const gid_t *groups;    /* supplementary groups; may be NULL when the kernel gives none */
+    size_t n_groups;
+} a0ipc_rpc_unix_cred;
+
+/* Decides whether a unix-socket client may connect. Runs on the listener's accept thread; must
+ * not block for long. A refused client's connection is closed before it speaks HTTP/2; the hook
+ * logs why. */
+typedef bool (*a0ipc_rpc_accept_fn)(void *arg, const char *addr, const a0ipc_rpc_unix_cred *cred);
 
 typedef struct a0ipc_rpc_unix_options {
     int mode;    /* the socket file's mode, e.g. 0660; -1 leaves what the umask gave */

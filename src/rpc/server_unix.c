@@ -260,8 +260,14 @@ static void take_connection(unix_listener *l, int fd)
         close(fd);
         return;
     }
-    if (l->opts.accept &&
-        !l->opts.accept(l->opts.accept_arg, l->addr, cred.pid, cred.uid, cred.gid)) {
+    /* Supplementary groups too, so allow-gid works for members of a group, not only for
+     * processes whose primary group it is. */
+    gid_t groups[256];
+    socklen_t glen = sizeof groups;
+    a0ipc_rpc_unix_cred uc = {cred.pid, cred.uid, cred.gid, groups, 0};
+    if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups, &glen) == 0)
+        uc.n_groups = glen / sizeof groups[0];
+    if (l->opts.accept && !l->opts.accept(l->opts.accept_arg, l->addr, &uc)) {
         /* The hook logs why: it knows the policy. */
         close(fd);
         return;
