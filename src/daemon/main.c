@@ -1,6 +1,6 @@
 /* a0ipcd: the runtime daemon. Sets up the server from the configuration, serves until SIGTERM
  * or SIGINT, then shuts down gracefully (health NOT_SERVING, in-flight calls get the grace
- * period, exit 0). */
+ * period, exit 0). SIGHUP reloads what can change while serving (daemon/security.h). */
 #include <errno.h>
 #include <fcntl.h>
 #include <grpc/grpc.h>
@@ -15,6 +15,7 @@
 
 #include "common/log.h"
 #include "daemon/config.h"
+#include "daemon/security.h"
 #include "rpc/grpc_log.h"
 #include "rpc/server.h"
 #include "services/health.h"
@@ -59,12 +60,14 @@ static int write_ready_file(const char *path, char **addrs, const int *ports, si
     return 0;
 }
 
-static int serve(const a0ipc_daemon_config *cfg, const sigset_t *signals)
+static int serve(a0ipc_daemon_config *cfg, const sigset_t *signals, int argc, char **argv)
 {
     a0ipc_status st = A0IPC_STATUS_INIT;
     int exit_code = 1;
     a0ipc_rpc_server *srv = NULL;
     a0ipc_reflection *refl = NULL;
+    a0ipcd_security sec;
+    memset(&sec, 0, sizeof sec);
     int *ports = calloc(cfg->n_listen, sizeof *ports);
     a0ipc_health *health = a0ipc_health_new();
     if (!ports || !health) {
@@ -80,6 +83,9 @@ static int serve(const a0ipc_daemon_config *cfg, const sigset_t *signals)
     opts.max_send_message_bytes = cfg->max_message_bytes;
     opts.max_concurrent_streams = cfg->max_concurrent_streams;
     opts.log_calls = cfg->log_calls;
+    if (a0ipcd_security_init(&sec, cfg, &st) != 0)
+        goto fail;
+    a0ipcd_security_server_options(&sec, &opts);
 
     srv = a0ipc_rpc_server_new(&opts, &st);
     if (!srv)
@@ -92,27 +98,23 @@ static int serve(const a0ipc_daemon_config *cfg, const sigset_t *signals)
     for (size_t i = 0; i < sizeof served_services / sizeof served_services[0]; i++)
         a0ipc_health_set(health, served_services[i], true);
 
-    for (size_t i = 0; i < cfg->n_listen; i++) {
-        const char *addr = cfg->listen[i];
-        if (!strncmp(addr, "unix", 4)) {
-            if (a0ipc_rpc_server_listen_unix(srv, addr, NULL, &st) != 0)
-                goto fail;
-            ports[i] = 1;
-            continue;
-        }
-        ports[i] = a0ipc_rpc_server_listen(srv, addr, NULL, &st);
-        if (ports[i] == 0)
+    for (size_t i = 0; i < cfg->n_listen; i++)
+        if (a0ipcd_security_listen(&sec, srv, cfg, cfg->listen[i], &ports[i], &st) != 0)
             goto fail;
-    }
     if (a0ipc_rpc_server_start(srv, &st) != 0)
         goto fail;
     for (size_t i = 0; i < cfg->n_listen; i++) {
-        if (!strncmp(cfg->listen[i], "unix", 4))
-            A0IPC_LOGI("listening on %s", cfg->listen[i]);
+        const char *how = a0ipcd_security_describe(cfg, cfg->listen[i]);
+        if (a0ipc_address_is_unix(cfg->listen[i]))
+            A0IPC_LOGI("listening on %s (%s)", cfg->listen[i], how);
+        else if (cfg->tls_cert)
+            A0IPC_LOGI("listening on %s (port %d, %s)", cfg->listen[i], ports[i], how);
         else
-            A0IPC_LOGW("listening on %s (port %d) WITHOUT TLS: --insecure, loopback only",
-                       cfg->listen[i], ports[i]);
+            A0IPC_LOGW("listening on %s (port %d) %s", cfg->listen[i], ports[i], how);
     }
+    if (cfg->tokens_file)
+        A0IPC_LOGI("every call needs a bearer token%s",
+                   cfg->health_exempt ? " (except Health: health-exempt)" : "");
     if (cfg->ready_file &&
         write_ready_file(cfg->ready_file, cfg->listen, ports, cfg->n_listen, &st) != 0)
         goto fail;
@@ -123,7 +125,14 @@ static int serve(const a0ipc_daemon_config *cfg, const sigset_t *signals)
         if (sigwait(signals, &sig) != 0)
             continue;
         if (sig == SIGHUP) {
-            A0IPC_LOGI("SIGHUP: nothing to reload in this build");
+            if (a0ipcd_security_reload(&sec, cfg, argc, argv, &st) != 0) {
+                A0IPC_LOGE("SIGHUP: reload failed, nothing changed: %s", a0ipc_status_message(&st));
+                a0ipc_status_clear(&st);
+            } else {
+                A0IPC_LOGI("SIGHUP: reloaded (%zu token(s), %zu allow-uid, %zu allow-gid)",
+                           a0ipc_authorizer_token_count(sec.authorizer), cfg->n_allow_uids,
+                           cfg->n_allow_gids);
+            }
             continue;
         }
         A0IPC_LOGI("%s: shutting down (grace %d ms)", strsignal(sig), cfg->shutdown_grace_ms);
@@ -138,6 +147,7 @@ fail:
     A0IPC_LOGE("%s", a0ipc_status_message(&st));
 out:
     a0ipc_rpc_server_free(srv);
+    a0ipcd_security_free(&sec); /* after the server: its hooks point here */
     a0ipc_reflection_free(refl);
     a0ipc_health_free(health);
     if (cfg->ready_file && exit_code == 0)
@@ -177,7 +187,7 @@ int main(int argc, char **argv)
 
     a0ipc_rpc_route_core_log();
     grpc_init();
-    int exit_code = serve(&cfg, &signals);
+    int exit_code = serve(&cfg, &signals, argc, argv);
     grpc_shutdown_blocking();
     a0ipc_daemon_config_free(&cfg);
     return exit_code;
