@@ -107,11 +107,12 @@ static void ctx_audit(a0ipc_rpc_ctx *ctx)
                                   strlen(ctx->status.message), true));
     }
     double ms = (double)(a0ipc_monotonic_ns() - ctx->start_ns) / 1e6;
-    a0ipc_log_audit("call method=%s status=%s duration_ms=%.3f identity=%s peer=%s%s bytes_in=%llu "
-                    "bytes_out=%llu%s",
+    static const char *const transports[] = {"plaintext", "tls", "unix"};
+    a0ipc_log_audit("call method=%s status=%s duration_ms=%.3f identity=%s transport=%s peer=%s%s "
+                    "bytes_in=%llu bytes_out=%llu%s",
                     method, a0ipc_code_name(ctx->status.code), ms, ctx->auth.identity,
-                    p->address ? p->address : "?", creds, (unsigned long long)ctx->bytes_in,
-                    (unsigned long long)ctx->bytes_out, message);
+                    transports[p->transport], p->address ? p->address : "?", creds,
+                    (unsigned long long)ctx->bytes_in, (unsigned long long)ctx->bytes_out, message);
 }
 
 static void ctx_destroy(a0ipc_rpc_ctx *ctx)
@@ -529,7 +530,13 @@ static const grpc_auth_property *auth_property(grpc_auth_context *ac, const char
     return grpc_auth_property_iterator_next(&it);
 }
 
-/* What the transport proved about the peer, and the identity that follows from it. */
+static bool prop_is(const grpc_auth_property *p, const char *value)
+{
+    return p->value_length == strlen(value) && !memcmp(p->value, value, p->value_length);
+}
+
+/* What the transport proved about the peer, and the identity that follows from it. The TLS
+ * credentials of a0ipcd report "tls", the older SSL credentials "ssl". */
 static void ctx_identify(a0ipc_rpc_ctx *ctx)
 {
     a0ipc_rpc_peer *p = &ctx->peer;
@@ -542,8 +549,8 @@ static void ctx_identify(a0ipc_rpc_ctx *ctx)
         grpc_auth_context *ac = grpc_call_auth_context(ctx->call);
         const grpc_auth_property *type =
             ac ? auth_property(ac, GRPC_TRANSPORT_SECURITY_TYPE_PROPERTY_NAME) : NULL;
-        if (type && type->value_length == strlen(GRPC_SSL_TRANSPORT_SECURITY_TYPE) &&
-            !memcmp(type->value, GRPC_SSL_TRANSPORT_SECURITY_TYPE, type->value_length)) {
+        if (type && (prop_is(type, GRPC_SSL_TRANSPORT_SECURITY_TYPE) ||
+                     prop_is(type, GRPC_TLS_TRANSPORT_SECURITY_TYPE))) {
             p->transport = A0IPC_RPC_TRANSPORT_TLS;
             /* Present only when the client sent a certificate and the server verified it. */
             const grpc_auth_property *cn = auth_property(ac, GRPC_X509_CN_PROPERTY_NAME);
