@@ -157,16 +157,17 @@ typedef struct a0ipc_session_options {
 
 typedef enum a0ipc_session_state {
     A0IPC_SESSION_UNSPECIFIED = 0,
-    A0IPC_SESSION_IDLE = 1,
-    A0IPC_SESSION_RUNNING = 2,
-    A0IPC_SESSION_EXITED = 3,
+    A0IPC_SESSION_IDLE = 1,    /* waiting for a command */
+    A0IPC_SESSION_BUSY = 2,    /* a command runs */
+    A0IPC_SESSION_CLOSING = 3, /* CloseSession is ending its processes */
+    A0IPC_SESSION_EXITED = 4,  /* the shell is gone; output can still be read */
 } a0ipc_session_state;
 
 typedef struct a0ipc_session_info {
     char *id;
     int pid;
     a0ipc_session_state state;
-    int64_t created_ns, last_activity_ns;
+    int64_t created_unix_ms, last_activity_unix_ms;
     char *running_command; /* "" when idle */
 } a0ipc_session_info;
 
@@ -203,8 +204,12 @@ typedef enum a0ipc_done_reason {
 typedef struct a0ipc_run_result {
     a0ipc_done_reason reason;
     int exit_code;     /* valid when reason is EXITED */
+    int signal;        /* when the command died of a signal (exit_code is then 128 + signal) */
     uint64_t last_seq; /* the stream offset after the last byte delivered */
 } a0ipc_run_result;
+
+/* attach's from_seq meaning "only what comes from now on". */
+#define A0IPC_ATTACH_FROM_END UINT64_MAX
 
 /* Receives terminal output: seq is the stream offset of data's first byte; lost > 0 says that
  * many bytes before seq are gone from the daemon's buffer. Return 0 to go on. */

@@ -27,6 +27,12 @@ void a0ipc_daemon_config_init(a0ipc_daemon_config *c)
     c->log_level = A0IPC_LOG_INFO;
     c->log_format = A0IPC_LOG_FORMAT_TEXT;
     c->log_calls = true;
+    c->terminal = true;
+    c->max_sessions = 64;
+    c->session_buffer = 1024 * 1024;
+    c->session_idle_ttl_s = 3600;
+    c->exec_timeout_ms = 60000;
+    c->exec_max_output = 1024 * 1024;
     c->socket_mode = 0660;
     c->socket_owner = (uid_t)-1;
     c->socket_group = (gid_t)-1;
@@ -41,6 +47,10 @@ void a0ipc_daemon_config_free(a0ipc_daemon_config *c)
         free(c->listen[i]);
     free(c->listen);
     free(c->ready_file);
+    free(c->metrics_listen);
+    free(c->root);
+    free(c->session_user);
+    free(c->session_cgroup);
     free(c->allow_uids);
     free(c->allow_gids);
     free(c->tls_cert);
@@ -63,6 +73,22 @@ static int parse_int(const char *key, const char *value, long min, long max, int
         return -1;
     }
     *out = (int)v;
+    return 0;
+}
+
+static int parse_ll(const char *key, const char *value, long long min, long long max,
+                    long long *out, a0ipc_status *st)
+{
+    char *end;
+    errno = 0;
+    long long v = strtoll(value, &end, 10);
+    if (errno || end == value || *end || v < min || v > max) {
+        a0ipc_status_set(st, A0IPC_INVALID_ARGUMENT,
+                         "%s must be a whole number from %lld to %lld, not \"%s\"", key, min, max,
+                         value);
+        return -1;
+    }
+    *out = v;
     return 0;
 }
 
@@ -156,6 +182,8 @@ int a0ipc_daemon_config_set(a0ipc_daemon_config *c, const char *key, const char 
         return parse_bool(key, value, &c->insecure, st);
     if (!strcmp(key, "ready-file"))
         return set_string(&c->ready_file, value, st);
+    if (!strcmp(key, "metrics-listen"))
+        return set_string(&c->metrics_listen, value, st);
     if (!strcmp(key, "cq-threads"))
         return parse_int(key, value, 1, 64, &c->cq_threads, st);
     if (!strcmp(key, "max-workers"))
@@ -166,6 +194,32 @@ int a0ipc_daemon_config_set(a0ipc_daemon_config *c, const char *key, const char 
         return parse_int(key, value, 1, 1000000, &c->max_concurrent_streams, st);
     if (!strcmp(key, "shutdown-grace-ms"))
         return parse_int(key, value, 0, 3600000, &c->shutdown_grace_ms, st);
+    if (!strcmp(key, "root"))
+        return set_string(&c->root, value, st);
+    if (!strcmp(key, "terminal"))
+        return parse_bool(key, value, &c->terminal, st);
+    if (!strcmp(key, "max-sessions"))
+        return parse_int(key, value, 1, 100000, &c->max_sessions, st);
+    if (!strcmp(key, "session-buffer-bytes"))
+        return parse_ll(key, value, 4096, 1LL << 32, &c->session_buffer, st);
+    if (!strcmp(key, "session-idle-ttl-s"))
+        return parse_int(key, value, 1, 30 * 86400, &c->session_idle_ttl_s, st);
+    if (!strcmp(key, "session-user"))
+        return set_string(&c->session_user, value, st);
+    if (!strcmp(key, "session-cgroup"))
+        return set_string(&c->session_cgroup, value, st);
+    if (!strcmp(key, "session-rlimit-cpu-s"))
+        return parse_ll(key, value, 0, 1LL << 40, &c->rlimit_cpu_s, st);
+    if (!strcmp(key, "session-rlimit-as-bytes"))
+        return parse_ll(key, value, 0, 1LL << 50, &c->rlimit_as_bytes, st);
+    if (!strcmp(key, "session-rlimit-nofile"))
+        return parse_ll(key, value, 0, 1 << 24, &c->rlimit_nofile, st);
+    if (!strcmp(key, "session-rlimit-nproc"))
+        return parse_ll(key, value, 0, 1 << 24, &c->rlimit_nproc, st);
+    if (!strcmp(key, "exec-timeout-ms"))
+        return parse_int(key, value, 1, 86400000, &c->exec_timeout_ms, st);
+    if (!strcmp(key, "exec-max-output-bytes"))
+        return parse_ll(key, value, 0, 1LL << 31, &c->exec_max_output, st);
     if (!strcmp(key, "log-calls"))
         return parse_bool(key, value, &c->log_calls, st);
     if (!strcmp(key, "socket-mode"))
@@ -291,6 +345,8 @@ static void usage(FILE *out)
             "                             docs/configuration.md); options given here win\n"
             "  --insecure                 allow plaintext TCP, on loopback addresses only\n"
             "  --ready-file FILE          once serving, write the bound addresses to FILE\n"
+            "  --metrics-listen ADDR      serve Prometheus metrics at http://ADDR/metrics\n"
+            "                             (loopback only, e.g. 127.0.0.1:9464)\n"
             "  --cq-threads N             completion-queue threads (default 1)\n"
             "  --max-workers N            concurrent blocking calls (default 256)\n"
             "  --max-message-bytes N      largest message accepted (default 4194304)\n"
@@ -299,6 +355,20 @@ static void usage(FILE *out)
             "  --log-level LEVEL          error, warn, info (default) or debug\n"
             "  --log-format FORMAT        text (default) or json\n"
             "  --log-calls BOOL           one audit line per call (default true)\n\n"
+            "Files service:\n"
+            "  --root DIR                 serve a0.runtime.v1.Files confined to DIR (no root:\n"
+            "                             Files is not served)\n\n"
+            "Terminal service (docs/configuration.md has every setting):\n"
+            "  --terminal BOOL            serve a0.runtime.v1.Terminal (default true)\n"
+            "  --max-sessions N           concurrent sessions (default 64)\n"
+            "  --session-buffer-bytes N   output kept per session for Attach (default 1 MiB)\n"
+            "  --session-idle-ttl-s N     idle sessions are closed after N s (default 3600)\n"
+            "  --session-user NAME        run sessions and Exec as NAME (daemon must be root)\n"
+            "  --session-cgroup MODE      auto, off, or a cgroup v2 directory (default auto)\n"
+            "  --session-rlimit-cpu-s N, --session-rlimit-as-bytes N,\n"
+            "  --session-rlimit-nofile N, --session-rlimit-nproc N   limits (0: unchanged)\n"
+            "  --exec-timeout-ms N        Exec's default timeout (default 60000)\n"
+            "  --exec-max-output-bytes N  Exec's cap per stream (default 1 MiB)\n\n"
             "Security (docs/security.md):\n"
             "  --socket-mode MODE         unix socket file mode (default 0660)\n"
             "  --socket-owner USER        unix socket file owner (default: a0ipcd's user)\n"
@@ -330,6 +400,7 @@ int a0ipc_daemon_config_from_args(a0ipc_daemon_config *c, int argc, char **argv,
         {"insecure", no_argument, NULL, OPT_INSECURE},
         {"listen", required_argument, NULL, OPT_SETTING},
         {"ready-file", required_argument, NULL, OPT_SETTING},
+        {"metrics-listen", required_argument, NULL, OPT_SETTING},
         {"cq-threads", required_argument, NULL, OPT_SETTING},
         {"max-workers", required_argument, NULL, OPT_SETTING},
         {"max-message-bytes", required_argument, NULL, OPT_SETTING},
@@ -338,6 +409,19 @@ int a0ipc_daemon_config_from_args(a0ipc_daemon_config *c, int argc, char **argv,
         {"log-level", required_argument, NULL, OPT_SETTING},
         {"log-format", required_argument, NULL, OPT_SETTING},
         {"log-calls", required_argument, NULL, OPT_SETTING},
+        {"root", required_argument, NULL, OPT_SETTING},
+        {"terminal", required_argument, NULL, OPT_SETTING},
+        {"max-sessions", required_argument, NULL, OPT_SETTING},
+        {"session-buffer-bytes", required_argument, NULL, OPT_SETTING},
+        {"session-idle-ttl-s", required_argument, NULL, OPT_SETTING},
+        {"session-user", required_argument, NULL, OPT_SETTING},
+        {"session-cgroup", required_argument, NULL, OPT_SETTING},
+        {"session-rlimit-cpu-s", required_argument, NULL, OPT_SETTING},
+        {"session-rlimit-as-bytes", required_argument, NULL, OPT_SETTING},
+        {"session-rlimit-nofile", required_argument, NULL, OPT_SETTING},
+        {"session-rlimit-nproc", required_argument, NULL, OPT_SETTING},
+        {"exec-timeout-ms", required_argument, NULL, OPT_SETTING},
+        {"exec-max-output-bytes", required_argument, NULL, OPT_SETTING},
         {"socket-mode", required_argument, NULL, OPT_SETTING},
         {"socket-owner", required_argument, NULL, OPT_SETTING},
         {"socket-group", required_argument, NULL, OPT_SETTING},

@@ -16,11 +16,23 @@ typedef struct a0ipc_daemon_config {
     bool listen_from_cli; /* the first --listen replaces the file's list */
     bool insecure;        /* plaintext TCP allowed, on loopback only */
     char *ready_file;     /* written with the bound addresses once serving */
+    char *metrics_listen; /* loopback host:port for GET /metrics; NULL: off */
     int cq_threads;
     int max_workers;
     int max_message_bytes;
     int max_concurrent_streams;
     int shutdown_grace_ms;
+    char *root; /* the Files service's root directory; NULL: Files not served */
+    /* Terminal service (a0.runtime.v1.Terminal) */
+    bool terminal;            /* serve it */
+    int max_sessions;         /* CreateSession beyond this: RESOURCE_EXHAUSTED */
+    long long session_buffer; /* bytes of output kept per session for Attach */
+    int session_idle_ttl_s;   /* default idle TTL */
+    char *session_user;       /* run sessions and Exec as this user (needs root); NULL: own */
+    char *session_cgroup;     /* "auto", "off" or a cgroup v2 directory */
+    long long rlimit_cpu_s, rlimit_as_bytes, rlimit_nofile, rlimit_nproc; /* 0: unchanged */
+    int exec_timeout_ms;
+    long long exec_max_output;
     int log_level;  /* a0ipc_log_level */
     int log_format; /* a0ipc_log_format */
     bool log_calls;

@@ -2,6 +2,7 @@
  * or SIGINT, then shuts down gracefully (health NOT_SERVING, in-flight calls get the grace
  * period, exit 0). SIGHUP reloads what can change while serving (daemon/security.h). */
 #include <errno.h>
+#include <pwd.h>
 #include <fcntl.h>
 #include <grpc/grpc.h>
 #include <signal.h>
@@ -16,21 +17,19 @@
 #include "common/log.h"
 #include "daemon/config.h"
 #include "daemon/security.h"
+#include "daemon/metrics.h"
 #include "rpc/grpc_log.h"
 #include "rpc/server.h"
+#include "services/files.h"
 #include "services/health.h"
+#include "services/terminal.h"
 #include "services/reflection.h"
 
-/* The services a0ipcd serves, as reflection lists them. */
-static const char *const served_services[] = {
-    "grpc.health.v1.Health",
-    "grpc.reflection.v1.ServerReflection",
-    "grpc.reflection.v1alpha.ServerReflection",
-};
+#define MAX_SERVICES 8
 
 /* Written after the server started, renamed into place so readers never see half a file. */
 static int write_ready_file(const char *path, char **addrs, const int *ports, size_t n,
-                            a0ipc_status *st)
+                            int metrics_port, a0ipc_status *st)
 {
     char tmp[4096];
     if (snprintf(tmp, sizeof tmp, "%s.tmp", path) >= (int)sizeof tmp) {
@@ -52,12 +51,48 @@ static int write_ready_file(const char *path, char **addrs, const int *ports, si
         int host_len = colon ? (int)(colon - addrs[i]) : (int)strlen(addrs[i]);
         fprintf(f, "%.*s:%d\n", host_len, addrs[i], ports[i]);
     }
+    if (metrics_port)
+        fprintf(f, "metrics http://127.0.0.1:%d/metrics\n", metrics_port);
     if (fclose(f) != 0 || rename(tmp, path) != 0) {
         a0ipc_status_from_errno(st, errno, "cannot write %s", path);
         unlink(tmp);
         return -1;
     }
     return 0;
+}
+
+/* The terminal core's settings from a0ipcd's. */
+static int terminal_config(const a0ipc_daemon_config *cfg, a0ipc_terminal_config *tc,
+                           a0ipc_status *st)
+{
+    a0ipc_terminal_config_init(tc);
+    tc->max_sessions = cfg->max_sessions;
+    tc->ring_bytes = (size_t)cfg->session_buffer;
+    tc->default_idle_ttl_s = (unsigned)cfg->session_idle_ttl_s;
+    if (cfg->session_cgroup)
+        tc->cgroup = cfg->session_cgroup;
+    tc->rlimit_cpu_s = (uint64_t)cfg->rlimit_cpu_s;
+    tc->rlimit_as_bytes = (uint64_t)cfg->rlimit_as_bytes;
+    tc->rlimit_nofile = (uint64_t)cfg->rlimit_nofile;
+    tc->rlimit_nproc = (uint64_t)cfg->rlimit_nproc;
+    tc->exec_timeout_ms = (unsigned)cfg->exec_timeout_ms;
+    tc->exec_max_output = (size_t)cfg->exec_max_output;
+    if (cfg->session_user) {
+        struct passwd *pw = getpwnam(cfg->session_user);
+        if (!pw) {
+            a0ipc_status_set(st, A0IPC_INVALID_ARGUMENT, "session-user \"%s\" does not exist",
+                             cfg->session_user);
+            return -1;
+        }
+        tc->uid = (long)pw->pw_uid;
+        tc->gid = (long)pw->pw_gid;
+    }
+    return 0;
+}
+
+static long active_calls(void *srv)
+{
+    return a0ipc_rpc_server_active_calls(srv);
 }
 
 static int serve(a0ipc_daemon_config *cfg, const sigset_t *signals, int argc, char **argv)
@@ -68,9 +103,14 @@ static int serve(a0ipc_daemon_config *cfg, const sigset_t *signals, int argc, ch
     a0ipc_reflection *refl = NULL;
     a0ipcd_security sec;
     memset(&sec, 0, sizeof sec);
+    a0ipc_metrics *metrics = a0ipc_metrics_new();
+    a0ipc_metrics_http *metrics_http = NULL;
+    int metrics_port = 0;
+    bool terminal_on = false;
+    a0ipc_files_service *files = NULL;
     int *ports = calloc(cfg->n_listen, sizeof *ports);
     a0ipc_health *health = a0ipc_health_new();
-    if (!ports || !health) {
+    if (!ports || !health || !metrics) {
         A0IPC_LOGE("out of memory");
         goto out;
     }
@@ -86,23 +126,53 @@ static int serve(a0ipc_daemon_config *cfg, const sigset_t *signals, int argc, ch
     if (a0ipcd_security_init(&sec, cfg, &st) != 0)
         goto fail;
     a0ipcd_security_server_options(&sec, &opts);
+    opts.on_call_done = a0ipc_metrics_observe;
+    opts.on_call_done_arg = metrics;
 
     srv = a0ipc_rpc_server_new(&opts, &st);
     if (!srv)
         goto fail;
-    refl = a0ipc_reflection_new(served_services, sizeof served_services / sizeof served_services[0],
-                                &st);
-    if (!refl || a0ipc_health_register(srv, health, &st) != 0 ||
-        a0ipc_reflection_register(srv, refl, &st) != 0)
+    /* The services, as reflection lists them and health reports them. */
+    const char *services[MAX_SERVICES] = {"grpc.health.v1.Health",
+                                          "grpc.reflection.v1.ServerReflection",
+                                          "grpc.reflection.v1alpha.ServerReflection"};
+    size_t n_services = 3;
+    if (a0ipc_health_register(srv, health, &st) != 0)
         goto fail;
-    for (size_t i = 0; i < sizeof served_services / sizeof served_services[0]; i++)
-        a0ipc_health_set(health, served_services[i], true);
+    if (cfg->root) {
+        files = a0ipc_files_service_new(cfg->root, &st);
+        if (!files || a0ipc_files_service_add(srv, files, &st) != 0)
+            goto fail;
+        services[n_services++] = "a0.runtime.v1.Files";
+        A0IPC_LOGI("Files confined to %s", cfg->root);
+    }
+    if (cfg->terminal) {
+        a0ipc_terminal_config tc;
+        if (terminal_config(cfg, &tc, &st) != 0 ||
+            a0ipc_terminal_service_register(srv, &tc, &st) != 0)
+            goto fail;
+        terminal_on = true;
+        services[n_services++] = "a0.runtime.v1.Terminal";
+    }
+    refl = a0ipc_reflection_new(services, n_services, &st);
+    if (!refl || a0ipc_reflection_register(srv, refl, &st) != 0)
+        goto fail;
+    for (size_t i = 0; i < n_services; i++)
+        a0ipc_health_set(health, services[i], true);
 
     for (size_t i = 0; i < cfg->n_listen; i++)
         if (a0ipcd_security_listen(&sec, srv, cfg, cfg->listen[i], &ports[i], &st) != 0)
             goto fail;
     if (a0ipc_rpc_server_start(srv, &st) != 0)
         goto fail;
+    a0ipc_metrics_add_gauge(metrics, "a0ipcd_active_calls", "Calls and streams in flight.",
+                            active_calls, srv);
+    if (cfg->metrics_listen) {
+        metrics_http = a0ipc_metrics_http_start(metrics, cfg->metrics_listen, &metrics_port, &st);
+        if (!metrics_http)
+            goto fail;
+        A0IPC_LOGI("metrics on http://%s/metrics", cfg->metrics_listen);
+    }
     for (size_t i = 0; i < cfg->n_listen; i++) {
         const char *how = a0ipcd_security_describe(cfg, cfg->listen[i]);
         if (a0ipc_address_is_unix(cfg->listen[i]))
@@ -115,8 +185,8 @@ static int serve(a0ipc_daemon_config *cfg, const sigset_t *signals, int argc, ch
     if (cfg->tokens_file)
         A0IPC_LOGI("every call needs a bearer token%s",
                    cfg->health_exempt ? " (except Health: health-exempt)" : "");
-    if (cfg->ready_file &&
-        write_ready_file(cfg->ready_file, cfg->listen, ports, cfg->n_listen, &st) != 0)
+    if (cfg->ready_file && write_ready_file(cfg->ready_file, cfg->listen, ports, cfg->n_listen,
+                                            metrics_port, &st) != 0)
         goto fail;
     A0IPC_LOGI("a0ipcd %s serving (pid %d)", A0IPC_VERSION, (int)getpid());
 
@@ -139,6 +209,10 @@ static int serve(a0ipc_daemon_config *cfg, const sigset_t *signals, int argc, ch
         break;
     }
     a0ipc_health_set_all_not_serving(health);
+    /* Sessions end first (SIGHUP, then SIGKILL): their Run and Attach streams then finish with
+     * SESSION_CLOSED instead of being cut by the server's grace period. */
+    if (terminal_on)
+        a0ipc_terminal_service_shutdown((unsigned)cfg->shutdown_grace_ms);
     a0ipc_rpc_server_shutdown(srv, cfg->shutdown_grace_ms);
     exit_code = 0;
     goto out;
@@ -146,7 +220,12 @@ static int serve(a0ipc_daemon_config *cfg, const sigset_t *signals, int argc, ch
 fail:
     A0IPC_LOGE("%s", a0ipc_status_message(&st));
 out:
+    a0ipc_metrics_http_stop(metrics_http);
     a0ipc_rpc_server_free(srv);
+    if (terminal_on)
+        a0ipc_terminal_service_free();
+    a0ipc_files_service_free(files);
+    a0ipc_metrics_free(metrics);
     a0ipcd_security_free(&sec); /* after the server: its hooks point here */
     a0ipc_reflection_free(refl);
     a0ipc_health_free(health);

@@ -131,6 +131,20 @@ static void warn_restart_needed(const a0ipc_daemon_config *old, const a0ipc_daem
     CHANGED(old->log_calls != now->log_calls || old->log_format != now->log_format,
             "log-calls/log-format");
     CHANGED(!same_string(old->ready_file, now->ready_file), "ready-file");
+    CHANGED(!same_string(old->metrics_listen, now->metrics_listen), "metrics-listen");
+    CHANGED(!same_string(old->root, now->root), "root");
+    CHANGED(old->terminal != now->terminal || old->max_sessions != now->max_sessions ||
+                old->session_buffer != now->session_buffer ||
+                old->session_idle_ttl_s != now->session_idle_ttl_s ||
+                !same_string(old->session_user, now->session_user) ||
+                !same_string(old->session_cgroup, now->session_cgroup) ||
+                old->rlimit_cpu_s != now->rlimit_cpu_s ||
+                old->rlimit_as_bytes != now->rlimit_as_bytes ||
+                old->rlimit_nofile != now->rlimit_nofile ||
+                old->rlimit_nproc != now->rlimit_nproc ||
+                old->exec_timeout_ms != now->exec_timeout_ms ||
+                old->exec_max_output != now->exec_max_output,
+            "terminal settings");
 #undef CHANGED
     if (n)
         A0IPC_LOGW("SIGHUP: changed settings that need a restart to take effect:%s", which);
@@ -148,35 +162,23 @@ int a0ipcd_security_reload(a0ipcd_security *sec, a0ipc_daemon_config *cfg, int a
     }
     warn_restart_needed(cfg, &fresh);
     a0ipc_log_set_level((a0ipc_log_level)fresh.log_level);
-    /* What is in force from now on: the reloadable settings from fresh, the rest as started. */
-    a0ipc_daemon_config kept = *cfg;
-    *cfg = fresh;
-    /* Swap back the settings that did not take effect, so cfg tells the truth. */
-#define KEEP(field)                                                                                \
+    /* Only the reloadable settings move into cfg; everything else stays as started (running
+     * services may point into those strings). fresh then owns the old values and frees them. */
+#define TAKE(field)                                                                                \
     do {                                                                                           \
         __typeof__(cfg->field) tmp = cfg->field;                                                   \
-        cfg->field = kept.field;                                                                   \
-        kept.field = tmp;                                                                          \
+        cfg->field = fresh.field;                                                                  \
+        fresh.field = tmp;                                                                         \
     } while (0)
-    KEEP(listen);
-    KEEP(n_listen);
-    KEEP(insecure);
-    KEEP(ready_file);
-    KEEP(tls_cert);
-    KEEP(tls_key);
-    KEEP(tls_ca);
-    KEEP(tls_client_cert);
-    KEEP(tls_reload_seconds);
-    KEEP(socket_mode);
-    KEEP(socket_owner);
-    KEEP(socket_group);
-    KEEP(cq_threads);
-    KEEP(max_workers);
-    KEEP(max_message_bytes);
-    KEEP(max_concurrent_streams);
-    KEEP(log_calls);
-    KEEP(log_format);
-#undef KEEP
-    a0ipc_daemon_config_free(&kept);
+    TAKE(tokens_file);
+    TAKE(health_exempt);
+    TAKE(allow_uids);
+    TAKE(n_allow_uids);
+    TAKE(allow_gids);
+    TAKE(n_allow_gids);
+    TAKE(log_level);
+    TAKE(shutdown_grace_ms);
+#undef TAKE
+    a0ipc_daemon_config_free(&fresh);
     return 0;
 }

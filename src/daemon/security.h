@@ -31,9 +31,9 @@ int a0ipcd_security_listen(a0ipcd_security *sec, a0ipc_rpc_server *srv,
 const char *a0ipcd_security_describe(const a0ipc_daemon_config *cfg, const char *addr);
 
 /* SIGHUP: reads the configuration again (file and command line) and applies what can change
- * while serving: tokens file, health-exempt, allow-uid, allow-gid, log-level. Settings that
- * need a restart are named in a warning. On any error nothing changes. cfg is updated to what
- * is in force. */
+ * while serving: tokens file, health-exempt, allow-uid, allow-gid, log-level,
+ * shutdown-grace-ms. Settings that need a restart are named in a warning. On any error nothing
+ * changes. cfg is updated to what is in force. */
 int a0ipcd_security_reload(a0ipcd_security *sec, a0ipc_daemon_config *cfg, int argc, char **argv,
                            a0ipc_status *st);
 

@@ -285,11 +285,18 @@ a0ipc_code a0ipc_rpc_unary(a0ipc_rpc_channel *c, const a0ipc_rpc_method *m,
                          grpc_call_error_to_string(err));
     else if (!pluck(cq, &tag))
         a0ipc_status_set(st, A0IPC_INTERNAL, "the call to %s failed in the core", m->path);
-    else if (take_status(st, code, details, error_string) == A0IPC_OK) {
-        *resp = recv ? unpack(m->response, recv) : NULL;
-        if (!*resp)
-            a0ipc_status_set(st, A0IPC_INTERNAL, "the response of %s is not a valid %s", m->path,
-                             m->response->name);
+    else {
+        if (o && o->peer_out) {
+            char *peer = grpc_call_get_peer(call);
+            *o->peer_out = peer ? strdup(peer) : NULL;
+            gpr_free(peer);
+        }
+        if (take_status(st, code, details, error_string) == A0IPC_OK) {
+            *resp = recv ? unpack(m->response, recv) : NULL;
+            if (!*resp)
+                a0ipc_status_set(st, A0IPC_INTERNAL, "the response of %s is not a valid %s",
+                                 m->path, m->response->name);
+        }
     }
     if (recv)
         grpc_byte_buffer_destroy(recv);

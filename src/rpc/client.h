@@ -47,6 +47,8 @@ typedef struct a0ipc_rpc_call_options {
     bool wait_for_ready; /* wait for the channel to connect instead of failing UNAVAILABLE */
     const a0ipc_rpc_metadata *metadata;
     size_t n_metadata;
+    char **peer_out; /* unary: when set and the call got an answer, receives the address of the
+                        server that answered ("ipv4:10.0.0.5:50051"); caller frees */
 } a0ipc_rpc_call_options;
 
 /* Targets: "unix:/path", "unix:///path", "host:port", "dns:///host:port", "ipv4:a:p,b:p". */

@@ -20,6 +20,14 @@
 typedef struct a0ipc_rpc_server a0ipc_rpc_server;
 typedef struct grpc_server_credentials grpc_server_credentials;
 
+/* What the server knows of a call once it is over, for metrics. */
+typedef struct a0ipc_rpc_call_record {
+    const a0ipc_rpc_method *method; /* NULL for an unknown method */
+    a0ipc_code code;
+    int64_t duration_ns;
+    uint64_t bytes_in, bytes_out; /* serialized message bytes */
+} a0ipc_rpc_call_record;
+
 /* ---- Who is calling: what the transport proved, handed to the authorizer ---- */
 
 typedef enum a0ipc_rpc_transport {
@@ -77,8 +85,11 @@ typedef struct a0ipc_rpc_server_options {
     int max_send_message_bytes;    /* per message (default 4 MiB) */
     int max_concurrent_streams;    /* per HTTP/2 connection (default 100) */
     bool log_calls;                /* one log line per finished call */
-    int handshake_timeout_ms;      /* a connection must finish its handshake within this (3 s);
-                                      a half-open one otherwise delays shutdown until it does */
+    /* Called once per finished call, on a completion-queue or worker thread: must not block. */
+    void (*on_call_done)(void *arg, const a0ipc_rpc_call_record *r);
+    void *on_call_done_arg;
+    int handshake_timeout_ms; /* a connection must finish its handshake within this (3 s);
+                                 a half-open one otherwise delays shutdown until it does */
     /* Called for every call; NULL lets every call run. arg is owned by the caller and must
      * outlive the server. */
     a0ipc_rpc_authorize_fn authorize;
@@ -107,8 +118,8 @@ int a0ipc_rpc_server_listen(a0ipc_rpc_server *s, const char *addr, grpc_server_c
 typedef struct a0ipc_rpc_unix_cred {
     pid_t pid;
     uid_t uid;
-    gid_t gid;              /* effective gid */
-    const gid_t *groups;    /* supplementary groups; may be NULL when the kernel gives none */
+    gid_t gid;           /* effective gid */
+    const gid_t *groups; /* supplementary groups; may be NULL when the kernel gives none */
     size_t n_groups;
 } a0ipc_rpc_unix_cred;
 
@@ -208,8 +219,9 @@ a0ipc_code a0ipc_rpc_fail_status(a0ipc_rpc_ctx *ctx, a0ipc_status *st);
 a0ipc_code a0ipc_rpc_send(a0ipc_rpc_ctx *ctx, const ProtobufCMessage *msg);
 
 /* Receives the next request message. Returns 1 with *out set (free it with
- * protobuf_c_message_free_unpacked(*out, NULL)), 0 at the end of the client's stream, or -1 when
- * the call is gone or the message cannot be parsed: then end the handler with
+ * protobuf_c_message_free_unpacked(*out, NULL)), 0 at the end of the client's stream (it
+ * half-closed: what was received is complete), or -1 when the call is gone (cancelled, past its
+ * deadline) or the message cannot be parsed: then end the handler with
  * a0ipc_rpc_ctx_recv_error(ctx). Client- and bidi-streaming worker handlers only. */
 int a0ipc_rpc_recv(a0ipc_rpc_ctx *ctx, ProtobufCMessage **out);
 a0ipc_code a0ipc_rpc_ctx_recv_error(a0ipc_rpc_ctx *ctx);

@@ -58,7 +58,6 @@ a0ipc_rpc_ctx *a0ipc_rpc_ctx_new(a0ipc_rpc_server *s, const registered_method *r
     grpc_call_details_init(&ctx->details);
     atomic_init(&ctx->refs, 2);
     atomic_init(&ctx->stop, false);
-    atomic_init(&ctx->gone, false);
     ctx->close_tag.done = ctx_close_done;
     ctx->final_tag.done = ctx_final_done;
     ctx->op_tag.done = ctx_op_done;
@@ -118,6 +117,12 @@ static void ctx_audit(a0ipc_rpc_ctx *ctx)
 static void ctx_destroy(a0ipc_rpc_ctx *ctx)
 {
     a0ipc_rpc_server *s = ctx->srv;
+    if (s->opts.on_call_done) {
+        a0ipc_rpc_call_record rec = {ctx->reg->method, ctx->status.code,
+                                     a0ipc_monotonic_ns() - ctx->start_ns, ctx->bytes_in,
+                                     ctx->bytes_out};
+        s->opts.on_call_done(s->opts.on_call_done_arg, &rec);
+    }
     if (s->opts.log_calls)
         ctx_audit(ctx);
     pthread_mutex_lock(&s->mu);
@@ -219,10 +224,8 @@ static a0ipc_code stop_code(a0ipc_rpc_ctx *ctx)
 static void ctx_close_done(cq_tag *t, bool ok)
 {
     a0ipc_rpc_ctx *ctx = (a0ipc_rpc_ctx *)((char *)t - offsetof(a0ipc_rpc_ctx, close_tag));
-    if (!ok || ctx->cancelled) {
-        atomic_store(&ctx->gone, true);
+    if (!ok || ctx->cancelled)
         a0ipc_rpc_ctx_fire_stop(ctx);
-    }
     a0ipc_rpc_ctx_unref(ctx);
 }
 
@@ -374,10 +377,8 @@ static void ctx_op_done(cq_tag *t, bool ok)
 
 a0ipc_code a0ipc_rpc_send(a0ipc_rpc_ctx *ctx, const ProtobufCMessage *msg)
 {
-    /* A server that is shutting down asks handlers to stop, but their last messages (such as
-     * Health.Watch's NOT_SERVING) must still go out: only a call that is gone refuses sends. */
-    if (atomic_load(&ctx->gone) || a0ipc_rpc_ctx_deadline_left_ms(ctx) <= 0)
-        return stop_code(ctx);
+    /* No early refusal when the call should stop: a handler winding down at shutdown may still
+     * send its last messages. A call that is really gone fails the batch below. */
     grpc_op ops[2];
     size_t n = 0;
     memset(ops, 0, sizeof ops);
@@ -399,8 +400,6 @@ a0ipc_code a0ipc_rpc_send(a0ipc_rpc_ctx *ctx, const ProtobufCMessage *msg)
 int a0ipc_rpc_recv(a0ipc_rpc_ctx *ctx, ProtobufCMessage **out)
 {
     *out = NULL;
-    if (atomic_load(&ctx->stop))
-        return -1;
     grpc_op op;
     memset(&op, 0, sizeof op);
     op.op = GRPC_OP_RECV_MESSAGE;
@@ -408,8 +407,24 @@ int a0ipc_rpc_recv(a0ipc_rpc_ctx *ctx, ProtobufCMessage **out)
     ctx->recv_buf = NULL;
     if (!run_blocking(ctx, &op, 1))
         return -1;
-    if (!ctx->recv_buf)
-        return 0; /* the client half-closed */
+    if (!ctx->recv_buf) {
+        /* The core answers an empty receive both when the client half-closed and when the call
+         * was cancelled or ran past its deadline. Telling them apart matters: a half-closed
+         * upload is complete, a cancelled one must not be published. A batch on a call that is
+         * gone fails at once, so send the initial metadata now (harmless if the call is alive:
+         * it is sent before any response anyway) and believe its answer. */
+        if (!ctx->sent_initial_metadata) {
+            grpc_op md;
+            memset(&md, 0, sizeof md);
+            md.op = GRPC_OP_SEND_INITIAL_METADATA;
+            ctx->sent_initial_metadata = true;
+            if (!run_blocking(ctx, &md, 1))
+                return -1;
+        }
+        if (atomic_load(&ctx->stop) && !a0ipc_rpc_ctx_server_stopping(ctx))
+            return -1; /* cancelled or expired, as seen by RECV_CLOSE_ON_SERVER */
+        return 0;      /* the client half-closed */
+    }
     size_t len;
     *out = unpack(ctx->reg->method->request, ctx->recv_buf, &len);
     grpc_byte_buffer_destroy(ctx->recv_buf);

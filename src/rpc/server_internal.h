@@ -62,7 +62,6 @@ struct a0ipc_rpc_ctx {
     bool recv_parse_error;
 
     atomic_bool stop;
-    atomic_bool gone;            /* cancelled, or over on the wire: nothing more can be sent */
     bool stop_fired, in_stop_cb; /* under mu */
     void (*on_stop)(void *);
     void *on_stop_arg;

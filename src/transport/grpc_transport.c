@@ -14,8 +14,8 @@
 /* Default deadlines per kind of operation, used when a0ipc_call_options.timeout_ms is 0. */
 enum {
     DEADLINE_HEALTH_MS = 5000,
-    DEADLINE_FILE_OP_MS = 30000,       /* stat, list, remove, mkdir, move */
-    DEADLINE_TRANSFER_MS = 3600000,    /* read, write, archive: big files take time */
+    DEADLINE_FILE_OP_MS = 30000,    /* stat, list, remove, mkdir, move */
+    DEADLINE_TRANSFER_MS = 3600000, /* read, write, archive: big files take time */
 };
 
 void a0ipc_grpc_options_init(a0ipc_grpc_options *o)
@@ -62,8 +62,7 @@ a0ipc_code gt_stream_end(a0ipc_rpc_stream *s, const a0ipc_call_options *o, bool 
 {
     bool raised = o && o->cancel && a0ipc_cancel_raised(o->cancel);
     gt_stream_unwatch_cancel(o);
-    a0ipc_rpc_stream_cancel(s); /* no-op once finished; stops the rest of a stream we left */
-    a0ipc_code code = a0ipc_rpc_stream_finish(s, st);
+    a0ipc_code code = a0ipc_rpc_stream_finish(s, st); /* cancels a stream not read to its end */
     if (stopped_by_caller || raised)
         code = a0ipc_status_set(st, A0IPC_CANCELLED, "stopped by the caller");
     a0ipc_rpc_stream_free(s);
@@ -220,8 +219,8 @@ static a0ipc_code gt_read(a0ipc_transport *t, const a0ipc_call_options *o, const
     req.path = (char *)path;
     req.offset = offset;
     req.length = length;
-    return read_byte_stream(a0_runtime_v1_files_read_open(g->channel, &co, &req, st), o,
-                            read_chunk, sink, arg, st);
+    return read_byte_stream(a0_runtime_v1_files_read_open(g->channel, &co, &req, st), o, read_chunk,
+                            sink, arg, st);
 }
 
 static a0ipc_code gt_archive(a0ipc_transport *t, const a0ipc_call_options *o, const char *path,
@@ -315,8 +314,8 @@ static a0ipc_code gt_write(a0ipc_transport *t, const a0ipc_call_options *o,
 }
 
 static a0ipc_code gt_remove(a0ipc_transport *t, const a0ipc_call_options *o, const char *path,
-                            bool recursive, bool missing_ok, a0ipc_file_type must_be,
-                            bool *removed, a0ipc_status *st)
+                            bool recursive, bool missing_ok, a0ipc_file_type must_be, bool *removed,
+                            a0ipc_status *st)
 {
     grpc_transport *g = t->state;
     a0ipc_rpc_call_options co;
@@ -406,12 +405,33 @@ static a0ipc_code gt_watch(a0ipc_transport *t, const a0ipc_call_options *o, cons
 
 /* ---- construction ---- */
 
+/* The host a TLS certificate must name: "example.com" of "dns:///example.com:50051" or
+ * "example.com:50051"; NULL for address targets (the address itself is checked). */
+static char *target_host(const char *target)
+{
+    if (!strncmp(target, "dns:", 4)) {
+        target += 4;
+        while (*target == '/')
+            target++;
+    } else if (strstr(target, ":/") || !strncmp(target, "ipv4:", 5) ||
+               !strncmp(target, "ipv6:", 5) || !strncmp(target, "unix", 4)) {
+        return NULL;
+    }
+    if (*target == '[') { /* [v6]:port */
+        const char *end = strchr(target, ']');
+        return end ? strndup(target + 1, (size_t)(end - target - 1)) : NULL;
+    }
+    const char *colon = strrchr(target, ':');
+    return strndup(target, colon ? (size_t)(colon - target) : strlen(target));
+}
+
 static void gt_destroy(a0ipc_transport *t)
 {
     grpc_transport *g = t->state;
     gt_terminal_free(g);
     a0ipc_rpc_channel_free(g->channel);
     free(g->authorization);
+    free(g->host_name);
     free(g->service_config);
     free(g->target);
     free(g);
@@ -478,6 +498,7 @@ a0ipc_transport *a0ipc_grpc_transport_new(const a0ipc_grpc_options *o, a0ipc_sta
     g->target = strdup(o->target);
     g->opts.target = g->target;
     g->service_config = a0ipc_grpc_service_config(o);
+    g->host_name = target_host(o->target);
     if (!g->target || !g->service_config)
         goto fail_oom;
     if (o->token) {

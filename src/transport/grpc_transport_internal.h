@@ -8,6 +8,7 @@
 #include "rpc/client.h"
 
 typedef struct session_pin session_pin;
+typedef struct peer_channel peer_channel;
 
 typedef struct grpc_transport {
     a0ipc_grpc_options opts; /* strings point into this struct's own copies */
@@ -20,8 +21,11 @@ typedef struct grpc_transport {
     a0ipc_rpc_channel *channel; /* balanced over every address of the target */
 
     /* Terminal sessions stay on the daemon that created them (grpc_transport_terminal.c). */
+    bool pin_sessions; /* the target may name several daemons */
+    char *host_name;   /* the target's host, checked in TLS certificates of pinned channels */
     pthread_mutex_t pins_mu;
     session_pin *pins;
+    peer_channel *peers;
     bool pins_ready;
 } grpc_transport;
 

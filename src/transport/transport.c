@@ -220,8 +220,7 @@ a0ipc_code a0ipc_write_stdin(a0ipc_transport *t, const a0ipc_call_options *o,
 }
 
 a0ipc_code a0ipc_attach(a0ipc_transport *t, const a0ipc_call_options *o, const char *session_id,
-                        uint64_t from_seq, a0ipc_output_fn on_output, void *arg,
-                        a0ipc_status *st)
+                        uint64_t from_seq, a0ipc_output_fn on_output, void *arg, a0ipc_status *st)
 {
     CALL(attach, o, session_id, from_seq, on_output, arg, st);
 }
@@ -250,8 +249,8 @@ a0ipc_code a0ipc_list_sessions(a0ipc_transport *t, const a0ipc_call_options *o,
     CALL(list_sessions, o, out, st);
 }
 
-a0ipc_code a0ipc_exec(a0ipc_transport *t, const a0ipc_call_options *o,
-                      const a0ipc_exec_options *eo, a0ipc_exec_result *out, a0ipc_status *st)
+a0ipc_code a0ipc_exec(a0ipc_transport *t, const a0ipc_call_options *o, const a0ipc_exec_options *eo,
+                      a0ipc_exec_result *out, a0ipc_status *st)
 {
     CALL(exec, o, eo, out, st);
 }

@@ -280,6 +280,64 @@ static void refuses_bad_start(void **state)
     assert_non_null(strstr(out, "a0ipcd "));
 }
 
+/* GET path from the metrics port; returns the whole response (caller frees). */
+static char *http_get(int port, const char *path)
+{
+    char target[32];
+    snprintf(target, sizeof target, "127.0.0.1:%d", port);
+    int fd = connect_tcp(target);
+    char req[256];
+    int n = snprintf(req, sizeof req, "GET %s HTTP/1.1\r\nHost: x\r\n\r\n", path);
+    assert_int_equal(write(fd, req, (size_t)n), n);
+    size_t cap = 1 << 16, len = 0;
+    char *resp = malloc(cap);
+    ssize_t got;
+    while (len + 1 < cap && (got = read(fd, resp + len, cap - 1 - len)) > 0)
+        len += (size_t)got;
+    resp[len] = '\0';
+    close(fd);
+    return resp;
+}
+
+static void metrics_endpoint(void **state)
+{
+    (void)state;
+    test_daemon d;
+    const char *extra[] = {"--metrics-listen", "127.0.0.1:0", NULL};
+    test_daemon_start(&d, extra);
+    assert_true(d.metrics_port > 0);
+    a0ipc_status st = A0IPC_STATUS_INIT;
+    int status;
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(check(d.unix_target, "", &status, &st), A0IPC_OK);
+    assert_int_equal(check(d.unix_target, "no.Such", &status, &st), A0IPC_NOT_FOUND);
+    a0ipc_status_clear(&st);
+    char *resp = http_get(d.metrics_port, "/metrics");
+    assert_non_null(strstr(resp, "HTTP/1.1 200 OK\r\n"));
+    assert_non_null(strstr(resp, "Content-Type: text/plain; version=0.0.4"));
+    assert_non_null(strstr(
+        resp, "a0ipcd_calls_total{method=\"/grpc.health.v1.Health/Check\",code=\"OK\"} 3\n"));
+    assert_non_null(strstr(
+        resp,
+        "a0ipcd_calls_total{method=\"/grpc.health.v1.Health/Check\",code=\"NOT_FOUND\"} 1\n"));
+    assert_non_null(strstr(
+        resp, "a0ipcd_call_duration_seconds_count{method=\"/grpc.health.v1.Health/Check\"} 4\n"));
+    assert_non_null(strstr(resp, "a0ipcd_active_calls "));
+    free(resp);
+    resp = http_get(d.metrics_port, "/elsewhere");
+    assert_non_null(strstr(resp, "HTTP/1.1 404"));
+    free(resp);
+    int wstatus = test_daemon_stop(&d, SIGTERM);
+    assert_true(WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == 0);
+    test_daemon_cleanup(&d);
+
+    char out[4096];
+    const char *remote[] = {"--listen", "unix:/tmp/a0ipc-metrics-refused.sock", "--metrics-listen",
+                            "0.0.0.0:0", NULL};
+    assert_int_equal(run_daemon(remote, out, sizeof out), 1);
+    assert_non_null(strstr(out, "not a loopback address"));
+}
+
 int main(void)
 {
     signal(SIGPIPE, SIG_IGN);
@@ -292,6 +350,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(hostile_bytes_do_not_hurt, start, stop),
         cmocka_unit_test_setup_teardown(sigterm_during_watch_ends_it_cleanly, start, stop),
         cmocka_unit_test_setup_teardown(refuses_bad_start, start, stop),
+        cmocka_unit_test(metrics_endpoint),
     };
     int failed = cmocka_run_group_tests(tests, NULL, NULL);
     grpc_shutdown_blocking();

@@ -2,6 +2,7 @@
 health Check and Watch, reflection v1 and v1alpha, UNIMPLEMENTED, and `buf curl` over reflection.
 Run by ctest with A0IPCD (the daemon), A0IPC_PYTHON_GEN (generated stubs) and A0IPC_BUF."""
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -30,7 +31,7 @@ class Daemon:
         self.log = open(os.path.join(self.dir, "a0ipcd.log"), "w+")
         self.proc = subprocess.Popen(
             [os.environ["A0IPCD"], "--listen", self.unix, "--listen", "127.0.0.1:0",
-             "--insecure", "--ready-file", ready], stderr=self.log)
+             "--insecure", "--ready-file", ready, "--root", self.dir], stderr=self.log)
         deadline = time.time() + 10
         while not os.path.exists(ready):
             if self.proc.poll() is not None or time.time() > deadline:
@@ -53,6 +54,8 @@ class HealthInterop(unittest.TestCase):
         if self.d.proc.poll() is None:
             self.d.proc.kill()
             self.d.proc.wait()
+        self.d.log.close()
+        shutil.rmtree(self.d.dir, ignore_errors=True)
 
     def test_check_over_unix_and_tcp(self):
         for target in (self.d.unix, self.d.tcp):
@@ -107,7 +110,8 @@ class HealthInterop(unittest.TestCase):
             names = {s.name for s in answers[0].list_services_response.service}
             self.assertEqual(names, {"grpc.health.v1.Health",
                                      "grpc.reflection.v1.ServerReflection",
-                                     "grpc.reflection.v1alpha.ServerReflection"})
+                                     "grpc.reflection.v1alpha.ServerReflection",
+                                     "a0.runtime.v1.Files", "a0.runtime.v1.Terminal"})
             for a in answers[1:3]:
                 fd = descriptor_pb2.FileDescriptorProto.FromString(
                     a.file_descriptor_response.file_descriptor_proto[0])

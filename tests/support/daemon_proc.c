@@ -75,6 +75,8 @@ void test_daemon_start(test_daemon *d, const char *const *extra)
                 line[strcspn(line, "\n")] = '\0';
                 if (!strncmp(line, "127.0.0.1:", 10))
                     snprintf(d->tcp_target, sizeof d->tcp_target, "%s", line);
+                else if (!strncmp(line, "metrics http://127.0.0.1:", 25))
+                    d->metrics_port = atoi(line + 25);
             }
             fclose(f);
             return;

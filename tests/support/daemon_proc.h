@@ -11,6 +11,7 @@ typedef struct test_daemon {
     char unix_target[128]; /* "unix:<dir>/a0ipcd.sock" */
     char tcp_target[128];  /* "127.0.0.1:<port>" */
     char log_path[128];    /* the daemon's stderr */
+    int metrics_port;      /* when started with --metrics-listen */
 } test_daemon;
 
 /* The a0ipcd under test ($A0IPCD, else the one this build made). */

@@ -1,0 +1,32 @@
+/* a0ipcd's own metrics (calls by method and status, latency histograms, bytes, active calls and
+ * sessions) and the small HTTP listener that serves them at /metrics in the Prometheus text
+ * format. The listener accepts loopback addresses only: metrics carry no credentials check. */
+#ifndef A0IPC_DAEMON_METRICS_H
+#define A0IPC_DAEMON_METRICS_H
+
+#include "a0ipc/status.h"
+#include "rpc/server.h"
+
+typedef struct a0ipc_metrics a0ipc_metrics;
+typedef struct a0ipc_metrics_http a0ipc_metrics_http;
+
+a0ipc_metrics *a0ipc_metrics_new(void);
+void a0ipc_metrics_free(a0ipc_metrics *m);
+
+/* The server's on_call_done observer; arg is the a0ipc_metrics. */
+void a0ipc_metrics_observe(void *arg, const a0ipc_rpc_call_record *r);
+
+/* A gauge read when /metrics is scraped (fn runs on the HTTP thread). Up to 8. */
+int a0ipc_metrics_add_gauge(a0ipc_metrics *m, const char *name, const char *help,
+                            long (*fn)(void *arg), void *arg);
+
+/* The exposition text; caller frees. */
+char *a0ipc_metrics_text(a0ipc_metrics *m);
+
+/* Serves GET /metrics on addr ("127.0.0.1:9464", "[::1]:0", "localhost:9464"). *port_out gets
+ * the bound port. */
+a0ipc_metrics_http *a0ipc_metrics_http_start(a0ipc_metrics *m, const char *addr, int *port_out,
+                                             a0ipc_status *st);
+void a0ipc_metrics_http_stop(a0ipc_metrics_http *h);
+
+#endif
