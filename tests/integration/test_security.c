@@ -27,6 +27,7 @@
 
 #include <cmocka.h>
 
+#include "a0/runtime/v1/files.a0ipc.h"
 #include "grpc/health/v1/health.a0ipc.h"
 #include "grpc/reflection/v1/reflection.a0ipc.h"
 #include "security/certgen.h"
@@ -398,6 +399,56 @@ static void revoked_after_sighup(void **state)
     stop_clean(&d);
 }
 
+/* A read-only token against the real Files service: reads run, every write is refused before
+ * its handler, and nothing changes on disk. */
+static void read_only_token_and_files(void **state)
+{
+    (void)state;
+    char root[128];
+    path_in(root, sizeof root, mat, "root");
+    assert_int_equal(mkdir(root, 0755), 0);
+    test_daemon d;
+    const char *extra[] = {"--root", root, "--tokens-file", tokens_path, NULL};
+    test_daemon_start(&d, extra);
+    client viewer = {.token = tok_viewer}, admin = {.token = tok_admin};
+    a0ipc_status st = A0IPC_STATUS_INIT;
+
+    a0ipc_rpc_channel *ch = channel(d.unix_target, &viewer);
+    A0__Runtime__V1__StatRequest sreq = A0__RUNTIME__V1__STAT_REQUEST__INIT;
+    sreq.path = ".";
+    A0__Runtime__V1__StatResponse *sresp = NULL;
+    assert_int_equal(a0_runtime_v1_files_stat_call(ch, &five_s, &sreq, &sresp, &st), A0IPC_OK);
+    protobuf_c_message_free_unpacked(&sresp->base, NULL);
+    A0__Runtime__V1__MakeDirRequest mk = A0__RUNTIME__V1__MAKE_DIR_REQUEST__INIT;
+    mk.path = "made";
+    A0__Runtime__V1__MakeDirResponse *mresp = NULL;
+    assert_int_equal(a0_runtime_v1_files_make_dir_call(ch, &five_s, &mk, &mresp, &st),
+                     A0IPC_PERMISSION_DENIED);
+    assert_non_null(strstr(st.message, "read-only for files"));
+    A0__Runtime__V1__RemoveRequest rm = A0__RUNTIME__V1__REMOVE_REQUEST__INIT;
+    rm.path = ".";
+    A0__Runtime__V1__RemoveResponse *rresp = NULL;
+    assert_int_equal(a0_runtime_v1_files_remove_call(ch, &five_s, &rm, &rresp, &st),
+                     A0IPC_PERMISSION_DENIED);
+    a0ipc_status_clear(&st);
+    a0ipc_rpc_channel_free(ch);
+    struct stat sb;
+    char made[160];
+    snprintf(made, sizeof made, "%s/made", root);
+    assert_int_equal(stat(made, &sb), -1);
+
+    /* The same call with a token that may write. */
+    ch = channel(d.unix_target, &admin);
+    assert_int_equal(a0_runtime_v1_files_make_dir_call(ch, &five_s, &mk, &mresp, &st), A0IPC_OK);
+    protobuf_c_message_free_unpacked(&mresp->base, NULL);
+    a0ipc_rpc_channel_free(ch);
+    assert_int_equal(stat(made, &sb), 0);
+    assert_true(test_daemon_wait_log(
+        &d, "method=/a0.runtime.v1.Files/MakeDir status=PERMISSION_DENIED", 2000));
+    assert_true(test_daemon_log_contains(&d, "identity=token:viewer"));
+    stop_clean(&d);
+}
+
 /* ---- TLS ---- */
 
 static void tls_refusals(void **state)
@@ -697,6 +748,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(tokens_and_permissions, start_tokens_daemon, stop_daemon),
         cmocka_unit_test(revoked_after_sighup),
+        cmocka_unit_test(read_only_token_and_files),
         cmocka_unit_test_setup_teardown(tls_refusals, start_tokens_daemon, stop_daemon),
         cmocka_unit_test(mtls_required),
         cmocka_unit_test(certificate_rotation),
