@@ -28,6 +28,7 @@
 #include <cmocka.h>
 
 #include "a0/runtime/v1/files.a0ipc.h"
+#include "a0ipc/grpc_transport.h"
 #include "grpc/health/v1/health.a0ipc.h"
 #include "grpc/reflection/v1/reflection.a0ipc.h"
 #include "security/certgen.h"
@@ -475,6 +476,26 @@ static void tls_refusals(void **state)
     a0ipc_rpc_channel_free(ch);
     client plaintext = {.token = tok_admin};
     assert_int_equal(call(d->tcp_target, &plaintext, CHECK), A0IPC_UNAVAILABLE);
+
+    /* The client library's gRPC transport takes the same CA and token. */
+    a0ipc_grpc_options go;
+    a0ipc_grpc_options_init(&go);
+    go.target = d->tcp_target;
+    go.ca_file = ca;
+    go.token = tok_admin;
+    go.wait_for_ready = false;
+    a0ipc_transport *t = a0ipc_grpc_transport_new(&go, &st);
+    assert_non_null(t);
+    a0ipc_serving serving = A0IPC_SERVING_UNKNOWN;
+    assert_int_equal(a0ipc_health(t, NULL, "", &serving, &st), A0IPC_OK);
+    assert_int_equal(serving, A0IPC_SERVING);
+    a0ipc_transport_free(t);
+    go.ca_file = other_ca;
+    t = a0ipc_grpc_transport_new(&go, &st);
+    assert_non_null(t);
+    assert_int_equal(a0ipc_health(t, NULL, "", &serving, &st), A0IPC_UNAVAILABLE);
+    a0ipc_status_clear(&st);
+    a0ipc_transport_free(t);
 
     /* TLS 1.2 and 1.3 are spoken, 1.1 and older are not. */
     char cn[128];
