@@ -366,6 +366,13 @@ void a0ipc_rpc_server_shutdown(a0ipc_rpc_server *s, int grace_ms)
         pthread_mutex_unlock(&s->mu);
         grpc_server_cancel_all_calls(s->server);
         pthread_mutex_lock(&s->mu);
+    } else if (!wait_until(s, all_returned, deadline)) {
+        /* No call left, yet the core has not finished: a connection that never spoke (handed
+         * over by a unix listener, so no handshake timeout applies) keeps its channel open.
+         * Cancelling all calls also disconnects every channel. */
+        pthread_mutex_unlock(&s->mu);
+        grpc_server_cancel_all_calls(s->server);
+        pthread_mutex_lock(&s->mu);
     }
     wait_until(s, all_returned, 0);
     pthread_mutex_unlock(&s->mu);

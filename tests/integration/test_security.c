@@ -21,6 +21,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -709,6 +710,37 @@ static void peer_uid_checked(void **state)
     stop_clean(&d);
 }
 
+/* Connections handed over by our unix listener skip the core's handshake timeout: one that never
+ * speaks must not hold up shutdown beyond the grace period. */
+static void silent_unix_clients_do_not_block_shutdown(void **state)
+{
+    (void)state;
+    test_daemon d;
+    const char *extra[] = {"--shutdown-grace-ms", "300", "--terminal", "false", NULL};
+    test_daemon_start(&d, extra);
+    struct sockaddr_un sun = {.sun_family = AF_UNIX};
+    const char *path = d.unix_target + 5;
+    assert_true(strlen(path) < sizeof sun.sun_path);
+    memcpy(sun.sun_path, path, strlen(path) + 1);
+    int silent[2];
+    for (int i = 0; i < 2; i++) {
+        silent[i] = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        assert_int_equal(connect(silent[i], (struct sockaddr *)&sun, sizeof sun), 0);
+    }
+    assert_int_equal(write(silent[1], "PRI * HTTP/2.0\r\n", 16), 16); /* half a preface */
+    client root = {0};
+    assert_int_equal(call(d.unix_target, &root, CHECK), A0IPC_OK);
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    stop_clean(&d);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    double s = (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;
+    if (s > 5)
+        fail_msg("a0ipcd took %.1f s to stop with silent unix clients", s);
+    close(silent[0]);
+    close(silent[1]);
+}
+
 /* ---- start-up refusals ---- */
 
 static void refuses_unsafe_start(void **state)
@@ -774,6 +806,7 @@ int main(void)
         cmocka_unit_test(mtls_required),
         cmocka_unit_test(certificate_rotation),
         cmocka_unit_test(peer_uid_checked),
+        cmocka_unit_test(silent_unix_clients_do_not_block_shutdown),
         cmocka_unit_test(refuses_unsafe_start),
     };
     int failed = cmocka_run_group_tests(tests, make_material, remove_material);
