@@ -383,7 +383,7 @@ static void usage(FILE *out)
             "  --tls-reload-seconds N     how often the TLS files are checked for changes (10)\n"
             "  --tokens-file FILE         bearer tokens (NAME SHA256 PERMISSIONS... per line);\n"
             "                             when set, every call needs a token\n"
-            "  --health-exempt BOOL       Health needs no token (default true)\n"
+            "  --health-exempt BOOL       Health.Check needs no token (default true)\n"
             "  --help                     show this help and exit\n"
             "  --version                  show the version and exit\n\n"
             "Signals: SIGTERM/SIGINT stop gracefully (exit 0); SIGHUP reloads the tokens file,\n"

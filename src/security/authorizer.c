@@ -119,7 +119,9 @@ void a0ipc_authorizer_authorize(void *arg, const a0ipc_rpc_auth_request *req,
                 snprintf(out->message, sizeof out->message, "token %s may not call %s (%s)",
                          e->name, path, why);
         }
-    } else if (a->health_exempt && !strncmp(req->path, "/grpc.health.v1.Health/", 23)) {
+    } else if (a->health_exempt && !strcmp(req->path, "/grpc.health.v1.Health/Check")) {
+        /* Check only: it is answered inline and at once. Watch holds a worker thread for as long
+         * as the stream lives, so anonymous watchers could use up max-workers. */
         out->code = A0IPC_OK;
     } else if (a->tokens) {
         deny(out, A0IPC_UNAUTHENTICATED,

@@ -5,7 +5,8 @@
  *  2. A token: it must be in the tokens file (else UNAUTHENTICATED, whatever the method: a
  *     revoked token is told so even on Health), and its permissions must name the method (else
  *     PERMISSION_DENIED). The call's identity is "token:<name>".
- *  3. No token: Health is let through when health-exempt is on; otherwise, when a tokens file
+ *  3. No token: Health.Check is let through when health-exempt is on (not Watch: a stream holds a
+ *     worker thread as long as it lives); otherwise, when a tokens file
  *     is configured, UNAUTHENTICATED. Without a tokens file the transport is the credential:
  *     the listener's own checks (unix peer credentials, the required client certificate, or
  *     plaintext on loopback that the operator asked for) already decided who may connect.
@@ -24,7 +25,7 @@ typedef struct a0ipc_authorizer a0ipc_authorizer;
 
 typedef struct a0ipc_auth_settings {
     const char *tokens_file; /* NULL: no tokens (transport credentials only) */
-    bool health_exempt;      /* grpc.health.v1.Health needs no token */
+    bool health_exempt;      /* grpc.health.v1.Health/Check needs no token */
 } a0ipc_auth_settings;
 
 a0ipc_authorizer *a0ipc_authorizer_new(void);

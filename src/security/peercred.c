@@ -7,11 +7,15 @@
 #include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "common/log.h"
 
 struct a0ipc_peer_policy {
+    pthread_mutex_t log_mu; /* refusal log lines: at most one a second, the rest counted */
+    time_t last_log;
+    unsigned long unlogged;
     pthread_rwlock_t lock; /* the accept threads read while SIGHUP replaces */
     uid_t *uids;
     size_t n_uids;
@@ -22,8 +26,10 @@ struct a0ipc_peer_policy {
 a0ipc_peer_policy *a0ipc_peer_policy_new(void)
 {
     a0ipc_peer_policy *p = calloc(1, sizeof *p);
-    if (p)
+    if (p) {
         pthread_rwlock_init(&p->lock, NULL);
+        pthread_mutex_init(&p->log_mu, NULL);
+    }
     return p;
 }
 
@@ -34,6 +40,7 @@ void a0ipc_peer_policy_free(a0ipc_peer_policy *p)
     free(p->uids);
     free(p->gids);
     pthread_rwlock_destroy(&p->lock);
+    pthread_mutex_destroy(&p->log_mu);
     free(p);
 }
 
@@ -84,11 +91,27 @@ static bool allowed(a0ipc_peer_policy *p, const a0ipc_rpc_unix_cred *c)
 
 bool a0ipc_peer_policy_accept(void *arg, const char *addr, const a0ipc_rpc_unix_cred *cred)
 {
-    if (allowed(arg, cred))
+    a0ipc_peer_policy *p = arg;
+    if (allowed(p, cred))
         return true;
-    A0IPC_LOGW("refused a connection on %s from uid %u (gid %u, pid %d): not allowed; to let it "
-               "in, add allow-uid = %u or allow-gid = <one of its groups> to the configuration",
-               addr, (unsigned)cred->uid, (unsigned)cred->gid, (int)cred->pid, (unsigned)cred->uid);
+    /* A local user who may not connect could otherwise fill the log by connecting in a loop. */
+    pthread_mutex_lock(&p->log_mu);
+    time_t now = time(NULL);
+    bool log = now != p->last_log;
+    unsigned long more = p->unlogged;
+    if (log) {
+        p->last_log = now;
+        p->unlogged = 0;
+    } else {
+        p->unlogged++;
+    }
+    pthread_mutex_unlock(&p->log_mu);
+    if (log)
+        A0IPC_LOGW("refused a connection on %s from uid %u (gid %u, pid %d): not allowed; to let "
+                   "it in, add allow-uid = %u or allow-gid = <one of its groups> to the "
+                   "configuration%s",
+                   addr, (unsigned)cred->uid, (unsigned)cred->gid, (int)cred->pid,
+                   (unsigned)cred->uid, more ? " (more refusals since the last such line)" : "");
     return false;
 }
 

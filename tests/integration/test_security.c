@@ -412,8 +412,12 @@ static void read_only_token_and_files(void **state)
     test_daemon d;
     const char *extra[] = {"--root", root, "--tokens-file", tokens_path, NULL};
     test_daemon_start(&d, extra);
-    client viewer = {.token = tok_viewer}, admin = {.token = tok_admin};
+    client viewer = {.token = tok_viewer}, admin = {.token = tok_admin}, nobody = {0};
     a0ipc_status st = A0IPC_STATUS_INIT;
+    /* health-exempt (the default): Check without a token, but not Watch, nor anything else. */
+    assert_int_equal(call(d.unix_target, &nobody, CHECK), A0IPC_OK);
+    assert_int_equal(call(d.unix_target, &nobody, WATCH), A0IPC_UNAUTHENTICATED);
+    assert_int_equal(call(d.unix_target, &nobody, REFLECT), A0IPC_UNAUTHENTICATED);
 
     a0ipc_rpc_channel *ch = channel(d.unix_target, &viewer);
     A0__Runtime__V1__StatRequest sreq = A0__RUNTIME__V1__STAT_REQUEST__INIT;

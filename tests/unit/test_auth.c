@@ -327,9 +327,11 @@ static void authorizer_decisions(void **state)
     snprintf(viewer, sizeof viewer, "Bearer %s", tok_ro);
     a0ipc_rpc_auth_result r;
 
-    /* Missing token: Health is exempt, the rest is not. */
+    /* Missing token: Health.Check is exempt, the rest is not (Watch neither: an anonymous
+     * stream would hold a worker thread). */
     assert_int_equal(decide(a, &health_check, NULL, NULL, 0, &r), A0IPC_OK);
     assert_string_equal(r.identity, "uid:1000");
+    assert_int_equal(decide(a, &health_watch, NULL, NULL, 0, &r), A0IPC_UNAUTHENTICATED);
     assert_int_equal(decide(a, &term_run, NULL, NULL, 0, &r), A0IPC_UNAUTHENTICATED);
     assert_non_null(strstr(r.message, "needs a token"));
     /* Unknown methods too: nothing is told before authentication. */
@@ -411,6 +413,25 @@ static void peer_policy(void **state)
     a0ipc_peer_policy_free(p);
     a0ipc_log_set_fd(2);
     close(fd);
+
+    /* Refusals are logged at most once a second: a refused user cannot flood the log. */
+    char logpath[128];
+    snprintf(logpath, sizeof logpath, "%s/refusals.log", dir);
+    fd = open(logpath, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    a0ipc_log_set_fd(fd);
+    p = a0ipc_peer_policy_new();
+    for (int i = 0; i < 1000; i++)
+        assert_false(a0ipc_peer_policy_accept(p, "unix:x", &nobody));
+    a0ipc_peer_policy_free(p);
+    a0ipc_log_set_fd(2);
+    close(fd);
+    FILE *f = fopen(logpath, "r");
+    char line[1024];
+    int lines = 0;
+    while (fgets(line, sizeof line, f))
+        lines += strstr(line, "refused a connection on unix:x from uid 65534") != NULL;
+    fclose(f);
+    assert_in_range(lines, 1, 3); /* a second may tick over during the loop */
 
     uid_t u;
     gid_t g;
