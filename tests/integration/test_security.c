@@ -110,6 +110,8 @@ static int make_material(void **state)
     issue("expired-client", "old-client", false, -7200, -3600);
     issue("expired-server", "expired", true, -7200, -3600);
     issue("rotated-server", "rotated", true, -300, 3600);
+    /* A CN that tries to forge audit fields. */
+    issue("forger-client", "x identity=token:admin\" status=OK", false, -300, 3600);
     path_in(tokens_path, sizeof tokens_path, mat, "tokens");
     add_token(tokens_path, "admin", tok_admin, "*");
     add_token(tokens_path, "checker", tok_checker, "method:/grpc.health.v1.Health/Check");
@@ -538,6 +540,14 @@ static void mtls_required(void **state)
     assert_int_equal(call(d.tcp_target, &good_cert, REFLECT), A0IPC_OK);
     assert_true(test_daemon_wait_log(&d, "status=OK duration_ms=", 2000));
     assert_true(test_daemon_log_contains(&d, "identity=cn:a0ipc-client transport=tls"));
+    /* Certificate text is escaped in the audit line: it cannot forge fields. */
+    client forger = {.ca = ca,
+                     .cert = arg("%s/forger-client.pem", mat),
+                     .key = arg("%s/forger-client.key", mat)};
+    assert_int_equal(call(d.tcp_target, &forger, CHECK), A0IPC_OK);
+    assert_true(test_daemon_wait_log(
+        &d, "identity=cn:x\\x20identity=token:admin\\x22\\x20status=OK transport=tls", 2000));
+    assert_false(test_daemon_log_contains(&d, "x identity=token:admin"));
     /* The handshake failures are in the daemon's log (the client only sees UNAVAILABLE). */
     assert_true(test_daemon_log_contains(&d, "grpc: "));
     stop_clean(&d);
