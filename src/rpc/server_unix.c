@@ -71,10 +71,10 @@ static socklen_t unix_address(const char *addr, struct sockaddr_un *sun, const c
         return 0;
     }
     size_t n = strlen(name);
-    if (n == 0 || n + 1 > sizeof sun->sun_path - (abstract ? 1 : 0)) {
+    size_t max = sizeof sun->sun_path - 1 - (abstract ? 1 : 0);
+    if (n == 0 || n > max) {
         a0ipc_status_set(st, A0IPC_INVALID_ARGUMENT,
-                         "unix socket name in %s is empty or longer than %zu bytes", addr,
-                         sizeof sun->sun_path - 2);
+                         "unix socket name in %s is empty or longer than %zu bytes", addr, max);
         return 0;
     }
     memcpy(sun->sun_path + (abstract ? 1 : 0), name, n);
