@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # A manual page must render without groff warnings and name every long option that the
-# program's --help lists, so the page cannot fall behind the program.
-# usage: check_man.sh PROGRAM PAGE
+# program's --help lists (and each COMMAND's `PROGRAM COMMAND --help`), so the page cannot fall
+# behind the program.
+# usage: check_man.sh PROGRAM PAGE [COMMAND]...
 set -euo pipefail
 prog=$1
 page=$2
+shift 2
 warnings=$(LC_ALL=C.UTF-8 groff -man -ww -z -Tutf8 "$page" 2>&1 || true)
 if [ -n "$warnings" ]; then
   echo "$page: groff warnings:" >&2
@@ -17,7 +19,15 @@ if grep -q '@[A-Z_]*@' "$page"; then
 fi
 # In the page source a hyphen is written \-.
 text=$(sed 's/\\-/-/g' "$page")
-options=$("$prog" --help | grep -o -- '--[a-z][a-z-]*' | sort -u)
+options=$({
+  "$prog" --help
+  for cmd in "$@"; do
+    "$prog" "$cmd" --help || true # some print their usage with a non-zero status
+  done
+} 2>&1 | grep -o -- '--[a-z][a-z-]*' | sort -u)
+for cmd in "$@"; do
+  grep -q "^\.B.*\b$cmd\b" "$page" || { echo "$page does not document the command $cmd" >&2; exit 1; }
+done
 [ -n "$options" ] || { echo "$prog --help lists no options" >&2; exit 1; }
 missing=0
 for o in $options; do
@@ -27,4 +37,4 @@ for o in $options; do
   fi
 done
 [ $missing -eq 0 ] || exit 1
-echo "$page: renders cleanly, documents all $(wc -w <<<"$options") options of $(basename "$prog") --help"
+echo "$page: renders cleanly, documents all $(wc -w <<<"$options") options of $(basename "$prog")${*:+ and its commands $*}"
