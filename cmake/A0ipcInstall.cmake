@@ -66,8 +66,9 @@ install(FILES ${A0IPC_PKG_DIR}/a0ipcConfig.cmake ${A0IPC_PKG_DIR}/a0ipcConfigVer
 install(FILES ${A0IPC_PKG_DIR}/man/a0ipcd.8 DESTINATION ${CMAKE_INSTALL_MANDIR}/man8)
 install(FILES ${A0IPC_PKG_DIR}/man/a0ipc.1 DESTINATION ${CMAKE_INSTALL_MANDIR}/man1)
 
-# systemd: the service and the user it runs as.
-install(FILES ${A0IPC_PKG_DIR}/a0ipcd.service DESTINATION ${A0IPC_SYSTEMD_UNIT_DIR})
+# systemd: the service, its optional socket, and the user it runs as.
+install(FILES ${A0IPC_PKG_DIR}/a0ipcd.service packaging/systemd/a0ipcd.socket
+        DESTINATION ${A0IPC_SYSTEMD_UNIT_DIR})
 install(FILES packaging/systemd/a0ipcd.sysusers DESTINATION ${A0IPC_SYSUSERS_DIR}
         RENAME a0ipcd.conf)
 

@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <systemd/sd-daemon.h>
 #include <time.h>
 
@@ -92,4 +93,34 @@ int a0ipc_notify_sigwait(const sigset_t *set, int *sig)
         reloading = true;
     }
     return 0;
+}
+
+int a0ipc_notify_listen_fd(const char *addr)
+{
+    /* Asked once: the answer is about how this process was started. The variables stay (the
+     * LISTEN_PID check already keeps children from taking them); sd_listen_fds marks the fds
+     * close-on-exec, so sessions do not inherit them. */
+    static int n_fds = -1;
+    if (n_fds < 0) {
+        n_fds = sd_listen_fds(0);
+        if (n_fds < 0) {
+            A0IPC_LOGW("ignoring the sockets the service manager passed: %s", strerror(-n_fds));
+            n_fds = 0;
+        } else if (n_fds > 0) {
+            A0IPC_LOGI("socket activation: %d socket(s) passed", n_fds);
+        }
+    }
+    if (strncmp(addr, "unix:", 5) != 0)
+        return -1;
+    const char *path = addr + 5;
+    if (!strncmp(path, "//", 2)) /* unix:///path */
+        path += 2;
+    for (int i = 0; i < n_fds; i++) {
+        int fd = SD_LISTEN_FDS_START + i;
+        if (sd_is_socket_unix(fd, SOCK_STREAM, 1, path, 0) > 0) {
+            A0IPC_LOGI("socket activation: serving %s on the socket passed as fd %d", addr, fd);
+            return fd;
+        }
+    }
+    return -1;
 }

@@ -1,5 +1,6 @@
 /* a0ipcd and its service manager: readiness, stopping, reloading and the watchdog, through
- * sd_notify(3) (the a0ipcd.service unit is Type=notify with WatchdogSec=).
+ * sd_notify(3) (the a0ipcd.service unit is Type=notify with WatchdogSec=), and the sockets of
+ * a0ipcd.socket (sd_listen_fds(3)).
  *
  * Every function is a no-op when the daemon was not started with NOTIFY_SOCKET set (by hand, in
  * tests, under another supervisor), so a0ipcd behaves the same everywhere else. The environment
@@ -29,5 +30,10 @@ void a0ipc_notify_stopping(void);
  * once it has reloaded, first sends READY=1 again (systemd's reload protocol).
  * Returns 0 with *sig set, or -1 with errno set. */
 int a0ipc_notify_sigwait(const sigset_t *set, int *sig);
+
+/* Socket activation: the listening socket the service manager passed (LISTEN_FDS, for this
+ * process) that is bound to addr ("unix:/path"), or -1 when none is. The socket unit then owns
+ * the file; the daemon serves on it instead of binding its own (a0ipc_rpc_unix_options.fd). */
+int a0ipc_notify_listen_fd(const char *addr);
 
 #endif

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The systemd files as installed: `systemd-analyze verify` must have nothing to say about
-# a0ipcd.service (it prints unknown keys and bad values but still exits 0, so any output fails),
+# a0ipcd.service and a0ipcd.socket (it prints unknown keys and bad values but still exits 0, so
+# any output fails),
 # its sandbox must stay at or below an exposure of 2.5 (`systemd-analyze security --offline`),
 # and the sysusers.d file must create the a0ipc user and group in an empty root.
 # The unit names the installed daemon; verify needs that file to exist, so a copy of the unit
@@ -23,9 +24,12 @@ grep -q "^ExecStart=$SBINDIR/a0ipcd " "$unit" || {
 }
 mkdir "$tmp/ok" "$tmp/broken"
 sed "s|^ExecStart=$SBINDIR/a0ipcd |ExecStart=$stage$SBINDIR/a0ipcd |" "$unit" >"$tmp/ok/a0ipcd.service"
+cp "$stage$UNIT_DIR/a0ipcd.socket" "$tmp/ok/a0ipcd.socket"
+grep -q '^ListenStream=/run/a0ipcd/a0ipcd.sock$' "$tmp/ok/a0ipcd.socket" ||
+  { echo "a0ipcd.socket does not listen where the default configuration does" >&2; exit 1; }
 
 verify() {
-  MANPATH=$stage$MANDIR systemd-analyze verify --man=yes "$1" 2>&1
+  MANPATH=$stage$MANDIR systemd-analyze verify --man=yes "$@" 2>&1
 }
 
 # The check must be able to fail: a misspelt key is reported.
@@ -35,12 +39,12 @@ if [ -z "$(verify "$tmp/broken/a0ipcd.service" || true)" ]; then
   exit 1
 fi
 
-if ! out=$(verify "$tmp/ok/a0ipcd.service") || [ -n "$out" ]; then
-  echo "systemd-analyze verify a0ipcd.service:" >&2
+if ! out=$(verify "$tmp/ok/a0ipcd.service" "$tmp/ok/a0ipcd.socket") || [ -n "$out" ]; then
+  echo "systemd-analyze verify a0ipcd.service a0ipcd.socket:" >&2
   echo "$out" >&2
   exit 1
 fi
-echo "systemd-analyze verify: a0ipcd.service OK"
+echo "systemd-analyze verify: a0ipcd.service and a0ipcd.socket OK"
 
 # Exposure is 0.0 (locked down) to 10.0 (unprotected); the threshold is in tenths.
 if ! out=$(systemd-analyze security --offline=true --threshold=25 --no-pager \

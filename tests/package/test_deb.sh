@@ -77,6 +77,11 @@ grep -qx /etc/a0ipc/a0ipcd.conf /var/lib/dpkg/info/a0ipcd.conffiles ||
 # running systemd; it only starts the service where systemd runs).
 [ -L /etc/systemd/system/multi-user.target.wants/a0ipcd.service ] ||
   fail "a0ipcd.service was not enabled"
+# Socket activation is there but optional: not enabled.
+[ -f "$(pkg-config --variable=systemdsystemunitdir systemd)/a0ipcd.socket" ] ||
+  fail "a0ipcd.socket not installed"
+[ ! -e /etc/systemd/system/sockets.target.wants/a0ipcd.socket ] ||
+  fail "a0ipcd.socket was enabled"
 echo "installed: ${packages[*]}; user a0ipc, conffile, unit enabled"
 
 # The installed daemon, as the a0ipc user, with the installed configuration, set up as
@@ -138,8 +143,10 @@ kill -TERM "$pid"
 wait "$pid" || fail "a0ipcd exited with $? after SIGTERM"
 pid=""
 
-# What an agent leaves in the state directory goes on purge too.
+# What an agent leaves in the state directory goes on purge too, and so does the runtime
+# directory the service keeps (RuntimeDirectoryPreserve=).
 echo work >/var/lib/a0ipcd/agent-file
+install -d -o a0ipc -g a0ipc -m 750 /run/a0ipcd
 
 # Purge, and look for leftovers.
 dpkg --purge "${packages[@]}" >"$tmp/dpkg.log" 2>&1 || { cat "$tmp/dpkg.log" >&2; fail "dpkg --purge"; }
@@ -155,7 +162,9 @@ while read -r f; do
     left+=("$f")
   fi
 done < <(sort -u "$tmp/files")
-for f in /etc/a0ipc /var/lib/a0ipcd /etc/systemd/system/multi-user.target.wants/a0ipcd.service \
+for f in /etc/a0ipc /var/lib/a0ipcd /run/a0ipcd \
+         /etc/systemd/system/multi-user.target.wants/a0ipcd.service \
+         /etc/systemd/system/sockets.target.wants/a0ipcd.socket \
          /var/lib/systemd/deb-systemd-helper-enabled/a0ipcd.service.dsh-also \
          /var/lib/systemd/deb-systemd-helper-enabled/multi-user.target.wants/a0ipcd.service; do
   [ -e "$f" ] || [ -L "$f" ] && left+=("$f")

@@ -35,7 +35,7 @@ for f in "$INCLUDEDIR/a0ipc/transport.h" "$INCLUDEDIR/a0ipc/grpc_transport.h" \
          "$LIBDIR/pkgconfig/a0ipc.pc" "$LIBDIR/cmake/a0ipc/a0ipcConfig.cmake" \
          "$LIBDIR/cmake/a0ipc/a0ipcConfigVersion.cmake" "$LIBDIR/cmake/a0ipc/a0ipcTargets.cmake" \
          "$MANDIR/man8/a0ipcd.8" "$MANDIR/man1/a0ipc.1" "$SYSCONFDIR/a0ipc/a0ipcd.conf" \
-         "$UNIT_DIR/a0ipcd.service" "$SYSUSERS_DIR/a0ipcd.conf" \
+         "$UNIT_DIR/a0ipcd.service" "$UNIT_DIR/a0ipcd.socket" "$SYSUSERS_DIR/a0ipcd.conf" \
          "$DATAROOTDIR/doc/a0ipcd/operations.md"; do
   [ -f "$stage$f" ] || fail "$f not installed"
 done
