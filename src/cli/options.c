@@ -99,8 +99,9 @@ int a0ipc_cli_conn_report(const a0ipc_cli_conn *c, a0ipc_status *st)
                         "makes one)\n");
         break;
     case A0IPC_PERMISSION_DENIED:
-        fprintf(stderr, "a0ipc: the token is valid but lacks this permission (see its line in "
-                        "a0ipcd's tokens file)\n");
+        fprintf(stderr, "a0ipc: a0ipcd refused: a path outside its root, a file it may not touch, "
+                        "or a token without this permission (see the token's line in a0ipcd's "
+                        "tokens file)\n");
         break;
     default:
         break;
