@@ -26,7 +26,9 @@ options=$({
   done
 } 2>&1 | grep -o -- '--[a-z][a-z-]*' | sort -u)
 for cmd in "$@"; do
-  grep -q "^\.B.*\b$cmd\b" "$page" || { echo "$page does not document the command $cmd" >&2; exit 1; }
+  # In bold: a .B/.BI/.BR line naming it, or \fBcmd\fP inline.
+  grep -qE '^\.B.*\b'"$cmd"'\b|\\fB'"$cmd"'\\fP' "$page" ||
+    { echo "$page does not document the command $cmd" >&2; exit 1; }
 done
 [ -n "$options" ] || { echo "$prog --help lists no options" >&2; exit 1; }
 missing=0
