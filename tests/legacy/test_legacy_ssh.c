@@ -291,7 +291,7 @@ static void legacy_session(void **state)
     assert_true(done);
     assert_true(split);
 
-    /* The shell ends: eof, and sends fail. */
+    /* The shell ends: the reads say so. */
     assert_int_equal(a0ipc_legacy_ssh_send_command(s, "exit", &st), A0IPC_OK);
     bool eof = false;
     for (int i = 0; i < 50 && !eof; i++) {
@@ -344,9 +344,30 @@ static void refusals(void **state)
     a0ipc_status_clear(&st);
 }
 
+static void prompts(void **state)
+{
+    (void)state;
+    static const char *const yes[] = {
+        "root@vm:~#",        "output\nroot@a0-container:/a0/work_dir# ",
+        "user@host:/tmp$",   "(venv) root@x:/# \n\n",
+        "(venv) anything $", "PS C:\\Users\\me> ",
+    };
+    static const char *const no[] = {
+        "", "hello", "root@vm:~# \nstill running", "Password:", "Continue? [Y/n]", "user@host",
+    };
+    for (size_t i = 0; i < sizeof yes / sizeof yes[0]; i++)
+        if (!a0ipc_legacy_ssh_is_prompt(yes[i]))
+            fail_msg("not a prompt: \"%s\"", yes[i]);
+    for (size_t i = 0; i < sizeof no / sizeof no[0]; i++)
+        if (a0ipc_legacy_ssh_is_prompt(no[i]))
+            fail_msg("a prompt: \"%s\"", no[i]);
+    assert_false(a0ipc_legacy_ssh_is_prompt(NULL));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(prompts),
         cmocka_unit_test_setup_teardown(legacy_session, setup, teardown),
         cmocka_unit_test_setup_teardown(refusals, setup, teardown),
     };
