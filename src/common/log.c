@@ -80,15 +80,35 @@ static size_t json_escape(char *buf, size_t cap, size_t len, const char *s)
     return len;
 }
 
-void a0ipc_log(a0ipc_log_level level, const char *fmt, ...)
+char *a0ipc_log_escape(char *dst, size_t cap, const char *src, size_t len, bool spaces)
 {
-    if (!a0ipc_log_enabled(level))
-        return;
+    static const char hex[] = "0123456789abcdef";
+    size_t n = 0;
+    for (size_t i = 0; i < len && src; i++) {
+        unsigned char c = (unsigned char)src[i];
+        bool plain = c > 0x20 && c < 0x7f && c != '"' && c != '\\';
+        if (plain || (spaces && c == ' ')) {
+            if (n + 1 >= cap)
+                break;
+            dst[n++] = (char)c;
+        } else {
+            if (n + 4 >= cap)
+                break;
+            dst[n++] = '\\';
+            dst[n++] = 'x';
+            dst[n++] = hex[c >> 4];
+            dst[n++] = hex[c & 15];
+        }
+    }
+    if (cap)
+        dst[n] = '\0';
+    return dst;
+}
+
+static void log_write(a0ipc_log_level level, const char *fmt, va_list ap)
+{
     char msg[2048];
-    va_list ap;
-    va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
     /* A record is one line: fold any newline the message carries (for example a core error). */
     for (char *p = msg; *p; p++)
         if (*p == '\n' || *p == '\r')
@@ -121,4 +141,22 @@ void a0ipc_log(a0ipc_log_level level, const char *fmt, ...)
     }
     ssize_t unused = write(atomic_load(&log_fd), line, len);
     (void)unused; /* a logger has nowhere to report its own failure */
+}
+
+void a0ipc_log(a0ipc_log_level level, const char *fmt, ...)
+{
+    if (!a0ipc_log_enabled(level))
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    log_write(level, fmt, ap);
+    va_end(ap);
+}
+
+void a0ipc_log_audit(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    log_write(A0IPC_LOG_INFO, fmt, ap);
+    va_end(ap);
 }

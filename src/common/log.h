@@ -6,6 +6,7 @@
 #define A0IPC_LOG_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 typedef enum a0ipc_log_level {
     A0IPC_LOG_ERROR = 3, /* syslog priorities, so the journald prefix is the level itself */
@@ -34,6 +35,16 @@ static inline bool a0ipc_log_enabled(a0ipc_log_level level)
 }
 
 void a0ipc_log(a0ipc_log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* An audit record (one per call): written at info level whatever the log level, so lowering the
+ * level to quieten the daemon never drops the audit trail (log-calls = false does). */
+void a0ipc_log_audit(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Copies len bytes of untrusted text (a method path a client chose, a certificate's CN, a
+ * status message quoting client input) into dst so that it cannot forge log fields or lines:
+ * printable ASCII stays, except '"' and '\\' and (unless spaces) ' ', which like every other
+ * byte become \xHH. Always NUL-terminates; truncates to fit cap. Returns dst. */
+char *a0ipc_log_escape(char *dst, size_t cap, const char *src, size_t len, bool spaces);
 
 #define A0IPC_LOGE(...) a0ipc_log(A0IPC_LOG_ERROR, __VA_ARGS__)
 #define A0IPC_LOGW(...) a0ipc_log(A0IPC_LOG_WARN, __VA_ARGS__)

@@ -9,6 +9,8 @@
 #include <string.h>
 
 #include "common/log.h"
+#include "security/peercred.h"
+#include "security/tls.h"
 
 #ifndef A0IPC_VERSION
 #define A0IPC_VERSION "dev"
@@ -31,6 +33,12 @@ void a0ipc_daemon_config_init(a0ipc_daemon_config *c)
     c->session_idle_ttl_s = 3600;
     c->exec_timeout_ms = 60000;
     c->exec_max_output = 1024 * 1024;
+    c->socket_mode = 0660;
+    c->socket_owner = (uid_t)-1;
+    c->socket_group = (gid_t)-1;
+    c->tls_client_cert = A0IPC_CLIENT_CERT_NONE;
+    c->tls_reload_seconds = 10;
+    c->health_exempt = true;
 }
 
 void a0ipc_daemon_config_free(a0ipc_daemon_config *c)
@@ -43,6 +51,12 @@ void a0ipc_daemon_config_free(a0ipc_daemon_config *c)
     free(c->root);
     free(c->session_user);
     free(c->session_cgroup);
+    free(c->allow_uids);
+    free(c->allow_gids);
+    free(c->tls_cert);
+    free(c->tls_key);
+    free(c->tls_ca);
+    free(c->tokens_file);
     memset(c, 0, sizeof *c);
 }
 
@@ -104,6 +118,33 @@ static int set_string(char **dst, const char *value, a0ipc_status *st)
     }
     free(*dst);
     *dst = copy;
+    return 0;
+}
+
+static int parse_mode(const char *key, const char *value, int *out, a0ipc_status *st)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(value, &end, 8);
+    if (errno || end == value || *end || v < 0 || v > 0777) {
+        a0ipc_status_set(st, A0IPC_INVALID_ARGUMENT,
+                         "%s must be an octal file mode such as 0660, not \"%s\"", key, value);
+        return -1;
+    }
+    *out = (int)v;
+    return 0;
+}
+
+/* Appends to a growing array of ids (uid_t and gid_t are both unsigned int here). */
+static int add_id(unsigned **list, size_t *n, unsigned id, a0ipc_status *st)
+{
+    unsigned *grown = realloc(*list, (*n + 1) * sizeof *grown);
+    if (!grown) {
+        a0ipc_status_set(st, A0IPC_RESOURCE_EXHAUSTED, "out of memory");
+        return -1;
+    }
+    grown[(*n)++] = id;
+    *list = grown;
     return 0;
 }
 
@@ -181,6 +222,45 @@ int a0ipc_daemon_config_set(a0ipc_daemon_config *c, const char *key, const char 
         return parse_ll(key, value, 0, 1LL << 31, &c->exec_max_output, st);
     if (!strcmp(key, "log-calls"))
         return parse_bool(key, value, &c->log_calls, st);
+    if (!strcmp(key, "socket-mode"))
+        return parse_mode(key, value, &c->socket_mode, st);
+    if (!strcmp(key, "socket-owner"))
+        return a0ipc_parse_uid(value, &c->socket_owner, st);
+    if (!strcmp(key, "socket-group"))
+        return a0ipc_parse_gid(value, &c->socket_group, st);
+    if (!strcmp(key, "allow-uid")) {
+        uid_t uid;
+        return a0ipc_parse_uid(value, &uid, st) ? -1
+                                                : add_id(&c->allow_uids, &c->n_allow_uids, uid, st);
+    }
+    if (!strcmp(key, "allow-gid")) {
+        gid_t gid;
+        return a0ipc_parse_gid(value, &gid, st) ? -1
+                                                : add_id(&c->allow_gids, &c->n_allow_gids, gid, st);
+    }
+    if (!strcmp(key, "tls-cert"))
+        return set_string(&c->tls_cert, value, st);
+    if (!strcmp(key, "tls-key"))
+        return set_string(&c->tls_key, value, st);
+    if (!strcmp(key, "tls-ca"))
+        return set_string(&c->tls_ca, value, st);
+    if (!strcmp(key, "tls-client-cert")) {
+        int m = a0ipc_client_cert_mode_from_name(value);
+        if (m < 0) {
+            a0ipc_status_set(st, A0IPC_INVALID_ARGUMENT,
+                             "tls-client-cert must be none, optional or required, not \"%s\"",
+                             value);
+            return -1;
+        }
+        c->tls_client_cert = m;
+        return 0;
+    }
+    if (!strcmp(key, "tls-reload-seconds"))
+        return parse_int(key, value, 1, 86400, &c->tls_reload_seconds, st);
+    if (!strcmp(key, "tokens-file"))
+        return set_string(&c->tokens_file, value, st);
+    if (!strcmp(key, "health-exempt"))
+        return parse_bool(key, value, &c->health_exempt, st);
     if (!strcmp(key, "log-level")) {
         int level = a0ipc_log_level_from_name(value);
         if (level < 0) {
@@ -274,7 +354,7 @@ static void usage(FILE *out)
             "  --shutdown-grace-ms N      on SIGTERM, time calls get to finish (default 5000)\n"
             "  --log-level LEVEL          error, warn, info (default) or debug\n"
             "  --log-format FORMAT        text (default) or json\n"
-            "  --log-calls BOOL           one line per call (default true)\n\n"
+            "  --log-calls BOOL           one audit line per call (default true)\n\n"
             "Files service:\n"
             "  --root DIR                 serve a0.runtime.v1.Files confined to DIR (no root:\n"
             "                             Files is not served)\n\n"
@@ -288,10 +368,26 @@ static void usage(FILE *out)
             "  --session-rlimit-cpu-s N, --session-rlimit-as-bytes N,\n"
             "  --session-rlimit-nofile N, --session-rlimit-nproc N   limits (0: unchanged)\n"
             "  --exec-timeout-ms N        Exec's default timeout (default 60000)\n"
-            "  --exec-max-output-bytes N  Exec's cap per stream (default 1 MiB)\n"
+            "  --exec-max-output-bytes N  Exec's cap per stream (default 1 MiB)\n\n"
+            "Security (docs/security.md):\n"
+            "  --socket-mode MODE         unix socket file mode (default 0660)\n"
+            "  --socket-owner USER        unix socket file owner (default: a0ipcd's user)\n"
+            "  --socket-group GROUP       unix socket file group (default: a0ipcd's group)\n"
+            "  --allow-uid USER           may connect to the unix sockets; repeatable (root and\n"
+            "                             a0ipcd's own user always may)\n"
+            "  --allow-gid GROUP          members may connect to the unix sockets; repeatable\n"
+            "  --tls-cert FILE            server certificate (PEM): TLS on every TCP listener\n"
+            "  --tls-key FILE             its private key (PEM)\n"
+            "  --tls-ca FILE              CAs of client certificates (PEM)\n"
+            "  --tls-client-cert MODE     none (default), optional or required (mTLS)\n"
+            "  --tls-reload-seconds N     how often the TLS files are checked for changes (10)\n"
+            "  --tokens-file FILE         bearer tokens (NAME SHA256 PERMISSIONS... per line);\n"
+            "                             when set, every call needs a token\n"
+            "  --health-exempt BOOL       Health.Check needs no token (default true)\n"
             "  --help                     show this help and exit\n"
             "  --version                  show the version and exit\n\n"
-            "Signals: SIGTERM/SIGINT stop gracefully (exit 0).\n");
+            "Signals: SIGTERM/SIGINT stop gracefully (exit 0); SIGHUP reloads the tokens file,\n"
+            "allow-uid, allow-gid, health-exempt and log-level. TLS files reload by themselves.\n");
 }
 
 int a0ipc_daemon_config_from_args(a0ipc_daemon_config *c, int argc, char **argv, a0ipc_status *st)
@@ -326,6 +422,18 @@ int a0ipc_daemon_config_from_args(a0ipc_daemon_config *c, int argc, char **argv,
         {"session-rlimit-nproc", required_argument, NULL, OPT_SETTING},
         {"exec-timeout-ms", required_argument, NULL, OPT_SETTING},
         {"exec-max-output-bytes", required_argument, NULL, OPT_SETTING},
+        {"socket-mode", required_argument, NULL, OPT_SETTING},
+        {"socket-owner", required_argument, NULL, OPT_SETTING},
+        {"socket-group", required_argument, NULL, OPT_SETTING},
+        {"allow-uid", required_argument, NULL, OPT_SETTING},
+        {"allow-gid", required_argument, NULL, OPT_SETTING},
+        {"tls-cert", required_argument, NULL, OPT_SETTING},
+        {"tls-key", required_argument, NULL, OPT_SETTING},
+        {"tls-ca", required_argument, NULL, OPT_SETTING},
+        {"tls-client-cert", required_argument, NULL, OPT_SETTING},
+        {"tls-reload-seconds", required_argument, NULL, OPT_SETTING},
+        {"tokens-file", required_argument, NULL, OPT_SETTING},
+        {"health-exempt", required_argument, NULL, OPT_SETTING},
         {NULL, 0, NULL, 0},
     };
     /* Pass 1: --config, --help and --version, so the file is applied before the options. */
@@ -406,16 +514,51 @@ bool a0ipc_address_is_loopback(const char *addr)
     return false;
 }
 
+bool a0ipc_address_is_unix(const char *addr)
+{
+    return !strncmp(addr, "unix:", 5) || !strncmp(addr, "unix-abstract:", 14);
+}
+
 int a0ipc_daemon_config_validate(const a0ipc_daemon_config *c, a0ipc_status *st)
 {
+    if (!!c->tls_cert != !!c->tls_key) {
+        a0ipc_status_set(st, A0IPC_INVALID_ARGUMENT,
+                         "TLS needs both tls-cert and tls-key (a0ipc certs init DIR makes a "
+                         "development set)");
+        return -1;
+    }
+    if (!c->tls_cert && (c->tls_ca || c->tls_client_cert != A0IPC_CLIENT_CERT_NONE)) {
+        a0ipc_status_set(st, A0IPC_INVALID_ARGUMENT,
+                         "tls-ca and tls-client-cert need tls-cert and tls-key");
+        return -1;
+    }
+    if (c->tls_client_cert != A0IPC_CLIENT_CERT_NONE && !c->tls_ca) {
+        a0ipc_status_set(st, A0IPC_INVALID_ARGUMENT,
+                         "tls-client-cert = %s needs tls-ca: the CA that signs client "
+                         "certificates",
+                         a0ipc_client_cert_mode_name((a0ipc_client_cert_mode)c->tls_client_cert));
+        return -1;
+    }
     for (size_t i = 0; i < c->n_listen; i++) {
         const char *a = c->listen[i];
-        if (!strncmp(a, "unix:", 5) || !strncmp(a, "unix-abstract:", 14))
+        if (a0ipc_address_is_unix(a))
             continue;
+        if (c->tls_cert) {
+            /* TLS proves who the server is, not who the client is: something must. */
+            if (!c->tokens_file && c->tls_client_cert != A0IPC_CLIENT_CERT_REQUIRED) {
+                a0ipc_status_set(st, A0IPC_FAILED_PRECONDITION,
+                                 "refusing %s: with TLS alone anyone who reaches the port could "
+                                 "call everything; set tokens-file, or tls-client-cert = required",
+                                 a);
+                return -1;
+            }
+            continue;
+        }
         if (!c->insecure) {
             a0ipc_status_set(st, A0IPC_FAILED_PRECONDITION,
-                             "refusing plaintext TCP on %s: TCP needs TLS; for local testing "
-                             "only, pass --insecure with a loopback address",
+                             "refusing plaintext TCP on %s: TCP needs TLS (set tls-cert and "
+                             "tls-key; a0ipc certs init DIR makes a development set); for local "
+                             "testing only, pass --insecure with a loopback address",
                              a);
             return -1;
         }

@@ -6,6 +6,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 #include "a0ipc/status.h"
 
@@ -35,6 +36,24 @@ typedef struct a0ipc_daemon_config {
     int log_level;  /* a0ipc_log_level */
     int log_format; /* a0ipc_log_format */
     bool log_calls;
+
+    /* Unix sockets (docs/security.md) */
+    int socket_mode;    /* default 0660 */
+    uid_t socket_owner; /* (uid_t)-1: a0ipcd's own */
+    gid_t socket_group; /* (gid_t)-1: a0ipcd's own */
+    uid_t *allow_uids;  /* owned; beyond root and a0ipcd's own uid */
+    size_t n_allow_uids;
+    gid_t *allow_gids; /* owned */
+    size_t n_allow_gids;
+
+    /* TLS on every TCP listener when tls_cert is set */
+    char *tls_cert, *tls_key, *tls_ca; /* owned */
+    int tls_client_cert;               /* a0ipc_client_cert_mode */
+    int tls_reload_seconds;
+
+    /* Tokens */
+    char *tokens_file; /* owned; NULL: no tokens */
+    bool health_exempt;
 } a0ipc_daemon_config;
 
 #define A0IPC_DEFAULT_LISTEN "unix:/run/a0ipcd/a0ipcd.sock"
@@ -55,6 +74,9 @@ int a0ipc_daemon_config_from_args(a0ipc_daemon_config *c, int argc, char **argv,
 
 /* Checks the settings as a whole (for example plaintext TCP without --insecure). */
 int a0ipc_daemon_config_validate(const a0ipc_daemon_config *c, a0ipc_status *st);
+
+/* Whether addr is a unix socket ("unix:/path", "unix-abstract:name") rather than TCP. */
+bool a0ipc_address_is_unix(const char *addr);
 
 /* True for a TCP address on the loopback interface: 127.0.0.0/8, [::1], localhost. */
 bool a0ipc_address_is_loopback(const char *addr);

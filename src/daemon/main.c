@@ -1,6 +1,6 @@
 /* a0ipcd: the runtime daemon. Sets up the server from the configuration, serves until SIGTERM
  * or SIGINT, then shuts down gracefully (health NOT_SERVING, in-flight calls get the grace
- * period, exit 0). */
+ * period, exit 0). SIGHUP reloads what can change while serving (daemon/security.h). */
 #include <errno.h>
 #include <pwd.h>
 #include <fcntl.h>
@@ -16,6 +16,7 @@
 
 #include "common/log.h"
 #include "daemon/config.h"
+#include "daemon/security.h"
 #include "daemon/metrics.h"
 #include "rpc/grpc_log.h"
 #include "rpc/server.h"
@@ -25,35 +26,6 @@
 #include "services/reflection.h"
 
 #define MAX_SERVICES 8
-
-/* A unix socket file left by a daemon that died is removed; one that a live daemon answers on
- * is not (the listen then fails with "address in use", which is the truth). */
-static int clear_stale_socket(const char *addr, a0ipc_status *st)
-{
-    const char *path = addr + strlen("unix:");
-    if (!strncmp(path, "//", 2))
-        path += 2;
-    struct stat sb;
-    if (lstat(path, &sb) != 0 || !S_ISSOCK(sb.st_mode))
-        return 0;
-    struct sockaddr_un sun = {.sun_family = AF_UNIX};
-    if (strlen(path) >= sizeof sun.sun_path)
-        return 0;
-    strcpy(sun.sun_path, path);
-    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0)
-        return 0;
-    int rc = connect(fd, (struct sockaddr *)&sun, sizeof sun);
-    int err = errno;
-    close(fd);
-    if (rc == 0) {
-        a0ipc_status_set(st, A0IPC_UNAVAILABLE, "%s is in use by a running server", addr);
-        return -1;
-    }
-    if (err == ECONNREFUSED)
-        unlink(path);
-    return 0;
-}
 
 /* Written after the server started, renamed into place so readers never see half a file. */
 static int write_ready_file(const char *path, char **addrs, const int *ports, size_t n,
@@ -87,18 +59,6 @@ static int write_ready_file(const char *path, char **addrs, const int *ports, si
         return -1;
     }
     return 0;
-}
-
-static void remove_unix_sockets(char **addrs, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        if (strncmp(addrs[i], "unix:", 5))
-            continue;
-        const char *path = addrs[i] + 5;
-        if (!strncmp(path, "//", 2))
-            path += 2;
-        unlink(path);
-    }
 }
 
 /* The terminal core's settings from a0ipcd's. */
@@ -135,12 +95,14 @@ static long active_calls(void *srv)
     return a0ipc_rpc_server_active_calls(srv);
 }
 
-static int serve(const a0ipc_daemon_config *cfg, const sigset_t *signals)
+static int serve(a0ipc_daemon_config *cfg, const sigset_t *signals, int argc, char **argv)
 {
     a0ipc_status st = A0IPC_STATUS_INIT;
     int exit_code = 1;
     a0ipc_rpc_server *srv = NULL;
     a0ipc_reflection *refl = NULL;
+    a0ipcd_security sec;
+    memset(&sec, 0, sizeof sec);
     a0ipc_metrics *metrics = a0ipc_metrics_new();
     a0ipc_metrics_http *metrics_http = NULL;
     int metrics_port = 0;
@@ -161,6 +123,9 @@ static int serve(const a0ipc_daemon_config *cfg, const sigset_t *signals)
     opts.max_send_message_bytes = cfg->max_message_bytes;
     opts.max_concurrent_streams = cfg->max_concurrent_streams;
     opts.log_calls = cfg->log_calls;
+    if (a0ipcd_security_init(&sec, cfg, &st) != 0)
+        goto fail;
+    a0ipcd_security_server_options(&sec, &opts);
     opts.on_call_done = a0ipc_metrics_observe;
     opts.on_call_done_arg = metrics;
 
@@ -195,14 +160,9 @@ static int serve(const a0ipc_daemon_config *cfg, const sigset_t *signals)
     for (size_t i = 0; i < n_services; i++)
         a0ipc_health_set(health, services[i], true);
 
-    for (size_t i = 0; i < cfg->n_listen; i++) {
-        const char *addr = cfg->listen[i];
-        if (!strncmp(addr, "unix:", 5) && clear_stale_socket(addr, &st) != 0)
+    for (size_t i = 0; i < cfg->n_listen; i++)
+        if (a0ipcd_security_listen(&sec, srv, cfg, cfg->listen[i], &ports[i], &st) != 0)
             goto fail;
-        ports[i] = a0ipc_rpc_server_listen(srv, addr, NULL, &st);
-        if (ports[i] == 0)
-            goto fail;
-    }
     if (a0ipc_rpc_server_start(srv, &st) != 0)
         goto fail;
     a0ipc_metrics_add_gauge(metrics, "a0ipcd_active_calls", "Calls and streams in flight.",
@@ -214,12 +174,17 @@ static int serve(const a0ipc_daemon_config *cfg, const sigset_t *signals)
         A0IPC_LOGI("metrics on http://%s/metrics", cfg->metrics_listen);
     }
     for (size_t i = 0; i < cfg->n_listen; i++) {
-        if (!strncmp(cfg->listen[i], "unix", 4))
-            A0IPC_LOGI("listening on %s", cfg->listen[i]);
+        const char *how = a0ipcd_security_describe(cfg, cfg->listen[i]);
+        if (a0ipc_address_is_unix(cfg->listen[i]))
+            A0IPC_LOGI("listening on %s (%s)", cfg->listen[i], how);
+        else if (cfg->tls_cert)
+            A0IPC_LOGI("listening on %s (port %d, %s)", cfg->listen[i], ports[i], how);
         else
-            A0IPC_LOGW("listening on %s (port %d) WITHOUT TLS: --insecure, loopback only",
-                       cfg->listen[i], ports[i]);
+            A0IPC_LOGW("listening on %s (port %d) %s", cfg->listen[i], ports[i], how);
     }
+    if (cfg->tokens_file)
+        A0IPC_LOGI("every call needs a bearer token%s",
+                   cfg->health_exempt ? " (except Health: health-exempt)" : "");
     if (cfg->ready_file && write_ready_file(cfg->ready_file, cfg->listen, ports, cfg->n_listen,
                                             metrics_port, &st) != 0)
         goto fail;
@@ -230,7 +195,14 @@ static int serve(const a0ipc_daemon_config *cfg, const sigset_t *signals)
         if (sigwait(signals, &sig) != 0)
             continue;
         if (sig == SIGHUP) {
-            A0IPC_LOGI("SIGHUP: nothing to reload in this build");
+            if (a0ipcd_security_reload(&sec, cfg, argc, argv, &st) != 0) {
+                A0IPC_LOGE("SIGHUP: reload failed, nothing changed: %s", a0ipc_status_message(&st));
+                a0ipc_status_clear(&st);
+            } else {
+                A0IPC_LOGI("SIGHUP: reloaded (%zu token(s), %zu allow-uid, %zu allow-gid)",
+                           a0ipc_authorizer_token_count(sec.authorizer), cfg->n_allow_uids,
+                           cfg->n_allow_gids);
+            }
             continue;
         }
         A0IPC_LOGI("%s: shutting down (grace %d ms)", strsignal(sig), cfg->shutdown_grace_ms);
@@ -254,9 +226,9 @@ out:
         a0ipc_terminal_service_free();
     a0ipc_files_service_free(files);
     a0ipc_metrics_free(metrics);
+    a0ipcd_security_free(&sec); /* after the server: its hooks point here */
     a0ipc_reflection_free(refl);
     a0ipc_health_free(health);
-    remove_unix_sockets(cfg->listen, cfg->n_listen);
     if (cfg->ready_file && exit_code == 0)
         unlink(cfg->ready_file);
     free(ports);
@@ -294,7 +266,7 @@ int main(int argc, char **argv)
 
     a0ipc_rpc_route_core_log();
     grpc_init();
-    int exit_code = serve(&cfg, &signals);
+    int exit_code = serve(&cfg, &signals, argc, argv);
     grpc_shutdown_blocking();
     a0ipc_daemon_config_free(&cfg);
     return exit_code;

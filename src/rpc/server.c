@@ -141,6 +141,7 @@ a0ipc_rpc_server *a0ipc_rpc_server_new(const a0ipc_rpc_server_options *o, a0ipc_
         s->opts.cq_threads = 1;
     pthread_mutex_init(&s->mu, NULL);
     pthread_cond_init(&s->cv, NULL);
+    pthread_mutex_init(&s->peers_mu, NULL);
     s->shutdown_tag.done = shutdown_done;
 
     grpc_arg args[5];
@@ -263,6 +264,8 @@ int a0ipc_rpc_server_start(a0ipc_rpc_server *s, a0ipc_status *st)
 {
     grpc_server_start(s->server);
     s->started = true;
+    if (a0ipc_rpc_unix_start(s, st) != 0)
+        return -1;
     s->cq_threads = calloc((size_t)s->opts.cq_threads, sizeof *s->cq_threads);
     if (!s->cq_threads) {
         a0ipc_status_set(st, A0IPC_RESOURCE_EXHAUSTED, "out of memory");
@@ -335,6 +338,8 @@ void a0ipc_rpc_server_shutdown(a0ipc_rpc_server *s, int grace_ms)
     s->stopping = true;
     pthread_mutex_unlock(&s->mu);
 
+    /* No connection may be handed to the core once it is shutting down. */
+    a0ipc_rpc_unix_stop(s);
     grpc_server_shutdown_and_notify(s->server, s->cq, &s->shutdown_tag);
 
     /* Ask every handler to wind down: streams end with UNAVAILABLE instead of being cut. Take a
@@ -342,10 +347,9 @@ void a0ipc_rpc_server_shutdown(a0ipc_rpc_server *s, int grace_ms)
     pthread_mutex_lock(&s->mu);
     int n = s->n_live, i = 0;
     a0ipc_rpc_ctx **live = n ? malloc((size_t)n * sizeof *live) : NULL;
-    for (a0ipc_rpc_ctx *c = s->live; c && live && i < n; c = c->next) {
-        a0ipc_rpc_ctx_ref(c);
-        live[i++] = c;
-    }
+    for (a0ipc_rpc_ctx *c = s->live; c && live && i < n; c = c->next)
+        if (a0ipc_rpc_ctx_try_ref(c))
+            live[i++] = c;
     pthread_mutex_unlock(&s->mu);
     for (int j = 0; j < i; j++) {
         a0ipc_rpc_ctx_fire_stop(live[j]);
@@ -358,6 +362,13 @@ void a0ipc_rpc_server_shutdown(a0ipc_rpc_server *s, int grace_ms)
     if (!wait_until(s, no_live_calls, deadline)) {
         A0IPC_LOGW("%d call(s) still running after the %d ms grace period: cancelling them",
                    s->n_live, grace_ms);
+        pthread_mutex_unlock(&s->mu);
+        grpc_server_cancel_all_calls(s->server);
+        pthread_mutex_lock(&s->mu);
+    } else if (!wait_until(s, all_returned, deadline)) {
+        /* No call left, yet the core has not finished: a connection that never spoke (handed
+         * over by a unix listener, so no handshake timeout applies) keeps its channel open.
+         * Cancelling all calls also disconnects every channel. */
         pthread_mutex_unlock(&s->mu);
         grpc_server_cancel_all_calls(s->server);
         pthread_mutex_lock(&s->mu);
@@ -394,10 +405,12 @@ void a0ipc_rpc_server_free(a0ipc_rpc_server *s)
         }
         grpc_completion_queue_destroy(s->cq);
     }
+    a0ipc_rpc_unix_free(s);
     a0ipc_worker_pool_free(s->pool);
     free(s->cq_threads);
     free(s->methods);
     pthread_cond_destroy(&s->cv);
     pthread_mutex_destroy(&s->mu);
+    pthread_mutex_destroy(&s->peers_mu);
     free(s);
 }

@@ -13,6 +13,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "binding.h"
 
@@ -27,6 +28,56 @@ typedef struct a0ipc_rpc_call_record {
     uint64_t bytes_in, bytes_out; /* serialized message bytes */
 } a0ipc_rpc_call_record;
 
+/* ---- Who is calling: what the transport proved, handed to the authorizer ---- */
+
+typedef enum a0ipc_rpc_transport {
+    A0IPC_RPC_TRANSPORT_PLAINTEXT, /* TCP without TLS (--insecure, loopback only) */
+    A0IPC_RPC_TRANSPORT_TLS,       /* TCP with TLS */
+    A0IPC_RPC_TRANSPORT_UNIX,      /* a unix socket of a0ipc_rpc_server_listen_unix */
+} a0ipc_rpc_transport;
+
+typedef struct a0ipc_rpc_peer {
+    a0ipc_rpc_transport transport;
+    const char *address; /* "ipv4:127.0.0.1:5000", or the listening "unix:/path" */
+    /* TLS: the common name of the client certificate the server verified; NULL without one.
+     * Raw bytes from the certificate: escape before logging. */
+    const char *cert_cn;
+    /* Unix: what the kernel reported (SO_PEERCRED) when the client connected. */
+    bool has_cred;
+    pid_t pid;
+    uid_t uid;
+    gid_t gid;
+} a0ipc_rpc_peer;
+
+typedef struct a0ipc_rpc_auth_request {
+    const char *path;               /* "/pkg.Service/Method" as the client asked for it */
+    const a0ipc_rpc_method *method; /* NULL when the server does not serve path */
+    const a0ipc_rpc_peer *peer;
+    /* The value of the `authorization` metadata (NOT NUL-terminated) or NULL, and how many
+     * `authorization` entries the call carried (more than one is ambiguous). */
+    const char *authorization;
+    size_t authorization_len;
+    int n_authorization;
+} a0ipc_rpc_auth_request;
+
+#define A0IPC_RPC_IDENTITY_MAX 128
+
+typedef struct a0ipc_rpc_auth_result {
+    a0ipc_code code;   /* OK lets the call run; anything else ends it with code and message */
+    char message[256]; /* for the client: must never contain a secret */
+    /* Who the call is from, for handlers and the audit line. Filled in beforehand from the
+     * transport ("cn:<name>", "uid:<n>" or "anonymous"); an authorizer that knows better (a
+     * token) overwrites it. Printable ASCII without spaces: it is logged as is. */
+    char identity[A0IPC_RPC_IDENTITY_MAX];
+    bool allows_write; /* true beforehand; false for a read-only credential */
+} a0ipc_rpc_auth_result;
+
+/* Decides whether a call may run, before its handler starts and before an unknown method is
+ * answered UNIMPLEMENTED (so an unauthenticated client learns nothing about what is served).
+ * Runs on a completion-queue thread: it must not block (no file or network I/O). */
+typedef void (*a0ipc_rpc_authorize_fn)(void *arg, const a0ipc_rpc_auth_request *req,
+                                       a0ipc_rpc_auth_result *out);
+
 typedef struct a0ipc_rpc_server_options {
     int cq_threads;                /* threads driving the completion queue (default 1) */
     int max_workers;               /* concurrent blocking handlers (default 256) */
@@ -39,6 +90,10 @@ typedef struct a0ipc_rpc_server_options {
     void *on_call_done_arg;
     int handshake_timeout_ms; /* a connection must finish its handshake within this (3 s);
                                  a half-open one otherwise delays shutdown until it does */
+    /* Called for every call; NULL lets every call run. arg is owned by the caller and must
+     * outlive the server. */
+    a0ipc_rpc_authorize_fn authorize;
+    void *authorize_arg;
 } a0ipc_rpc_server_options;
 
 void a0ipc_rpc_server_options_init(a0ipc_rpc_server_options *o);
@@ -57,6 +112,40 @@ a0ipc_rpc_server *a0ipc_rpc_server_new(const a0ipc_rpc_server_options *o, a0ipc_
  * sockets) or 0 with st set. Only before a0ipc_rpc_server_start. */
 int a0ipc_rpc_server_listen(a0ipc_rpc_server *s, const char *addr, grpc_server_credentials *creds,
                             a0ipc_status *st);
+
+/* What the kernel says about a unix-socket client, taken when it connected (SO_PEERCRED and
+ * SO_PEERGROUPS): the client cannot forge it. */
+typedef struct a0ipc_rpc_unix_cred {
+    pid_t pid;
+    uid_t uid;
+    gid_t gid;           /* effective gid */
+    const gid_t *groups; /* supplementary groups; may be NULL when the kernel gives none */
+    size_t n_groups;
+} a0ipc_rpc_unix_cred;
+
+/* Decides whether a unix-socket client may connect. Runs on the listener's accept thread; must
+ * not block for long. A refused client's connection is closed before it speaks HTTP/2; the hook
+ * logs why. */
+typedef bool (*a0ipc_rpc_accept_fn)(void *arg, const char *addr, const a0ipc_rpc_unix_cred *cred);
+
+typedef struct a0ipc_rpc_unix_options {
+    int mode;    /* the socket file's mode, e.g. 0660; -1 leaves what the umask gave */
+    uid_t owner; /* chown the socket file; (uid_t)-1 leaves it */
+    gid_t group; /* (gid_t)-1 leaves it */
+    a0ipc_rpc_accept_fn accept; /* NULL accepts everyone who can open the socket file */
+    void *accept_arg;           /* must outlive the server */
+} a0ipc_rpc_unix_options;
+
+void a0ipc_rpc_unix_options_init(a0ipc_rpc_unix_options *o);
+
+/* Listens on a unix socket ("unix:/path" or "unix-abstract:name") with a thread of our own that
+ * accepts each connection, asks o->accept about the peer's credentials, and hands the allowed
+ * ones to the core (grpc_server_add_channel_from_fd). The core's own unix listener cannot do
+ * this: it tells nobody who connected. A stale socket file (no server answers on it) is
+ * replaced; a live one is an error. The file is removed when the server is freed. Only before
+ * a0ipc_rpc_server_start. */
+int a0ipc_rpc_server_listen_unix(a0ipc_rpc_server *s, const char *addr,
+                                 const a0ipc_rpc_unix_options *o, a0ipc_status *st);
 
 /* Registers a service: handlers[i] serves svc->methods[i]; NULL ones answer UNIMPLEMENTED.
  * Generated <service>_register functions call this. data is handed to every handler through
@@ -84,8 +173,18 @@ int a0ipc_rpc_server_active_calls(a0ipc_rpc_server *s);
 /* The data given at registration. */
 void *a0ipc_rpc_ctx_data(a0ipc_rpc_ctx *ctx);
 const a0ipc_rpc_method *a0ipc_rpc_ctx_method(a0ipc_rpc_ctx *ctx);
-/* The peer's address as the core reports it ("ipv4:127.0.0.1:5000", "unix:..."). */
+/* The peer's address ("ipv4:127.0.0.1:5000", or the listening "unix:/path"). */
 const char *a0ipc_rpc_ctx_peer(a0ipc_rpc_ctx *ctx);
+/* Everything the transport proved about the peer (TLS certificate CN, unix uid/gid/pid). */
+const a0ipc_rpc_peer *a0ipc_rpc_ctx_peer_info(a0ipc_rpc_ctx *ctx);
+/* Who the call is from, as the authorizer decided: "token:<name>", "cn:<certificate CN>",
+ * "uid:<n>" or "anonymous". Printable, no spaces; valid until the handler returns. */
+const char *a0ipc_rpc_ctx_identity(a0ipc_rpc_ctx *ctx);
+/* False when the caller's credential is read-only (a token with `files:read-only`): handlers
+ * that change anything (files written, removed, moved, made) must then answer
+ * PERMISSION_DENIED. The authorizer already refuses such a caller every Files method not marked
+ * NO_SIDE_EFFECTS in the .proto; this flag is the handler's own second check. */
+bool a0ipc_rpc_ctx_allows_write(a0ipc_rpc_ctx *ctx);
 /* The value of request metadata `key` (lowercase) and its length, or NULL. The value is NOT
  * NUL-terminated; it stays valid until the handler returns. */
 const char *a0ipc_rpc_ctx_metadata(a0ipc_rpc_ctx *ctx, const char *key, size_t *len);

@@ -6,6 +6,7 @@
  * the wire). Completions of the two can arrive on different CQ threads, hence the atomic count. */
 #include <grpc/byte_buffer.h>
 #include <grpc/byte_buffer_reader.h>
+#include <grpc/grpc_security.h>
 #include <grpc/support/alloc.h>
 #include <grpc/support/time.h>
 #include <stdalign.h>
@@ -67,9 +68,14 @@ a0ipc_rpc_ctx *a0ipc_rpc_ctx_new(a0ipc_rpc_server *s, const registered_method *r
     return ctx;
 }
 
-void a0ipc_rpc_ctx_ref(a0ipc_rpc_ctx *ctx)
+bool a0ipc_rpc_ctx_try_ref(a0ipc_rpc_ctx *ctx)
 {
-    atomic_fetch_add(&ctx->refs, 1);
+    /* A ctx whose count already reached 0 is being destroyed: it stays in the live list (and in
+     * memory) until ctx_destroy unlinks it under s->mu, but must not be revived. */
+    int refs = atomic_load(&ctx->refs);
+    while (refs > 0 && !atomic_compare_exchange_weak(&ctx->refs, &refs, refs + 1))
+        ;
+    return refs > 0;
 }
 
 static const char *ctx_path(a0ipc_rpc_ctx *ctx, char *buf, size_t cap)
@@ -82,6 +88,37 @@ static const char *ctx_path(a0ipc_rpc_ctx *ctx, char *buf, size_t cap)
     return buf;
 }
 
+/* The audit record of a finished call: who (identity, and what the transport proved), what
+ * (method), the outcome, how long and how much. Client-chosen text is escaped. */
+static void ctx_audit(a0ipc_rpc_ctx *ctx)
+{
+    char raw[256], method[512], creds[200] = "", message[768] = "";
+    const char *path = ctx_path(ctx, raw, sizeof raw);
+    a0ipc_log_escape(method, sizeof method, path, strlen(path), false);
+    const a0ipc_rpc_peer *p = &ctx->peer;
+    if (p->cert_cn) {
+        char cn[sizeof ctx->cert_cn * 4];
+        snprintf(creds, sizeof creds, " cn=%s",
+                 a0ipc_log_escape(cn, sizeof cn, p->cert_cn, strlen(p->cert_cn), false));
+    } else if (p->has_cred) {
+        snprintf(creds, sizeof creds, " uid=%u gid=%u pid=%d", (unsigned)p->uid, (unsigned)p->gid,
+                 (int)p->pid);
+    }
+    if (ctx->status.message) {
+        char text[600];
+        snprintf(message, sizeof message, " message=\"%s\"",
+                 a0ipc_log_escape(text, sizeof text, ctx->status.message,
+                                  strlen(ctx->status.message), true));
+    }
+    double ms = (double)(a0ipc_monotonic_ns() - ctx->start_ns) / 1e6;
+    static const char *const transports[] = {"plaintext", "tls", "unix"};
+    a0ipc_log_audit("call method=%s status=%s duration_ms=%.3f identity=%s transport=%s peer=%s%s "
+                    "bytes_in=%llu bytes_out=%llu%s",
+                    method, a0ipc_code_name(ctx->status.code), ms, ctx->auth.identity,
+                    transports[p->transport], p->address ? p->address : "?", creds,
+                    (unsigned long long)ctx->bytes_in, (unsigned long long)ctx->bytes_out, message);
+}
+
 static void ctx_destroy(a0ipc_rpc_ctx *ctx)
 {
     a0ipc_rpc_server *s = ctx->srv;
@@ -91,19 +128,8 @@ static void ctx_destroy(a0ipc_rpc_ctx *ctx)
                                      ctx->bytes_out};
         s->opts.on_call_done(s->opts.on_call_done_arg, &rec);
     }
-    if (s->opts.log_calls && a0ipc_log_enabled(A0IPC_LOG_INFO)) {
-        char path[256];
-        char *peer = grpc_call_get_peer(ctx->call);
-        double ms = (double)(a0ipc_monotonic_ns() - ctx->start_ns) / 1e6;
-        a0ipc_log(A0IPC_LOG_INFO,
-                  "call method=%s status=%s duration_ms=%.3f peer=%s bytes_in=%llu "
-                  "bytes_out=%llu%s%s%s",
-                  ctx_path(ctx, path, sizeof path), a0ipc_code_name(ctx->status.code), ms,
-                  peer ? peer : "?", (unsigned long long)ctx->bytes_in,
-                  (unsigned long long)ctx->bytes_out, ctx->status.message ? " message=\"" : "",
-                  a0ipc_status_message(&ctx->status), ctx->status.message ? "\"" : "");
-        gpr_free(peer);
-    }
+    if (s->opts.log_calls)
+        ctx_audit(ctx);
     pthread_mutex_lock(&s->mu);
     if (ctx->prev)
         ctx->prev->next = ctx->next;
@@ -116,6 +142,7 @@ static void ctx_destroy(a0ipc_rpc_ctx *ctx)
     pthread_mutex_unlock(&s->mu);
 
     grpc_call_unref(ctx->call);
+    gpr_free(ctx->core_peer);
     grpc_metadata_array_destroy(&ctx->md);
     grpc_call_details_destroy(&ctx->details);
     if (ctx->payload)
@@ -217,6 +244,26 @@ void *a0ipc_rpc_ctx_data(a0ipc_rpc_ctx *ctx)
 const a0ipc_rpc_method *a0ipc_rpc_ctx_method(a0ipc_rpc_ctx *ctx)
 {
     return ctx->reg->method;
+}
+
+const char *a0ipc_rpc_ctx_peer(a0ipc_rpc_ctx *ctx)
+{
+    return ctx->peer.address ? ctx->peer.address : "?";
+}
+
+const a0ipc_rpc_peer *a0ipc_rpc_ctx_peer_info(a0ipc_rpc_ctx *ctx)
+{
+    return &ctx->peer;
+}
+
+const char *a0ipc_rpc_ctx_identity(a0ipc_rpc_ctx *ctx)
+{
+    return ctx->auth.identity;
+}
+
+bool a0ipc_rpc_ctx_allows_write(a0ipc_rpc_ctx *ctx)
+{
+    return ctx->auth.allows_write;
 }
 
 const char *a0ipc_rpc_ctx_metadata(a0ipc_rpc_ctx *ctx, const char *key, size_t *len)
@@ -381,7 +428,7 @@ int a0ipc_rpc_recv(a0ipc_rpc_ctx *ctx, ProtobufCMessage **out)
         }
         if (atomic_load(&ctx->stop) && !a0ipc_rpc_ctx_server_stopping(ctx))
             return -1; /* cancelled or expired, as seen by RECV_CLOSE_ON_SERVER */
-        return 0; /* the client half-closed */
+        return 0;      /* the client half-closed */
     }
     size_t len;
     *out = unpack(ctx->reg->method->request, ctx->recv_buf, &len);
@@ -496,6 +543,93 @@ static void ctx_run_work(a0ipc_work *w)
     ctx_run_handler((a0ipc_rpc_ctx *)((char *)w - offsetof(a0ipc_rpc_ctx, work)));
 }
 
+/* The value of the first auth property `name`, or NULL. */
+static const grpc_auth_property *auth_property(grpc_auth_context *ac, const char *name)
+{
+    grpc_auth_property_iterator it = grpc_auth_context_find_properties_by_name(ac, name);
+    return grpc_auth_property_iterator_next(&it);
+}
+
+static bool prop_is(const grpc_auth_property *p, const char *value)
+{
+    return p->value_length == strlen(value) && !memcmp(p->value, value, p->value_length);
+}
+
+/* What the transport proved about the peer, and the identity that follows from it. The TLS
+ * credentials of a0ipcd report "tls", the older SSL credentials "ssl". */
+static void ctx_identify(a0ipc_rpc_ctx *ctx)
+{
+    a0ipc_rpc_peer *p = &ctx->peer;
+    ctx->core_peer = grpc_call_get_peer(ctx->call);
+    p->address = ctx->core_peer;
+    p->transport = A0IPC_RPC_TRANSPORT_PLAINTEXT;
+    if (!a0ipc_rpc_unix_peer(ctx->srv, ctx->core_peer, p)) {
+        if (ctx->core_peer && !strncmp(ctx->core_peer, "unix:", 5))
+            p->transport = A0IPC_RPC_TRANSPORT_UNIX; /* the core's own listener: no creds */
+        grpc_auth_context *ac = grpc_call_auth_context(ctx->call);
+        const grpc_auth_property *type =
+            ac ? auth_property(ac, GRPC_TRANSPORT_SECURITY_TYPE_PROPERTY_NAME) : NULL;
+        if (type && (prop_is(type, GRPC_SSL_TRANSPORT_SECURITY_TYPE) ||
+                     prop_is(type, GRPC_TLS_TRANSPORT_SECURITY_TYPE))) {
+            p->transport = A0IPC_RPC_TRANSPORT_TLS;
+            /* Present only when the client sent a certificate and the server verified it. */
+            const grpc_auth_property *cn = auth_property(ac, GRPC_X509_CN_PROPERTY_NAME);
+            if (cn) {
+                size_t n = cn->value_length < sizeof ctx->cert_cn - 1 ? cn->value_length
+                                                                      : sizeof ctx->cert_cn - 1;
+                memcpy(ctx->cert_cn, cn->value, n);
+                ctx->cert_cn[n] = '\0';
+                p->cert_cn = ctx->cert_cn;
+            }
+        }
+        grpc_auth_context_release(ac);
+    }
+    a0ipc_rpc_auth_result *a = &ctx->auth;
+    a->code = A0IPC_OK;
+    a->allows_write = true;
+    if (p->cert_cn) {
+        char cn[sizeof a->identity - 3];
+        snprintf(a->identity, sizeof a->identity, "cn:%s",
+                 a0ipc_log_escape(cn, sizeof cn, p->cert_cn, strlen(p->cert_cn), false));
+    } else if (p->has_cred) {
+        snprintf(a->identity, sizeof a->identity, "uid:%u", (unsigned)p->uid);
+    } else {
+        snprintf(a->identity, sizeof a->identity, "anonymous");
+    }
+}
+
+/* Asks the server's authorizer about this call. Returns false when the call must not run (the
+ * status is then in ctx->auth). */
+static bool ctx_authorize(a0ipc_rpc_ctx *ctx)
+{
+    a0ipc_rpc_server *s = ctx->srv;
+    if (!s->opts.authorize)
+        return true;
+    char path[256];
+    a0ipc_rpc_auth_request req = {
+        .path = ctx_path(ctx, path, sizeof path),
+        .method = ctx->reg->method,
+        .peer = &ctx->peer,
+    };
+    for (size_t i = 0; i < ctx->md.count; i++) {
+        if (grpc_slice_str_cmp(ctx->md.metadata[i].key, "authorization") != 0)
+            continue;
+        if (req.n_authorization++ == 0) {
+            req.authorization = (const char *)GRPC_SLICE_START_PTR(ctx->md.metadata[i].value);
+            req.authorization_len = GRPC_SLICE_LENGTH(ctx->md.metadata[i].value);
+        }
+    }
+    s->opts.authorize(s->opts.authorize_arg, &req, &ctx->auth);
+    ctx->auth.message[sizeof ctx->auth.message - 1] = '\0';
+    ctx->auth.identity[sizeof ctx->auth.identity - 1] = '\0';
+    if (ctx->auth.code == A0IPC_OK)
+        return true;
+    if (!ctx->auth.message[0])
+        snprintf(ctx->auth.message, sizeof ctx->auth.message, "%s",
+                 a0ipc_code_name(ctx->auth.code));
+    return false;
+}
+
 void a0ipc_rpc_ctx_begin(a0ipc_rpc_ctx *ctx)
 {
     a0ipc_rpc_server *s = ctx->srv;
@@ -518,14 +652,17 @@ void a0ipc_rpc_ctx_begin(a0ipc_rpc_ctx *ctx)
     if (grpc_call_start_batch(ctx->call, &close_op, 1, &ctx->close_tag, NULL) != GRPC_CALL_OK)
         a0ipc_rpc_ctx_unref(ctx); /* cannot happen on a fresh call; keep the count right */
 
+    ctx_identify(ctx);
     const registered_method *reg = ctx->reg;
-    if (!reg->method || !reg->handler) {
+    if (stopping) {
+        finish_with(ctx, A0IPC_UNAVAILABLE, "a0ipcd is shutting down");
+    } else if (!ctx_authorize(ctx)) {
+        finish_with(ctx, ctx->auth.code, ctx->auth.message);
+    } else if (!reg->method || !reg->handler) {
         char path[256], msg[320];
         snprintf(msg, sizeof msg, "method %s is not implemented by a0ipcd",
                  ctx_path(ctx, path, sizeof path));
         finish_with(ctx, A0IPC_UNIMPLEMENTED, msg);
-    } else if (stopping) {
-        finish_with(ctx, A0IPC_UNAVAILABLE, "a0ipcd is shutting down");
     } else if (reg->run_inline && reg->method->kind == A0IPC_RPC_UNARY) {
         ctx_run_handler(ctx);
     } else if (!a0ipc_worker_pool_submit(s->pool, &ctx->work)) {

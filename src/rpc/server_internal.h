@@ -24,6 +24,17 @@ typedef struct registered_method {
 } registered_method;
 
 typedef struct arena_block arena_block;
+typedef struct unix_listener unix_listener;
+
+/* What a unix listener learnt about the connection it handed to the core as fd `fd`. The core
+ * names such a connection's peer "fd:<fd>", which is how a call finds it again. */
+typedef struct unix_peer {
+    bool set;
+    pid_t pid;
+    uid_t uid;
+    gid_t gid;
+    const unix_listener *listener;
+} unix_peer;
 
 struct a0ipc_rpc_ctx {
     a0ipc_rpc_server *srv;
@@ -55,6 +66,12 @@ struct a0ipc_rpc_ctx {
     void (*on_stop)(void *);
     void *on_stop_arg;
 
+    /* Who is calling (filled by a0ipc_rpc_ctx_begin before the handler runs). */
+    char *core_peer; /* grpc_call_get_peer: gpr_free */
+    a0ipc_rpc_peer peer;
+    char cert_cn[96];
+    a0ipc_rpc_auth_result auth;
+
     a0ipc_status status;
     arena_block *arena;
     a0ipc_work work;
@@ -82,13 +99,28 @@ struct a0ipc_rpc_server {
     int n_slots; /* request slots posted and not yet returned */
     bool started, stopping, shutdown_notified, destroyed;
     cq_tag shutdown_tag;
+
+    /* server_unix.c: our own unix listeners and what they learnt about each connection. */
+    unix_listener *unix_listeners;
+    grpc_server_credentials *insecure_creds; /* for grpc_server_add_channel_from_fd */
+    pthread_mutex_t peers_mu;
+    unix_peer *peers; /* indexed by the connection's fd */
+    size_t n_peers;
 };
+
+/* server_unix.c */
+int a0ipc_rpc_unix_start(a0ipc_rpc_server *s, a0ipc_status *st); /* after grpc_server_start */
+void a0ipc_rpc_unix_stop(a0ipc_rpc_server *s); /* no connection is handed over after this */
+void a0ipc_rpc_unix_free(a0ipc_rpc_server *s); /* removes the socket files */
+/* Fills peer from what the listener recorded for the core's peer name "fd:<n>"; false when the
+ * call did not come through one of our unix listeners. */
+bool a0ipc_rpc_unix_peer(a0ipc_rpc_server *s, const char *core_peer, a0ipc_rpc_peer *peer);
 
 /* server_call.c */
 a0ipc_rpc_ctx *a0ipc_rpc_ctx_new(a0ipc_rpc_server *s, const registered_method *reg);
 void a0ipc_rpc_ctx_begin(a0ipc_rpc_ctx *ctx); /* after the core handed us the call */
 void a0ipc_rpc_ctx_fire_stop(a0ipc_rpc_ctx *ctx);
-void a0ipc_rpc_ctx_ref(a0ipc_rpc_ctx *ctx);
+bool a0ipc_rpc_ctx_try_ref(a0ipc_rpc_ctx *ctx); /* false: it is being destroyed */
 void a0ipc_rpc_ctx_unref(a0ipc_rpc_ctx *ctx);
 int64_t a0ipc_monotonic_ns(void);
 

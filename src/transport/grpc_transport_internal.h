@@ -6,6 +6,7 @@
 
 #include "a0ipc/grpc_transport.h"
 #include "rpc/client.h"
+#include "security/client_credentials.h"
 
 typedef struct session_pin session_pin;
 typedef struct peer_channel peer_channel;
@@ -13,12 +14,14 @@ typedef struct peer_channel peer_channel;
 typedef struct grpc_transport {
     a0ipc_grpc_options opts; /* strings point into this struct's own copies */
     char *target;
+    char *owned[4]; /* copies of ca_file, cert_file, key_file, server_name */
     char *service_config;
     char *authorization; /* "Bearer <token>" or NULL */
     a0ipc_rpc_metadata metadata[1];
     size_t n_metadata;
     a0ipc_rpc_channel_options channel_opts;
-    a0ipc_rpc_channel *channel; /* balanced over every address of the target */
+    a0ipc_client_security security; /* TLS files for the credentials hook */
+    a0ipc_rpc_channel *channel;     /* balanced over every address of the target */
 
     /* Terminal sessions stay on the daemon that created them (grpc_transport_terminal.c). */
     bool pin_sessions; /* the target may name several daemons */

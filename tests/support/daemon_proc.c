@@ -57,7 +57,10 @@ void test_daemon_start(test_daemon *d, const char *const *extra)
     if (d->pid == 0) {
         int fd = open(d->log_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
         if (fd >= 0) {
+            /* stdout too: a daemon left behind by a failed test must not hold the test's
+             * output pipe open (ctest would wait for it). */
             dup2(fd, STDERR_FILENO);
+            dup2(fd, STDOUT_FILENO);
             close(fd);
         }
         execv(argv[0], (char *const *)argv);
@@ -130,6 +133,70 @@ bool test_daemon_log_contains(test_daemon *d, const char *text)
         found = strstr(line, text) != NULL;
     fclose(f);
     return found;
+}
+
+bool test_daemon_wait_log(test_daemon *d, const char *text, int timeout_ms)
+{
+    for (int waited = 0; waited <= timeout_ms; waited += 10) {
+        if (test_daemon_log_contains(d, text))
+            return true;
+        sleep_ms(10);
+    }
+    return false;
+}
+
+char *test_daemon_log_read(test_daemon *d)
+{
+    FILE *f = fopen(d->log_path, "r");
+    assert_non_null(f);
+    size_t cap = 1 << 16, n = 0, got;
+    char *buf = malloc(cap + 1);
+    assert_non_null(buf);
+    while ((got = fread(buf + n, 1, cap - n, f)) > 0) {
+        n += got;
+        if (n == cap) {
+            cap *= 2;
+            buf = realloc(buf, cap + 1);
+            assert_non_null(buf);
+        }
+    }
+    fclose(f);
+    buf[n] = '\0';
+    return buf;
+}
+
+int test_daemon_run(const char *const *args, char *out, size_t cap)
+{
+    int pipefd[2];
+    assert_int_equal(pipe(pipefd), 0);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        dup2(pipefd[1], STDERR_FILENO);
+        dup2(pipefd[1], STDOUT_FILENO);
+        close(pipefd[0]);
+        const char *argv[64] = {test_daemon_path()};
+        for (int i = 0; args[i] && i < 62; i++)
+            argv[i + 1] = args[i];
+        execv(argv[0], (char *const *)argv);
+        _exit(127);
+    }
+    close(pipefd[1]);
+    size_t n = 0;
+    ssize_t got;
+    while (n + 1 < cap && (got = read(pipefd[0], out + n, cap - 1 - n)) > 0)
+        n += (size_t)got;
+    out[n] = '\0';
+    close(pipefd[0]);
+    int status;
+    waitpid(pid, &status, 0);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+const char *test_cli_path(void)
+{
+    const char *env = getenv("A0IPC_CLI");
+    return env && *env ? env : A0IPC_CLI_PATH;
 }
 
 void test_daemon_cleanup(test_daemon *d)

@@ -30,6 +30,19 @@ bool test_daemon_running(test_daemon *d);
 /* Whether the daemon's log contains text. */
 bool test_daemon_log_contains(test_daemon *d, const char *text);
 
+/* Waits up to timeout_ms for the daemon's log to contain text. */
+bool test_daemon_wait_log(test_daemon *d, const char *text, int timeout_ms);
+
+/* The whole log (caller frees), for checks over every line. */
+char *test_daemon_log_read(test_daemon *d);
+
+/* Runs a0ipcd with args (NULL-terminated) in the foreground and returns its exit code; its
+ * stdout and stderr go to out (cap bytes, NUL-terminated). For start-up refusals. */
+int test_daemon_run(const char *const *args, char *out, size_t cap);
+
+/* The a0ipc CLI under test ($A0IPC_CLI, else the one this build made). */
+const char *test_cli_path(void);
+
 /* Stops the daemon if it still runs (SIGKILL) and removes the directory. */
 void test_daemon_cleanup(test_daemon *d);
 

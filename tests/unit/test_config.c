@@ -193,6 +193,99 @@ static void plaintext_tcp_rules(void **state)
     }
 }
 
+static void security_settings(void **state)
+{
+    (void)state;
+    char *path = write_temp("socket-mode = 0600\n"
+                            "socket-owner = root\n"
+                            "socket-group = 0\n"
+                            "allow-uid = 65534\n"
+                            "allow-uid = root\n"
+                            "allow-gid = 4242\n"
+                            "tls-cert = /c.pem\n"
+                            "tls-key = /k.pem\n"
+                            "tls-ca = /ca.pem\n"
+                            "tls-client-cert = required\n"
+                            "tls-reload-seconds = 1\n"
+                            "tokens-file = /t\n"
+                            "health-exempt = false\n");
+    a0ipc_daemon_config c;
+    a0ipc_status st = A0IPC_STATUS_INIT;
+    a0ipc_daemon_config_init(&c);
+    assert_int_equal(c.socket_mode, 0660);
+    assert_true(c.health_exempt);
+    assert_int_equal(c.tls_reload_seconds, 10);
+    char *argv[] = {"a0ipcd", "--config", path, "--allow-gid", "7", NULL};
+    assert_int_equal(from_args(&c, &st, argv), 0);
+    assert_int_equal(c.socket_mode, 0600);
+    assert_int_equal(c.socket_owner, 0);
+    assert_int_equal(c.socket_group, 0);
+    assert_int_equal(c.n_allow_uids, 2); /* repeatable: they add up */
+    assert_int_equal(c.allow_uids[0], 65534);
+    assert_int_equal(c.allow_uids[1], 0);
+    assert_int_equal(c.n_allow_gids, 2);
+    assert_int_equal(c.allow_gids[1], 7);
+    assert_string_equal(c.tls_cert, "/c.pem");
+    assert_int_equal(c.tls_client_cert, 2);
+    assert_int_equal(c.tls_reload_seconds, 1);
+    assert_string_equal(c.tokens_file, "/t");
+    assert_false(c.health_exempt);
+    a0ipc_daemon_config_free(&c);
+    unlink(path);
+    free(path);
+
+    const char *bad[][2] = {{"socket-mode", "999"},         {"socket-mode", "rw"},
+                            {"socket-owner", "no-such-u"},  {"allow-uid", "-5"},
+                            {"allow-gid", "no-such-group"}, {"tls-client-cert", "maybe"},
+                            {"tls-reload-seconds", "0"},    {"health-exempt", "perhaps"}};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        a0ipc_daemon_config_init(&c);
+        assert_int_equal(a0ipc_daemon_config_set(&c, bad[i][0], bad[i][1], false, &st), -1);
+        assert_non_null(st.message);
+        a0ipc_status_clear(&st);
+        a0ipc_daemon_config_free(&c);
+    }
+}
+
+static void tls_rules(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *settings[8]; /* key, value pairs */
+        const char *error;       /* NULL: valid */
+    } cases[] = {
+        {{"tls-cert", "c", "tls-key", "k", "tokens-file", "t"}, NULL},
+        {{"tls-cert", "c", "tls-key", "k", "tls-ca", "a", "tls-client-cert", "required"}, NULL},
+        {{"tls-cert", "c", "tls-key", "k"}, "set tokens-file, or tls-client-cert = required"},
+        {{"tls-cert", "c", "tls-key", "k", "tls-ca", "a", "tls-client-cert", "optional"},
+         "set tokens-file"},
+        {{"tls-cert", "c", "tokens-file", "t"}, "both tls-cert and tls-key"},
+        {{"tls-key", "k", "tokens-file", "t"}, "both tls-cert and tls-key"},
+        {{"tls-ca", "a", "tokens-file", "t"}, "need tls-cert"},
+        {{"tls-cert", "c", "tls-key", "k", "tls-client-cert", "required"}, "needs tls-ca"},
+        /* TLS makes any TCP address acceptable, loopback or not, --insecure or not. */
+        {{"tls-cert", "c", "tls-key", "k", "tokens-file", "t", "insecure", "true"}, NULL},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        a0ipc_daemon_config c;
+        a0ipc_status st = A0IPC_STATUS_INIT;
+        a0ipc_daemon_config_init(&c);
+        assert_int_equal(a0ipc_daemon_config_set(&c, "listen", "0.0.0.0:5000", false, &st), 0);
+        for (int k = 0; k < 8 && cases[i].settings[k]; k += 2)
+            assert_int_equal(a0ipc_daemon_config_set(&c, cases[i].settings[k],
+                                                     cases[i].settings[k + 1], false, &st),
+                             0);
+        int rc = a0ipc_daemon_config_validate(&c, &st);
+        if (!cases[i].error && rc != 0)
+            fail_msg("case %zu: refused: %s", i, a0ipc_status_message(&st));
+        if (cases[i].error && (rc == 0 || !strstr(a0ipc_status_message(&st), cases[i].error)))
+            fail_msg("case %zu: wanted \"%s\", got rc %d \"%s\"", i, cases[i].error, rc,
+                     a0ipc_status_message(&st));
+        a0ipc_status_clear(&st);
+        a0ipc_daemon_config_free(&c);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -202,6 +295,8 @@ int main(void)
         cmocka_unit_test(missing_file_is_not_found),
         cmocka_unit_test(bad_command_lines),
         cmocka_unit_test(plaintext_tcp_rules),
+        cmocka_unit_test(security_settings),
+        cmocka_unit_test(tls_rules),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,59 @@
+/* Connection options shared by every a0ipc command that talks to a0ipcd: where (--target), TLS
+ * (--ca, --cert, --key, --server-name), the bearer token (--token-file) and the deadline
+ * (--timeout). A command splices A0IPC_CLI_CONN_OPTIONS into its getopt_long table and passes
+ * each option to a0ipc_cli_conn_option first. */
+#ifndef A0IPC_CLI_OPTIONS_H
+#define A0IPC_CLI_OPTIONS_H
+
+#include <getopt.h>
+#include <stdio.h>
+
+#include "rpc/client.h"
+#include "security/client_credentials.h"
+#include "security/tokens.h"
+
+#define A0IPC_CLI_DEFAULT_TARGET "unix:/run/a0ipcd/a0ipcd.sock"
+
+enum {
+    A0IPC_CLI_OPT_TARGET = 0x1000,
+    A0IPC_CLI_OPT_CA,
+    A0IPC_CLI_OPT_CERT,
+    A0IPC_CLI_OPT_KEY,
+    A0IPC_CLI_OPT_TOKEN_FILE,
+    A0IPC_CLI_OPT_SERVER_NAME,
+    A0IPC_CLI_OPT_TIMEOUT,
+};
+
+#define A0IPC_CLI_CONN_OPTIONS                                                                     \
+    {"target", required_argument, NULL, A0IPC_CLI_OPT_TARGET},                                     \
+        {"ca", required_argument, NULL, A0IPC_CLI_OPT_CA},                                         \
+        {"cert", required_argument, NULL, A0IPC_CLI_OPT_CERT},                                     \
+        {"key", required_argument, NULL, A0IPC_CLI_OPT_KEY},                                       \
+        {"token-file", required_argument, NULL, A0IPC_CLI_OPT_TOKEN_FILE},                         \
+        {"server-name", required_argument, NULL, A0IPC_CLI_OPT_SERVER_NAME},                       \
+    {                                                                                              \
+        "timeout", required_argument, NULL, A0IPC_CLI_OPT_TIMEOUT                                  \
+    }
+
+typedef struct a0ipc_cli_conn {
+    const char *target;
+    const char *token_file;
+    const char *server_name;
+    double timeout_s;
+    a0ipc_client_security sec;
+    char token[A0IPC_TOKEN_MAX + 1]; /* read from token_file; wiped by _free */
+    a0ipc_rpc_channel_options channel;
+} a0ipc_cli_conn;
+
+/* Defaults: $A0IPC_TARGET (else the system socket), $A0IPC_CA, $A0IPC_TOKEN_FILE, 5 s. */
+void a0ipc_cli_conn_init(a0ipc_cli_conn *c);
+/* 1: opt was a connection option and is taken; 0: not one of ours; -1: bad value (printed). */
+int a0ipc_cli_conn_option(a0ipc_cli_conn *c, int opt, const char *arg);
+/* Reads the token file and opens the channel with the credentials asked for. */
+a0ipc_rpc_channel *a0ipc_cli_conn_channel(a0ipc_cli_conn *c, a0ipc_status *st);
+/* Prints the failure of a call and what to check; returns the CLI's "call failed" status. */
+int a0ipc_cli_conn_report(const a0ipc_cli_conn *c, a0ipc_status *st);
+void a0ipc_cli_conn_free(a0ipc_cli_conn *c);
+void a0ipc_cli_conn_usage(FILE *out);
+
+#endif
