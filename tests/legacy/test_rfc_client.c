@@ -19,6 +19,7 @@
 #include <cmocka.h>
 
 #include "legacy_testutil.h"
+#include "transport/legacy/legacy_files.h"
 #include "transport/legacy/rfc_client.h"
 #include "transport/legacy/rfc_envelope.h"
 
@@ -309,6 +310,97 @@ static void odd_answers(void **state)
     a0ipc_status_clear(&st);
 }
 
+/* A 200 answer with body json, for the legacy_files call made by fn. */
+static a0ipc_code shaped(const char *json, a0ipc_code (*fn)(a0ipc_rfc_client *, a0ipc_status *),
+                         a0ipc_status *st)
+{
+    char answer[512];
+    snprintf(answer, sizeof answer,
+             "HTTP/1.1 200 OK\r\nContent-Length: %zu\r\nConnection: close\r\n\r\n%s", strlen(json),
+             json);
+    peer p;
+    peer_start(&p, PEER_ANSWER, answer);
+    a0ipc_rfc_client *c = client_for(p.port, PASSWORD, 0, 0);
+    a0ipc_code code = fn(c, st);
+    a0ipc_rfc_client_free(c);
+    peer_join(&p);
+    return code;
+}
+
+static a0ipc_code do_list(a0ipc_rfc_client *c, a0ipc_status *st)
+{
+    a0ipc_legacy_entries e = {(a0ipc_legacy_entry *)1, 1};
+    a0ipc_code code = a0ipc_legacy_list_folder(c, NULL, "/r", false, &e, st);
+    if (code != A0IPC_OK) {
+        assert_null(e.v);
+        assert_int_equal(e.n, 0);
+    }
+    a0ipc_legacy_entries_clear(&e);
+    return code;
+}
+
+static a0ipc_code do_subdirs(a0ipc_rfc_client *c, a0ipc_status *st)
+{
+    const char *star[] = {"*"};
+    a0ipc_legacy_globs inc = {star, 1, false};
+    a0ipc_legacy_names n = {(char **)1, 1};
+    a0ipc_code code = a0ipc_legacy_get_subdirectories(c, NULL, "/r", &inc, NULL, &n, st);
+    if (code != A0IPC_OK) {
+        assert_null(n.v);
+        assert_int_equal(n.n, 0);
+    }
+    a0ipc_legacy_names_clear(&n);
+    return code;
+}
+
+static a0ipc_code do_read(a0ipc_rfc_client *c, a0ipc_status *st)
+{
+    uint8_t *data = (uint8_t *)1;
+    size_t len = 1;
+    a0ipc_code code = a0ipc_legacy_read_file_as_base64(c, NULL, "/r/a", &data, &len, st);
+    if (code != A0IPC_OK)
+        assert_null(data);
+    free(code == A0IPC_OK ? data : NULL);
+    return code;
+}
+
+static a0ipc_code do_exists(a0ipc_rfc_client *c, a0ipc_status *st)
+{
+    bool b = true;
+    a0ipc_code code = a0ipc_legacy_file_exists(c, NULL, "/r/a", &b, st);
+    if (code != A0IPC_OK)
+        assert_false(b);
+    return code;
+}
+
+static a0ipc_code do_delete(a0ipc_rfc_client *c, a0ipc_status *st)
+{
+    return a0ipc_legacy_delete_file(c, NULL, "/r/a", st);
+}
+
+/* legacy_files refuses answers of the wrong shape, leaving its outputs empty. */
+static void answers_of_the_wrong_shape(void **state)
+{
+    (void)state;
+    a0ipc_status st = A0IPC_STATUS_INIT;
+    assert_int_equal(shaped("[]", do_list, &st), A0IPC_OK);
+    assert_int_equal(shaped("{}", do_list, &st), A0IPC_INTERNAL);
+    assert_int_equal(shaped("[1]", do_list, &st), A0IPC_INTERNAL);
+    assert_int_equal(shaped("[{\"name\": \"a\", \"path\": \"/r/a\", \"is_file\": true, "
+                            "\"is_dir\": false, \"size\": \"6\", \"modified\": 1.0}]",
+                            do_list, &st),
+                     A0IPC_INTERNAL);
+    assert_int_equal(shaped("[\"a\", \"b\"]", do_subdirs, &st), A0IPC_OK);
+    assert_int_equal(shaped("[\"a\", 2]", do_subdirs, &st), A0IPC_INTERNAL);
+    assert_int_equal(shaped("\"aGk=\"", do_read, &st), A0IPC_OK);
+    assert_int_equal(shaped("\"not base64\"", do_read, &st), A0IPC_INTERNAL);
+    assert_int_equal(shaped("true", do_read, &st), A0IPC_INTERNAL);
+    assert_int_equal(shaped("\"yes\"", do_exists, &st), A0IPC_INTERNAL);
+    assert_int_equal(shaped("false", do_delete, &st), A0IPC_INTERNAL); /* "done" is true */
+    assert_int_equal(shaped("true", do_delete, &st), A0IPC_OK);
+    a0ipc_status_clear(&st);
+}
+
 static int stop_soon(void *arg)
 {
     return ++*(int *)arg > 1; /* the first poll comes at once; stop on the second */
@@ -377,7 +469,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(endpoint_rules),      cmocka_unit_test(against_the_reference_server),
         cmocka_unit_test(request_on_the_wire), cmocka_unit_test(odd_answers),
-        cmocka_unit_test(transport_failures),
+        cmocka_unit_test(transport_failures),  cmocka_unit_test(answers_of_the_wrong_shape),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -25,9 +25,10 @@ static a0ipc_code call(a0ipc_rfc_client *c, a0ipc_rfc_opts *o, const char *funct
     if (code != A0IPC_OK)
         return code;
     if (r->type != want) {
+        a0ipc_json_type got = r->type;
         a0ipc_json_free(r);
         return a0ipc_status_set(st, A0IPC_INTERNAL, "legacy %s answered a %s, not a %s", function,
-                                type_names[r->type], type_names[want]);
+                                type_names[got], type_names[want]);
     }
     *result = r;
     return A0IPC_OK;
@@ -312,22 +313,23 @@ a0ipc_code a0ipc_legacy_get_subdirectories(a0ipc_rfc_client *c, a0ipc_rfc_opts *
     if (call(c, o, "_get_subdirectories_impl", args, A0IPC_JSON_ARRAY, &r, st) != A0IPC_OK)
         return st->code;
     a0ipc_legacy_names names = {.v = calloc(r->u.arr.n ? r->u.arr.n : 1, sizeof *names.v)};
-    bool shape = true;
-    for (size_t i = 0; names.v && shape && i < r->u.arr.n; i++) {
+    a0ipc_code code = names.v ? A0IPC_OK : A0IPC_RESOURCE_EXHAUSTED;
+    for (size_t i = 0; code == A0IPC_OK && i < r->u.arr.n; i++) {
         const a0ipc_json *item = r->u.arr.items[i];
-        shape = item->type == A0IPC_JSON_STRING;
-        if (shape && !(names.v[names.n++] = strdup(item->u.s.p))) {
-            names.n--;
-            break;
-        }
+        if (item->type != A0IPC_JSON_STRING)
+            code = A0IPC_INTERNAL;
+        else if (!(names.v[names.n] = strdup(item->u.s.p)))
+            code = A0IPC_RESOURCE_EXHAUSTED;
+        else
+            names.n++;
     }
-    bool complete = names.v && names.n == r->u.arr.n;
     a0ipc_json_free(r);
-    if (!complete) {
+    if (code != A0IPC_OK) {
         a0ipc_legacy_names_clear(&names);
-        return shape ? a0ipc_status_set(st, A0IPC_RESOURCE_EXHAUSTED, "out of memory")
-                     : a0ipc_status_set(st, A0IPC_INTERNAL,
-                                        "legacy _get_subdirectories_impl answered a non-string");
+        return code == A0IPC_INTERNAL
+                   ? a0ipc_status_set(st, code,
+                                      "legacy _get_subdirectories_impl answered a non-string")
+                   : a0ipc_status_set(st, code, "out of memory");
     }
     *out = names;
     return A0IPC_OK;

@@ -92,7 +92,6 @@ typedef struct answer {
     a0ipc_jbuf body;
     size_t max;
     bool too_big;
-    const a0ipc_rfc_opts *o;
 } answer;
 
 static size_t on_data(char *data, size_t size, size_t nmemb, void *arg)
@@ -217,7 +216,7 @@ a0ipc_code a0ipc_rfc_call(a0ipc_rfc_client *c, a0ipc_rfc_opts *o, const char *mo
     if (a0ipc_rfc_envelope(c->password, module, function_name, args, kwargs, &body, &len, st) !=
         A0IPC_OK)
         return st->code;
-    answer a = {.max = c->max_answer, .o = o};
+    answer a = {.max = c->max_answer};
     long http = post(c, o, body, len, timeout_ms, &a, st);
     free(body);
     if (http < 0) {
