@@ -34,9 +34,12 @@ class CliTest(unittest.TestCase):
             self.assertLess(time.time(), deadline, "a0ipcd did not start")
             time.sleep(0.01)
         self.env = dict(os.environ, A0IPC_TARGET="unix:" + self.sock)
+        self.env.pop("A0IPC_CONFIG", None)
+        self.env.pop("A0IPC_TOKEN_FILE", None)
+        self.tmux_socket = "a0ipc-test-%d" % os.getpid()  # a tmux server of our own
 
     def tearDown(self):
-        subprocess.run(["tmux", "-L", "a0ipc-test", "kill-server"], capture_output=True)
+        subprocess.run(["tmux", "-L", self.tmux_socket, "kill-server"], capture_output=True)
         self.daemon.send_signal(signal.SIGTERM)
         self.assertEqual(self.daemon.wait(timeout=20), 0)
         self.log.close()
@@ -90,6 +93,28 @@ class CliTest(unittest.TestCase):
         self.assertIn(b"UNAVAILABLE", r.stderr)
         self.assertIn(b"is a0ipcd running", r.stderr)
 
+    def test_config_file_and_environment(self):
+        conf = os.path.join(self.dir, "client.conf")
+        with open(conf, "w") as f:
+            f.write("# a0ipc client settings\ntarget = unix:%s\ntimeout = 9\n" % self.sock)
+        env = dict(os.environ, A0IPC_CONFIG=conf)
+        env.pop("A0IPC_TARGET", None)
+        r = subprocess.run([CLI, "health"], capture_output=True, env=env, timeout=30)
+        self.assertEqual((r.returncode, r.stdout), (0, b"SERVING\n"), r.stderr)
+        # the environment wins over the file, the command line over both
+        env["A0IPC_TARGET"] = "unix:" + self.dir + "/absent.sock"
+        r = subprocess.run([CLI, "health"], capture_output=True, env=env, timeout=30)
+        self.assertEqual(r.returncode, 3)
+        r = subprocess.run([CLI, "health", "--target", "unix:" + self.sock], capture_output=True,
+                           env=env, timeout=30)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        with open(conf, "a") as f:
+            f.write("colour = blue\n")
+        r = subprocess.run([CLI, "health", "--target", "unix:" + self.sock], capture_output=True,
+                           env=env, timeout=30)
+        self.assertEqual(r.returncode, 0)
+        self.assertIn(b"client.conf:4: not a setting", r.stderr)
+
     def test_watch(self):
         w = subprocess.Popen([CLI, "watch", ".", "--json", "--timeout", "8"],
                              stdout=subprocess.PIPE, env=self.env)
@@ -114,10 +139,10 @@ class CliTest(unittest.TestCase):
         self.assertEqual(self.cli("sessions").stdout, b"")  # run closed its own session
 
     def tmux(self, *args):
-        return subprocess.run(["tmux", "-L", "a0ipc-test", *args], capture_output=True,
+        return subprocess.run(["tmux", "-L", self.tmux_socket, *args], capture_output=True,
                               text=True, env=self.env, timeout=30)
 
-    def wait_screen(self, text, timeout=15):
+    def wait_screen(self, text, timeout=30):
         deadline = time.time() + timeout
         while time.time() < deadline:
             screen = self.tmux("capture-pane", "-p", "-t", "t").stdout
