@@ -6,7 +6,8 @@
 # the installed library, then dpkg --purge and check that nothing is left but the a0ipc user
 # and group (Debian leaves system users in place).
 # Needs root (it installs packages): exits 77 (skipped) otherwise, and also when a0ipc packages
-# were installed before it ran, because it would remove them.
+# were installed before it ran, because it would remove them. Concurrent runs on one machine
+# wait for each other (flock).
 # usage: test_deb.sh SOURCE_DIR CONSUMER_SOURCE
 set -euo pipefail
 src=$1
@@ -17,6 +18,10 @@ if [ "$(id -u)" -ne 0 ]; then
   echo "SKIP: installing packages needs root"
   exit 77
 fi
+# One run at a time per machine: two checkouts tested side by side would install, run and purge
+# the same packages and user under each other.
+exec 9>/run/lock/a0ipc-debian-package-test.lock
+flock -w 280 9 || { echo "FAIL: another run of this test held the lock for 280 s" >&2; exit 1; }
 for p in "${packages[@]}"; do
   if dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -qv "not-installed"; then
     echo "SKIP: $p is already on this machine (dpkg state: $(dpkg-query -W -f='${Status}' "$p")); not touching it"
