@@ -1,6 +1,7 @@
 """a0ipc for Python: Agent Zero's side of the a0ipc runtime daemon (a0ipcd).
 
 - RuntimeClient: the Files and Terminal services over grpc.aio (client.py).
+- GrpcInteractiveSession: a drop-in for Agent Zero's interactive shell sessions (shell.py).
 - One table from gRPC status codes to Python exceptions (errors.py).
 
 Only what needs grpc imports grpc, and only when first used, so the legacy side of the switch
@@ -14,6 +15,7 @@ _LAZY = {
     "RuntimeClient": ("a0ipc.client", "RuntimeClient"),
     "connect": ("a0ipc.client", "connect"),
     "ConnectionOptions": ("a0ipc.channel", "ConnectionOptions"),
+    "GrpcInteractiveSession": ("a0ipc.shell", "GrpcInteractiveSession"),
 }
 
 
