@@ -21,10 +21,10 @@ from a0ipc import policy
 DEFAULT_TARGET = "unix:/run/a0ipcd/a0ipcd.sock"
 
 
-@dataclasses.dataclass
+@dataclasses.dataclass(frozen=True)
 class ConnectionOptions:
     """Where a0ipcd is and how to authenticate; defaults as in the C library
-    (a0ipc_grpc_options_init)."""
+    (a0ipc_grpc_options_init). Immutable, so it can key a cache of clients."""
 
     target: str = DEFAULT_TARGET
     ca_file: str | None = None       # TLS: CAs to trust (None: the system's)

@@ -12,6 +12,7 @@ addresses are fine for Files, whose calls are balanced round_robin).
 
 The client belongs to the event loop it is first used in (grpc.aio's rule).
 """
+import asyncio
 import contextlib
 
 import grpc
@@ -24,6 +25,30 @@ tpb = _proto.terminal_pb2
 hpb = _proto.health_pb2
 
 CHUNK = 1 << 20  # upload chunk: well under the 4 MiB message limit
+
+
+def _is_poller_wakeup(context):
+    return (isinstance(context.get("exception"), BlockingIOError)
+            and "PollerCompletionQueue" in repr(context.get("handle")))
+
+
+def _quiet_poller_wakeups():
+    """grpc.aio (before grpc/grpc#36096) wakes every event loop of the process for each event
+    of its one completion queue; the loops that lose the race log a harmless BlockingIOError
+    from PollerCompletionQueue._handle_events. Agent Zero runs several loops (the synchronous
+    helpers run one more), so on a loop that has no exception handler of its own, those
+    messages alone are dropped."""
+    try:
+        loop = asyncio.get_running_loop()
+    except RuntimeError:
+        return
+    if loop.get_exception_handler() is not None:
+        return
+
+    def handler(loop, context):
+        if not _is_poller_wakeup(context):
+            loop.default_exception_handler(context)
+    loop.set_exception_handler(handler)
 
 
 class Stream:
@@ -79,6 +104,7 @@ class RuntimeClient:
     @property
     def channel(self):
         if self._channel is None:
+            _quiet_poller_wakeups()
             self._channel = open_channel(self.options)
         return self._channel
 

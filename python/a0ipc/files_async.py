@@ -12,7 +12,8 @@ or canary by routing key. A gRPC call that a0ipcd did not process (UNAVAILABLE) 
 legacy while A0IPC_FALLBACK allows it. metrics.py counts all of it.
 
 The functions below use the module's default FileHelpers, which builds its clients from the
-environment (RuntimeClient.from_env, RfcClient) on first use in each event loop. For dependency
+environment (RuntimeClient.from_env, RfcClient): a RuntimeClient per event loop and connection
+settings. For dependency
 injection, make a FileHelpers with your own clients and call its methods.
 """
 import asyncio
@@ -38,13 +39,16 @@ def _code(e):
 class FileHelpers:
     """The helpers over a gRPC client and a legacy RFC client.
 
-    grpc_client: a RuntimeClient, or None to make one from the environment per event loop.
+    grpc_client: a RuntimeClient, or None to make one from the environment (read per call) for
+    each event loop.
     legacy: a LegacyFiles (or an RfcClient to wrap), or None to make one from the environment.
     """
 
     def __init__(self, grpc_client=None, legacy=None):
         self._grpc_client = grpc_client
-        self._clients = weakref.WeakKeyDictionary()  # event loop -> RuntimeClient
+        # event loop -> {connection options -> RuntimeClient}: the environment is read per
+        # call, like the flags, so a changed A0IPC_TARGET takes effect
+        self._clients = weakref.WeakKeyDictionary()
         if legacy is not None and not isinstance(legacy, LegacyFiles):
             legacy = LegacyFiles(legacy)
         self._legacy = legacy
@@ -52,14 +56,16 @@ class FileHelpers:
     # ---- the two sides ----
 
     def _grpc_files(self):
-        from a0ipc.client import RuntimeClient  # grpc only when a call goes there
+        from a0ipc.channel import ConnectionOptions  # grpc only when a call goes there
+        from a0ipc.client import RuntimeClient
         from a0ipc.files_grpc import GrpcFiles
         client = self._grpc_client
         if client is None:
-            loop = asyncio.get_running_loop()
-            client = self._clients.get(loop)
+            options = ConnectionOptions.from_env()
+            per_loop = self._clients.setdefault(asyncio.get_running_loop(), {})
+            client = per_loop.get(options)
             if client is None:
-                client = self._clients[loop] = RuntimeClient.from_env()
+                client = per_loop[options] = RuntimeClient(options=options)
         return GrpcFiles(client)
 
     def legacy(self):
