@@ -148,12 +148,14 @@ class LegacyServer:
 
 class DropProxy:
     """A loopback TCP proxy to a unix socket whose connections can all be cut at once, the way
-    a network failure cuts them; it keeps accepting new ones."""
+    a network failure cuts them. It keeps accepting new ones, unless refuse is set: then each
+    new connection is cut at once (the network stays down)."""
 
     def __init__(self, unix_path):
         self.unix_path = unix_path
         self.conns = set()
         self.accepted = 0
+        self.refuse = False
 
     async def start(self):
         self.server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
@@ -161,6 +163,9 @@ class DropProxy:
         return "127.0.0.1:%d" % self.port
 
     async def _serve(self, creader, cwriter):
+        if self.refuse:
+            cwriter.transport.abort()
+            return
         self.accepted += 1
         try:
             ureader, uwriter = await asyncio.open_unix_connection(self.unix_path)
