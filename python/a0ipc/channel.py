@@ -8,7 +8,8 @@ socket or loopback plaintext as per-call metadata.
 
 The same settings come from the environment for code that cannot pass them (Agent Zero's tools):
 A0IPC_TARGET, A0IPC_CA, A0IPC_CERT, A0IPC_KEY, A0IPC_SERVER_NAME, A0IPC_TOKEN or
-A0IPC_TOKEN_FILE, A0IPC_INSECURE=1 — the names the a0ipc CLI uses where it has them.
+A0IPC_TOKEN_FILE, A0IPC_INSECURE=1, A0IPC_WAIT_FOR_READY=0|1 — the names the a0ipc CLI uses
+where it has them.
 """
 import dataclasses
 import ipaddress
@@ -53,6 +54,9 @@ class ConnectionOptions:
                 token=env.get("A0IPC_TOKEN") or None,
                 token_file=env.get("A0IPC_TOKEN_FILE") or None,
                 insecure=env.get("A0IPC_INSECURE", "") in ("1", "true", "yes"))
+        if env.get("A0IPC_WAIT_FOR_READY"):
+            o = dataclasses.replace(o, wait_for_ready=env["A0IPC_WAIT_FOR_READY"] in
+                                    ("1", "true", "yes"))
         return dataclasses.replace(o, **overrides)
 
     def bearer(self):

@@ -9,7 +9,8 @@ awaits ``files_async.list_folder(p)`` instead. Every function also takes a keywo
 Where a call goes is decided per call by routing.py: legacy (rfc.py), gRPC (files_grpc.py on
 a0ipcd), shadow (both; the legacy answer is returned and differences are counted and logged),
 or canary by routing key. A gRPC call that a0ipcd did not process (UNAVAILABLE) is repeated on
-legacy while A0IPC_FALLBACK allows it. metrics.py counts all of it.
+legacy while A0IPC_FALLBACK allows it; then the client does not wait for a daemon that is not
+up (A0IPC_WAIT_FOR_READY overrides). metrics.py counts all of it.
 
 The functions below use the module's default FileHelpers, which builds its clients from the
 environment (RuntimeClient.from_env, RfcClient): a RuntimeClient per event loop and connection
@@ -18,6 +19,7 @@ injection, make a FileHelpers with your own clients and call its methods.
 """
 import asyncio
 import logging
+import os
 import weakref
 
 from a0ipc import compare, errors, metrics, routing
@@ -55,13 +57,17 @@ class FileHelpers:
 
     # ---- the two sides ----
 
-    def _grpc_files(self):
+    def _grpc_files(self, f):
         from a0ipc.channel import ConnectionOptions  # grpc only when a call goes there
         from a0ipc.client import RuntimeClient
         from a0ipc.files_grpc import GrpcFiles
         client = self._grpc_client
         if client is None:
-            options = ConnectionOptions.from_env()
+            # With a fallback, a daemon that is not there must fail fast (UNAVAILABLE) so that
+            # legacy answers, rather than being waited for until the deadline.
+            options = ConnectionOptions.from_env(
+                **({} if os.environ.get("A0IPC_WAIT_FOR_READY") else
+                   {"wait_for_ready": not f.fallback}))
             per_loop = self._clients.setdefault(asyncio.get_running_loop(), {})
             client = per_loop.get(options)
             if client is None:
@@ -82,9 +88,9 @@ class FileHelpers:
         metrics.inc("a0ipc_router_calls_total", backend="legacy", method=name, code="OK")
         return result
 
-    async def _on_grpc(self, name, args):
+    async def _on_grpc(self, name, args, f):
         try:
-            result = await getattr(self._grpc_files(), name)(*args)
+            result = await getattr(self._grpc_files(f), name)(*args)
         except Exception as e:
             metrics.inc("a0ipc_router_calls_total", backend="grpc", method=name, code=_code(e))
             raise
@@ -105,7 +111,7 @@ class FileHelpers:
             return await self._on_legacy(name, args)
         if where == "grpc":
             try:
-                return await self._on_grpc(name, args)
+                return await self._on_grpc(name, args, f)
             except errors.Unavailable as e:
                 if not f.fallback:
                     raise
@@ -114,7 +120,7 @@ class FileHelpers:
                 return await self._on_legacy(name, args)
         # shadow: both at once; the legacy answer is the answer
         legacy, grpc = await asyncio.gather(self._outcome(self._on_legacy(name, args)),
-                                            self._outcome(self._on_grpc(name, args)))
+                                            self._outcome(self._on_grpc(name, args, f)))
         metrics.inc("a0ipc_router_shadow_comparisons_total", method=name)
         diff = compare.differ(name, args, legacy, grpc)
         if diff:

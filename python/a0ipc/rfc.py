@@ -76,26 +76,25 @@ def legacy_exception(text):
     Python exceptions. Two layouts (README §1): a type whose name ends in "Error" puts
     "<Type>: <message>" first, then a blank line and the traceback; anything else is the
     traceback alone, ending in "<Type>: <message>"."""
-    head, sep, _ = text.partition(_TRACEBACK)
-    if sep and ": " in head:
-        name, message = head.split(": ", 1)
-    elif sep and head and " " not in head:
-        name, message = head, ""
+    if not text.startswith(_TRACEBACK[2:]):
+        # "<Type>: <message>", a blank line, the traceback (maybe several, chained)
+        head = text.partition(_TRACEBACK)[0]
+        name, _, message = head.partition(": ")
     else:
-        last = [line for line in text.rstrip("\n").split("\n") if line.strip()]
-        tail = text.rstrip("\n")
-        # The message may span lines: the last line that starts "Type: message" begins it
-        # (traceback lines are indented, so none of them qualifies).
+        # The traceback alone (chained ones too): the exception raised last is described by
+        # its last lines, from the last line that starts "Type: message" (traceback lines are
+        # indented and "During handling ..." has no such start).
+        lines = text.rstrip("\n").split("\n")
         start = None
-        for i in range(len(last) - 1, -1, -1):
-            word = last[i].split(": ", 1)[0]
-            if ": " in last[i] and all(w.isidentifier() for w in word.split(".")):
+        for i in range(len(lines) - 1, -1, -1):
+            word = lines[i].split(": ", 1)[0]
+            if ": " in lines[i] and all(w.isidentifier() for w in word.split(".")):
                 start = i
                 break
         if start is None:
-            return Exception(tail)
-        name, first = last[start].split(": ", 1)
-        message = "\n".join([first] + last[start + 1:])
+            return Exception(text.rstrip("\n"))
+        name, first = lines[start].split(": ", 1)
+        message = "\n".join([first] + lines[start + 1:])
     cls = getattr(builtins, name, None)
     if isinstance(cls, type) and issubclass(cls, Exception):
         return cls(message)

@@ -226,6 +226,23 @@ class LegacyRfc(unittest.TestCase):
                     self.assertIs(type(got), type(exc))
                 self.assertEqual(str(got), str(exc))
 
+    def test_chained_failures_are_the_last_exception(self):
+        # The legacy wraps the real failure: "During handling of the above exception ..."
+        for outer in (Exception, FileExistsError):
+            try:
+                try:
+                    raise IsADirectoryError(21, "Is a directory", "/r/sub")
+                except Exception as inner:
+                    raise outer("Failed to write file /r/sub: %s" % inner)
+            except Exception as e:
+                body = legacy_body(e)
+            self.assertIn("During handling of the above exception", body)
+            got = rfc.legacy_exception(body)
+            with self.subTest(outer=outer.__name__):
+                self.assertIs(type(got), outer)
+                self.assertEqual(str(got), "Failed to write file /r/sub: [Errno 21] Is a "
+                                 "directory: '/r/sub'")
+
     def test_connection_refused_is_connection_error(self):
         import socket
         s = socket.socket()
