@@ -6,11 +6,14 @@
 #include <string.h>
 
 #include "cli/commands.h"
+#include "cli/runner.h"
 
 static void usage(FILE *out)
 {
-    fprintf(out, "Usage: a0ipc COMMAND [OPTION]...\n\n"
-                 "  health                 is a0ipcd serving? (a0ipc health --help)\n"
+    fprintf(out, "Usage: a0ipc COMMAND [OPTION]...   (a0ipc COMMAND --help for its options)\n\n"
+                 "  health                 is a0ipcd serving?\n"
+                 "  stat, ls, get, put, rm, mkdir, mv, archive, watch   files on the runtime host\n"
+                 "  exec, run, shell, sessions, close                   terminal sessions\n"
                  "  certs init DIR         make a development CA, server and client certificate\n"
                  "  token add NAME --allow PERMISSION...   make a token, store its hash\n"
                  "  token remove NAME      revoke a token (then reload a0ipcd: SIGHUP)\n"
@@ -32,9 +35,17 @@ int main(int argc, char **argv)
         return a0ipc_cmd_certs(argc - 1, argv + 1);
     if (!strcmp(argv[1], "token"))
         return a0ipc_cmd_token(argc - 1, argv + 1);
+    size_t n_files, n_term;
+    const a0ipc_cli_cmd *files = a0ipc_cli_files_commands(&n_files);
+    const a0ipc_cli_cmd *term = a0ipc_cli_terminal_commands(&n_term);
+    for (size_t i = 0; i < n_files; i++)
+        if (!strcmp(argv[1], files[i].name))
+            return a0ipc_cli_run(&files[i], argc - 1, argv + 1);
+    for (size_t i = 0; i < n_term; i++)
+        if (!strcmp(argv[1], term[i].name))
+            return a0ipc_cli_run(&term[i], argc - 1, argv + 1);
     if (strcmp(argv[1], "health") != 0) {
-        fprintf(stderr, "a0ipc: unknown command \"%s\"; this build has: health, certs, token\n",
-                argv[1]);
+        fprintf(stderr, "a0ipc: unknown command \"%s\" (a0ipc --help lists them)\n", argv[1]);
         return A0IPC_EXIT_USAGE;
     }
     grpc_init();

@@ -1,6 +1,9 @@
 #include "cli/options.h"
 
+#include <errno.h>
 #include <openssl/crypto.h>
+#include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -12,14 +15,87 @@ static const char *env(const char *name)
     return v && *v ? v : NULL;
 }
 
+static char *trim(char *s)
+{
+    while (*s == ' ' || *s == '\t')
+        s++;
+    char *e = s + strlen(s);
+    while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\n' || e[-1] == '\r'))
+        *--e = '\0';
+    return s;
+}
+
+/* Applies the config file's settings; the strings stay owned by c. */
+static void read_config(a0ipc_cli_conn *c)
+{
+    char home_path[4096];
+    const char *path = env("A0IPC_CONFIG");
+    bool explicit_path = path != NULL;
+    if (!path && env("HOME")) {
+        snprintf(home_path, sizeof home_path, "%s/.config/a0ipc/client.conf", env("HOME"));
+        path = home_path;
+    }
+    FILE *f = path ? fopen(path, "r") : NULL;
+    if (!f) {
+        if (explicit_path)
+            fprintf(stderr, "a0ipc: cannot read A0IPC_CONFIG %s: %s\n", path, strerror(errno));
+        return;
+    }
+    static const struct {
+        const char *key;
+        int opt;
+    } keys[] = {{"target", A0IPC_CLI_OPT_TARGET},
+                {"ca", A0IPC_CLI_OPT_CA},
+                {"cert", A0IPC_CLI_OPT_CERT},
+                {"key", A0IPC_CLI_OPT_KEY},
+                {"token-file", A0IPC_CLI_OPT_TOKEN_FILE},
+                {"server-name", A0IPC_CLI_OPT_SERVER_NAME},
+                {"timeout", A0IPC_CLI_OPT_TIMEOUT}};
+    char line[4096];
+    int lineno = 0;
+    while (fgets(line, sizeof line, f)) {
+        lineno++;
+        char *hash = strchr(line, '#');
+        if (hash)
+            *hash = '\0';
+        char *text = trim(line), *eq = strchr(text, '=');
+        if (!*text)
+            continue;
+        int opt = -1;
+        if (eq) {
+            *eq = '\0';
+            for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
+                if (!strcmp(trim(text), keys[i].key))
+                    opt = keys[i].opt;
+        }
+        char *value = eq ? strdup(trim(eq + 1)) : NULL;
+        if (opt < 0 || !value || c->n_config_values == 8 ||
+            a0ipc_cli_conn_option(c, opt, value) != 1) {
+            fprintf(stderr,
+                    "a0ipc: %s:%d: not a setting (target, ca, cert, key, token-file, "
+                    "server-name, timeout): skipped\n",
+                    path, lineno);
+            free(value);
+            continue;
+        }
+        c->config_values[c->n_config_values++] = value;
+    }
+    fclose(f);
+}
+
 void a0ipc_cli_conn_init(a0ipc_cli_conn *c)
 {
     memset(c, 0, sizeof *c);
-    c->target = env("A0IPC_TARGET") ? env("A0IPC_TARGET") : A0IPC_CLI_DEFAULT_TARGET;
-    c->sec.ca_file = env("A0IPC_CA");
-    c->token_file = env("A0IPC_TOKEN_FILE");
+    c->target = A0IPC_CLI_DEFAULT_TARGET;
     c->timeout_s = 5;
     a0ipc_rpc_channel_options_init(&c->channel);
+    read_config(c);
+    if (env("A0IPC_TARGET"))
+        c->target = env("A0IPC_TARGET");
+    if (env("A0IPC_CA"))
+        c->sec.ca_file = env("A0IPC_CA");
+    if (env("A0IPC_TOKEN_FILE"))
+        c->token_file = env("A0IPC_TOKEN_FILE");
 }
 
 int a0ipc_cli_conn_option(a0ipc_cli_conn *c, int opt, const char *arg)
@@ -99,8 +175,9 @@ int a0ipc_cli_conn_report(const a0ipc_cli_conn *c, a0ipc_status *st)
                         "makes one)\n");
         break;
     case A0IPC_PERMISSION_DENIED:
-        fprintf(stderr, "a0ipc: the token is valid but lacks this permission (see its line in "
-                        "a0ipcd's tokens file)\n");
+        fprintf(stderr, "a0ipc: a0ipcd refused: a path outside its root, a file it may not touch, "
+                        "or a token without this permission (see the token's line in a0ipcd's "
+                        "tokens file)\n");
         break;
     default:
         break;
@@ -112,6 +189,9 @@ int a0ipc_cli_conn_report(const a0ipc_cli_conn *c, a0ipc_status *st)
 void a0ipc_cli_conn_free(a0ipc_cli_conn *c)
 {
     OPENSSL_cleanse(c->token, sizeof c->token);
+    for (int i = 0; i < c->n_config_values; i++)
+        free(c->config_values[i]);
+    c->n_config_values = 0;
 }
 
 void a0ipc_cli_conn_usage(FILE *out)

@@ -43,9 +43,15 @@ typedef struct a0ipc_cli_conn {
     a0ipc_client_security sec;
     char token[A0IPC_TOKEN_MAX + 1]; /* read from token_file; wiped by _free */
     a0ipc_rpc_channel_options channel;
+    char *config_values[8]; /* strings read from the config file; freed by _free */
+    int n_config_values;
 } a0ipc_cli_conn;
 
-/* Defaults: $A0IPC_TARGET (else the system socket), $A0IPC_CA, $A0IPC_TOKEN_FILE, 5 s. */
+/* Settings, later ones winning: built-in defaults (the system socket, 5 s), the config file
+ * ($A0IPC_CONFIG, else ~/.config/a0ipc/client.conf when it exists: `key = value` lines with
+ * the keys target, ca, cert, key, token-file, server-name, timeout), the environment
+ * ($A0IPC_TARGET, $A0IPC_CA, $A0IPC_TOKEN_FILE), then the command line. A bad config file is
+ * reported on stderr and skipped. */
 void a0ipc_cli_conn_init(a0ipc_cli_conn *c);
 /* 1: opt was a connection option and is taken; 0: not one of ours; -1: bad value (printed). */
 int a0ipc_cli_conn_option(a0ipc_cli_conn *c, int opt, const char *arg);

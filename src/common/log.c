@@ -5,12 +5,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 static _Atomic int log_level = A0IPC_LOG_INFO;
 static _Atomic int log_format = A0IPC_LOG_FORMAT_TEXT;
 static _Atomic int log_fd = STDERR_FILENO;
+/* Whether log_fd is the journal's stream: -1 not known yet, else 0 or 1. */
+static _Atomic int log_to_journal = -1;
 
 void a0ipc_log_set_level(a0ipc_log_level level)
 {
@@ -30,6 +33,7 @@ void a0ipc_log_set_format(a0ipc_log_format format)
 void a0ipc_log_set_fd(int fd)
 {
     atomic_store(&log_fd, fd);
+    atomic_store(&log_to_journal, -1);
 }
 
 int a0ipc_log_level_from_name(const char *name)
@@ -60,6 +64,24 @@ static const char *level_name(a0ipc_log_level level)
     default:
         return "debug";
     }
+}
+
+/* systemd sets JOURNAL_STREAM to "<device>:<inode>" of the stream it connected to stderr. Every
+ * child inherits the variable, so it alone does not mean our output goes to the journal (a
+ * shell in a terminal session, a0ipcd started by hand from one): only when the log fd is that
+ * very stream do lines get the "<N>" prefix. Checked once per fd. */
+static bool to_journal(int fd)
+{
+    int known = atomic_load(&log_to_journal);
+    if (known >= 0)
+        return known;
+    const char *env = getenv("JOURNAL_STREAM");
+    unsigned long long dev, ino;
+    struct stat st;
+    bool yes = env && sscanf(env, "%llu:%llu", &dev, &ino) == 2 && fstat(fd, &st) == 0 &&
+               (unsigned long long)st.st_dev == dev && (unsigned long long)st.st_ino == ino;
+    atomic_store(&log_to_journal, yes);
+    return yes;
 }
 
 /* Appends s to buf as the inside of a JSON string; always leaves buf NUL-terminated. */
@@ -125,13 +147,18 @@ static void log_write(a0ipc_log_level level, const char *fmt, va_list ap)
 
     char line[4096];
     size_t len;
+    /* journald strips the "<N>" prefix and keeps N as the entry's priority, JSON lines too. */
+    char prio[8] = "";
+    bool journal = to_journal(atomic_load(&log_fd));
+    if (journal)
+        snprintf(prio, sizeof prio, "<%d>", (int)level);
     if (atomic_load(&log_format) == A0IPC_LOG_FORMAT_JSON) {
-        len = (size_t)snprintf(line, sizeof line, "{\"ts\":\"%s\",\"level\":\"%s\",\"msg\":\"",
-                               when, level_name(level));
+        len = (size_t)snprintf(line, sizeof line, "%s{\"ts\":\"%s\",\"level\":\"%s\",\"msg\":\"",
+                               prio, when, level_name(level));
         len = json_escape(line, sizeof line - 3, len, msg);
         len += (size_t)snprintf(line + len, sizeof line - len, "\"}\n");
-    } else if (getenv("JOURNAL_STREAM")) {
-        len = (size_t)snprintf(line, sizeof line, "<%d>%s\n", (int)level, msg);
+    } else if (journal) {
+        len = (size_t)snprintf(line, sizeof line, "%s%s\n", prio, msg);
     } else {
         len = (size_t)snprintf(line, sizeof line, "%s %-5s %s\n", when, level_name(level), msg);
     }

@@ -1,7 +1,8 @@
 /* The project's logger: one line per record, written with a single write(2) so lines from
- * different threads never interleave. Under systemd (JOURNAL_STREAM set) each line starts with a
- * syslog "<N>" priority prefix that journald turns into the record's level; otherwise with a UTC
- * timestamp and the level name. The JSON format writes one object per line. */
+ * different threads never interleave. When the log fd is the journal's stream (the device and
+ * inode in JOURNAL_STREAM, as systemd sets it) each line starts with a syslog "<N>" priority
+ * prefix that journald turns into the record's level; otherwise with a UTC timestamp and the
+ * level name. The JSON format writes one object per line (after the prefix, in the journal). */
 #ifndef A0IPC_LOG_H
 #define A0IPC_LOG_H
 

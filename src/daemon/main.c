@@ -18,6 +18,7 @@
 #include "daemon/config.h"
 #include "daemon/security.h"
 #include "daemon/metrics.h"
+#include "daemon/notify.h"
 #include "rpc/grpc_log.h"
 #include "rpc/server.h"
 #include "services/files.h"
@@ -189,10 +190,11 @@ static int serve(a0ipc_daemon_config *cfg, const sigset_t *signals, int argc, ch
                                             metrics_port, &st) != 0)
         goto fail;
     A0IPC_LOGI("a0ipcd %s serving (pid %d)", A0IPC_VERSION, (int)getpid());
+    a0ipc_notify_ready(cfg->listen, cfg->n_listen);
 
     for (;;) {
         int sig = 0;
-        if (sigwait(signals, &sig) != 0)
+        if (a0ipc_notify_sigwait(signals, &sig) != 0)
             continue;
         if (sig == SIGHUP) {
             if (a0ipcd_security_reload(&sec, cfg, argc, argv, &st) != 0) {
@@ -208,6 +210,7 @@ static int serve(a0ipc_daemon_config *cfg, const sigset_t *signals, int argc, ch
         A0IPC_LOGI("%s: shutting down (grace %d ms)", strsignal(sig), cfg->shutdown_grace_ms);
         break;
     }
+    a0ipc_notify_stopping();
     a0ipc_health_set_all_not_serving(health);
     /* Sessions end first (SIGHUP, then SIGKILL): their Run and Attach streams then finish with
      * SESSION_CLOSED instead of being cut by the server's grace period. */

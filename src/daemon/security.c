@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "common/log.h"
+#include "daemon/notify.h"
 #include "security/tls.h"
 
 static int apply_reloadable(a0ipcd_security *sec, const a0ipc_daemon_config *cfg, a0ipc_status *st)
@@ -71,6 +72,7 @@ int a0ipcd_security_listen(a0ipcd_security *sec, a0ipc_rpc_server *srv,
         u.group = cfg->socket_group;
         u.accept = a0ipc_peer_policy_accept;
         u.accept_arg = sec->peers;
+        u.fd = a0ipc_notify_listen_fd(addr); /* a0ipcd.socket's, if systemd passed it */
         *port = 1;
         return a0ipc_rpc_server_listen_unix(srv, addr, &u, st);
     }

@@ -56,11 +56,17 @@ a0ipc_rpc_channel *a0ipc_rpc_channel_new(const char *target, const a0ipc_rpc_cha
         a0ipc_status_set(st, A0IPC_INVALID_ARGUMENT, "empty target");
         return NULL;
     }
+    /* Each channel holds a reference on the core (grpc_init counts), released by
+     * a0ipc_rpc_channel_free: a program that only uses liba0ipc never sees a grpc_* call, so the
+     * library must start the core itself. The daemon and CLI also call grpc_init; that nests. */
+    grpc_init();
     grpc_channel_credentials *creds = NULL;
     if (o->credentials) {
         creds = o->credentials(o->credentials_arg, st);
-        if (!creds)
+        if (!creds) {
+            grpc_shutdown();
             return NULL;
+        }
     } else {
         creds = grpc_insecure_credentials_create();
     }
@@ -106,6 +112,7 @@ a0ipc_rpc_channel *a0ipc_rpc_channel_new(const char *target, const a0ipc_rpc_cha
     if (!c || !c->target) {
         free(c);
         grpc_channel_credentials_release(creds);
+        grpc_shutdown();
         a0ipc_status_set(st, A0IPC_RESOURCE_EXHAUSTED, "out of memory");
         return NULL;
     }
@@ -129,6 +136,7 @@ void a0ipc_rpc_channel_free(a0ipc_rpc_channel *c)
     pthread_mutex_destroy(&c->mu);
     free(c->target);
     free(c);
+    grpc_shutdown();
 }
 
 const char *a0ipc_rpc_channel_target(const a0ipc_rpc_channel *c)

@@ -347,10 +347,9 @@ void a0ipc_rpc_server_shutdown(a0ipc_rpc_server *s, int grace_ms)
     pthread_mutex_lock(&s->mu);
     int n = s->n_live, i = 0;
     a0ipc_rpc_ctx **live = n ? malloc((size_t)n * sizeof *live) : NULL;
-    for (a0ipc_rpc_ctx *c = s->live; c && live && i < n; c = c->next) {
-        a0ipc_rpc_ctx_ref(c);
-        live[i++] = c;
-    }
+    for (a0ipc_rpc_ctx *c = s->live; c && live && i < n; c = c->next)
+        if (a0ipc_rpc_ctx_try_ref(c))
+            live[i++] = c;
     pthread_mutex_unlock(&s->mu);
     for (int j = 0; j < i; j++) {
         a0ipc_rpc_ctx_fire_stop(live[j]);

@@ -134,6 +134,10 @@ typedef struct a0ipc_rpc_unix_options {
     gid_t group; /* (gid_t)-1 leaves it */
     a0ipc_rpc_accept_fn accept; /* NULL accepts everyone who can open the socket file */
     void *accept_arg;           /* must outlive the server */
+    /* A socket already bound to addr and listening, from the service manager (socket
+     * activation): served instead of binding one; mode, owner and group are then ignored and
+     * the file is left in place. -1 (the default) binds. Taken over: closed with the server. */
+    int fd;
 } a0ipc_rpc_unix_options;
 
 void a0ipc_rpc_unix_options_init(a0ipc_rpc_unix_options *o);

@@ -68,9 +68,14 @@ a0ipc_rpc_ctx *a0ipc_rpc_ctx_new(a0ipc_rpc_server *s, const registered_method *r
     return ctx;
 }
 
-void a0ipc_rpc_ctx_ref(a0ipc_rpc_ctx *ctx)
+bool a0ipc_rpc_ctx_try_ref(a0ipc_rpc_ctx *ctx)
 {
-    atomic_fetch_add(&ctx->refs, 1);
+    /* A ctx whose count already reached 0 is being destroyed: it stays in the live list (and in
+     * memory) until ctx_destroy unlinks it under s->mu, but must not be revived. */
+    int refs = atomic_load(&ctx->refs);
+    while (refs > 0 && !atomic_compare_exchange_weak(&ctx->refs, &refs, refs + 1))
+        ;
+    return refs > 0;
 }
 
 static const char *ctx_path(a0ipc_rpc_ctx *ctx, char *buf, size_t cap)

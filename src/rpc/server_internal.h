@@ -120,7 +120,7 @@ bool a0ipc_rpc_unix_peer(a0ipc_rpc_server *s, const char *core_peer, a0ipc_rpc_p
 a0ipc_rpc_ctx *a0ipc_rpc_ctx_new(a0ipc_rpc_server *s, const registered_method *reg);
 void a0ipc_rpc_ctx_begin(a0ipc_rpc_ctx *ctx); /* after the core handed us the call */
 void a0ipc_rpc_ctx_fire_stop(a0ipc_rpc_ctx *ctx);
-void a0ipc_rpc_ctx_ref(a0ipc_rpc_ctx *ctx);
+bool a0ipc_rpc_ctx_try_ref(a0ipc_rpc_ctx *ctx); /* false: it is being destroyed */
 void a0ipc_rpc_ctx_unref(a0ipc_rpc_ctx *ctx);
 int64_t a0ipc_monotonic_ns(void);
 

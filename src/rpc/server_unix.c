@@ -49,6 +49,7 @@ void a0ipc_rpc_unix_options_init(a0ipc_rpc_unix_options *o)
     o->mode = -1;
     o->owner = (uid_t)-1;
     o->group = (gid_t)-1;
+    o->fd = -1;
 }
 
 /* Fills sun from addr; returns the address length, or 0 with st set. */
@@ -154,6 +155,24 @@ int a0ipc_rpc_server_listen_unix(a0ipc_rpc_server *s, const char *addr,
     if (path)
         l->path = l->addr + (size_t)(path - addr);
 
+    if (l->opts.fd >= 0) {
+        /* Socket activation: the service manager bound and listens. The file stays its own (it
+         * outlives this daemon, so clients wait in the backlog across a restart) with the mode
+         * and owner of the socket unit; only the accept loop, and so the hook, are ours. */
+        l->path = NULL;
+        l->fd = l->opts.fd;
+        int accepting = 0;
+        socklen_t alen = sizeof accepting;
+        if (getsockopt(l->fd, SOL_SOCKET, SO_ACCEPTCONN, &accepting, &alen) != 0 || !accepting) {
+            a0ipc_status_set(st, A0IPC_FAILED_PRECONDITION,
+                             "the socket passed for %s is not a listening socket", addr);
+            goto fail_quiet;
+        }
+        l->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+        if (l->wake_fd < 0)
+            goto fail;
+        goto listening;
+    }
     if (path && clear_stale_socket(addr, path, &sun, len, st) != 0)
         goto fail_quiet;
     l->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -189,6 +208,7 @@ int a0ipc_rpc_server_listen_unix(a0ipc_rpc_server *s, const char *addr,
     }
     if (listen(l->fd, SOMAXCONN) != 0)
         goto fail;
+listening:
     if (!s->insecure_creds)
         s->insecure_creds = grpc_insecure_server_credentials_create();
     l->next = s->unix_listeners;

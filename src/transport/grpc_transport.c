@@ -432,6 +432,8 @@ static void gt_destroy(a0ipc_transport *t)
     a0ipc_rpc_channel_free(g->channel);
     free(g->authorization);
     free(g->host_name);
+    for (size_t i = 0; i < sizeof g->owned / sizeof g->owned[0]; i++)
+        free(g->owned[i]);
     free(g->service_config);
     free(g->target);
     free(g);
@@ -497,6 +499,13 @@ a0ipc_transport *a0ipc_grpc_transport_new(const a0ipc_grpc_options *o, a0ipc_sta
     g->opts = *o;
     g->target = strdup(o->target);
     g->opts.target = g->target;
+    /* Own copies: pinned channels are made later, long after the caller's strings may be gone. */
+    const char **owned[] = {&g->opts.ca_file, &g->opts.cert_file, &g->opts.key_file,
+                            &g->opts.server_name};
+    for (size_t i = 0; i < sizeof owned / sizeof owned[0]; i++)
+        if (*owned[i] && !(*owned[i] = g->owned[i] = strdup(*owned[i])))
+            goto fail_oom;
+    g->opts.token = NULL; /* kept only as the authorization header below */
     g->service_config = a0ipc_grpc_service_config(o);
     g->host_name = target_host(o->target);
     if (!g->target || !g->service_config)
@@ -513,7 +522,7 @@ a0ipc_transport *a0ipc_grpc_transport_new(const a0ipc_grpc_options *o, a0ipc_sta
     g->channel_opts.service_config_json = g->service_config;
     g->channel_opts.initial_reconnect_backoff_ms = o->reconnect_backoff_ms;
     g->channel_opts.keepalive_time_ms = o->keepalive_time_ms;
-    g->channel_opts.authority_override = o->server_name;
+    g->channel_opts.authority_override = g->opts.server_name;
     g->channel_opts.user_agent = "a0ipc";
     if (gt_credentials_setup(g, st) != 0)
         goto fail;

@@ -13,7 +13,8 @@ int gt_credentials_setup(grpc_transport *g, a0ipc_status *st)
                          "a client certificate needs its key (cert_file and key_file)");
         return -1;
     }
-    /* The hook runs once, inside a0ipc_rpc_channel_new, while the caller's strings live. */
+    /* The hook runs for every channel (the balanced one, and one per pinned daemon); the paths
+     * are the transport's own copies, so they outlive the caller's. */
     g->security = (a0ipc_client_security){o->ca_file, o->cert_file, o->key_file, NULL};
     g->channel_opts.credentials = a0ipc_client_credentials;
     g->channel_opts.credentials_arg = &g->security;

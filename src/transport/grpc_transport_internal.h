@@ -14,6 +14,7 @@ typedef struct peer_channel peer_channel;
 typedef struct grpc_transport {
     a0ipc_grpc_options opts; /* strings point into this struct's own copies */
     char *target;
+    char *owned[4]; /* copies of ca_file, cert_file, key_file, server_name */
     char *service_config;
     char *authorization; /* "Bearer <token>" or NULL */
     a0ipc_rpc_metadata metadata[1];

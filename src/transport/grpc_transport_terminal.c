@@ -497,10 +497,13 @@ static a0ipc_code gt_exec(a0ipc_transport *t, const a0ipc_call_options *o,
         a0ipc_exec_result_clear(out);
         code = oom(st);
     } else {
-        /* NUL-terminated for convenience; the lengths are the truth */
-        memcpy(out->stdout_data, resp->stdout_data.data, out->stdout_len);
+        /* NUL-terminated for convenience; the lengths are the truth. An empty field's data is
+         * NULL, which memcpy may not be given even for 0 bytes. */
+        if (out->stdout_len)
+            memcpy(out->stdout_data, resp->stdout_data.data, out->stdout_len);
         out->stdout_data[out->stdout_len] = 0;
-        memcpy(out->stderr_data, resp->stderr_data.data, out->stderr_len);
+        if (out->stderr_len)
+            memcpy(out->stderr_data, resp->stderr_data.data, out->stderr_len);
         out->stderr_data[out->stderr_len] = 0;
     }
     protobuf_c_message_free_unpacked(&resp->base, NULL);

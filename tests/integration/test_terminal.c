@@ -179,7 +179,9 @@ static void test_attach_after_dropped_stream_resumes_exactly(void **state)
     assert_int_equal(r->event_case, A0__RUNTIME__V1__RUN_RESPONSE__EVENT_OUTPUT);
     assert_int_equal(r->output->seq, 0);
     uint64_t resume = r->output->data.len;
-    char *first = strndup((char *)r->output->data.data, r->output->data.len);
+    /* bytes are not NUL-terminated: copy by length (strndup may read past them) */
+    char *first = calloc(1, r->output->data.len + 1);
+    memcpy(first, r->output->data.data, r->output->data.len);
     protobuf_c_message_free_unpacked(&r->base, NULL);
     a0ipc_rpc_stream_cancel(s);
     a0ipc_rpc_stream_free(s);

@@ -1,0 +1,94 @@
+# `cmake --install`: where everything goes, as Debian expects it. Paths come from GNUInstallDirs
+# (debhelper passes the multiarch libdir, /etc and /var); systemd's directories from its
+# pkg-config file when installing into /usr, else under the prefix (systemd also reads
+# /usr/local/lib/systemd/system and /usr/local/lib/sysusers.d).
+include(CMakePackageConfigHelpers)
+
+if(CMAKE_INSTALL_PREFIX STREQUAL "/usr")
+  pkg_get_variable(_a0ipc_unitdir systemd systemdsystemunitdir)
+  pkg_get_variable(_a0ipc_sysusersdir systemd sysusersdir)
+  if(NOT _a0ipc_unitdir)
+    set(_a0ipc_unitdir /lib/systemd/system)
+  endif()
+  if(NOT _a0ipc_sysusersdir)
+    set(_a0ipc_sysusersdir /usr/lib/sysusers.d)
+  endif()
+else()
+  set(_a0ipc_unitdir ${CMAKE_INSTALL_PREFIX}/lib/systemd/system)
+  set(_a0ipc_sysusersdir ${CMAKE_INSTALL_PREFIX}/lib/sysusers.d)
+endif()
+set(A0IPC_SYSTEMD_UNIT_DIR ${_a0ipc_unitdir} CACHE PATH "Where a0ipcd.service is installed")
+set(A0IPC_SYSUSERS_DIR ${_a0ipc_sysusersdir} CACHE PATH "Where the sysusers.d file is installed")
+set(A0IPC_CMAKE_DIR ${CMAKE_INSTALL_LIBDIR}/cmake/a0ipc)
+
+# The paths the installed files name (the unit's ExecStart, the man pages).
+set(A0IPCD_PATH ${CMAKE_INSTALL_FULL_SBINDIR}/a0ipcd)
+set(A0IPC_CONFIG_PATH ${CMAKE_INSTALL_FULL_SYSCONFDIR}/a0ipc/a0ipcd.conf)
+set(A0IPC_PKG_DIR ${PROJECT_BINARY_DIR}/packaging)
+configure_file(packaging/systemd/a0ipcd.service.in ${A0IPC_PKG_DIR}/a0ipcd.service @ONLY)
+set(VERSION ${PROJECT_VERSION})
+configure_file(docs/man/a0ipcd.8 ${A0IPC_PKG_DIR}/man/a0ipcd.8 @ONLY)
+configure_file(docs/man/a0ipc.1 ${A0IPC_PKG_DIR}/man/a0ipc.1 @ONLY)
+if(IS_ABSOLUTE "${CMAKE_INSTALL_LIBDIR}")
+  set(A0IPC_PC_LIBDIR ${CMAKE_INSTALL_LIBDIR})
+else()
+  set(A0IPC_PC_LIBDIR "\${prefix}/${CMAKE_INSTALL_LIBDIR}")
+endif()
+if(IS_ABSOLUTE "${CMAKE_INSTALL_INCLUDEDIR}")
+  set(A0IPC_PC_INCLUDEDIR ${CMAKE_INSTALL_INCLUDEDIR})
+else()
+  set(A0IPC_PC_INCLUDEDIR "\${prefix}/${CMAKE_INSTALL_INCLUDEDIR}")
+endif()
+configure_file(packaging/a0ipc.pc.in ${A0IPC_PKG_DIR}/a0ipc.pc @ONLY)
+
+# Programs and the library.
+install(TARGETS a0ipcd RUNTIME DESTINATION ${CMAKE_INSTALL_SBINDIR})
+install(TARGETS a0ipc RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
+install(TARGETS a0ipc_shared EXPORT a0ipcTargets
+        LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
+        INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+install(DIRECTORY include/a0ipc DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}
+        FILES_MATCHING PATTERN "*.h")
+
+# For programs that build on the library: pkg-config and a CMake package (a0ipc::a0ipc).
+install(FILES ${A0IPC_PKG_DIR}/a0ipc.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
+install(EXPORT a0ipcTargets NAMESPACE a0ipc:: DESTINATION ${A0IPC_CMAKE_DIR})
+configure_package_config_file(packaging/a0ipcConfig.cmake.in
+                              ${A0IPC_PKG_DIR}/a0ipcConfig.cmake
+                              INSTALL_DESTINATION ${A0IPC_CMAKE_DIR})
+# The soname is liba0ipc.so.0 for every 0.x: same major, compatible.
+write_basic_package_version_file(${A0IPC_PKG_DIR}/a0ipcConfigVersion.cmake
+                                 COMPATIBILITY SameMajorVersion)
+install(FILES ${A0IPC_PKG_DIR}/a0ipcConfig.cmake ${A0IPC_PKG_DIR}/a0ipcConfigVersion.cmake
+        DESTINATION ${A0IPC_CMAKE_DIR})
+
+# Manual pages.
+install(FILES ${A0IPC_PKG_DIR}/man/a0ipcd.8 DESTINATION ${CMAKE_INSTALL_MANDIR}/man8)
+install(FILES ${A0IPC_PKG_DIR}/man/a0ipc.1 DESTINATION ${CMAKE_INSTALL_MANDIR}/man1)
+
+# systemd: the service, its optional socket, and the user it runs as.
+install(FILES ${A0IPC_PKG_DIR}/a0ipcd.service packaging/systemd/a0ipcd.socket
+        DESTINATION ${A0IPC_SYSTEMD_UNIT_DIR})
+install(FILES packaging/systemd/a0ipcd.sysusers DESTINATION ${A0IPC_SYSUSERS_DIR}
+        RENAME a0ipcd.conf)
+
+# The default configuration. An existing one is the administrator's: reinstalling from source
+# keeps it (a package manager handles it as a conffile instead).
+set(_a0ipc_conf ${CMAKE_INSTALL_FULL_SYSCONFDIR}/a0ipc/a0ipcd.conf)
+install(CODE "
+  if(EXISTS \"\$ENV{DESTDIR}${_a0ipc_conf}\")
+    message(STATUS \"Keeping: \$ENV{DESTDIR}${_a0ipc_conf}\")
+  else()
+    # file(INSTALL) adds DESTDIR itself.
+    file(INSTALL \"${PROJECT_SOURCE_DIR}/packaging/a0ipcd.conf\"
+         DESTINATION \"${CMAKE_INSTALL_FULL_SYSCONFDIR}/a0ipc\"
+         PERMISSIONS OWNER_READ OWNER_WRITE GROUP_READ WORLD_READ)
+  endif()")
+
+# The operator's guide and the pages it links to, next to the daemon (the a0ipcd package's doc
+# directory, where a0ipcd(8) points).
+set(_a0ipc_docdir ${CMAKE_INSTALL_DATAROOTDIR}/doc/a0ipcd)
+install(FILES docs/operations.md docs/configuration.md docs/errors.md DESTINATION ${_a0ipc_docdir})
+if(EXISTS ${PROJECT_SOURCE_DIR}/docs/security.md)
+  install(FILES docs/security.md DESTINATION ${_a0ipc_docdir})
+endif()

@@ -1,0 +1,21 @@
+# liba0ipc.so.0: the client library for other programs, built from the same static libraries
+# the CLI and the tests link (a0ipc_client and what it stands on). The version script exports
+# the functions of include/a0ipc/*.h and nothing else: the rpc layer, the generated code and
+# the helpers inside stay private, so they can change without a new soname.
+set(A0IPC_EXPORT_MAP ${PROJECT_SOURCE_DIR}/src/lib/liba0ipc.map)
+# The target is a0ipc_shared because "a0ipc" is the CLI; the file is liba0ipc.so and the
+# exported target a0ipc::a0ipc.
+add_library(a0ipc_shared SHARED src/lib/version.c)
+# The whole client library goes in (nothing in a shared library's own code references it);
+# a0ipc_base only as far as the client needs it.
+target_link_libraries(a0ipc_shared PRIVATE "$<LINK_LIBRARY:WHOLE_ARCHIVE,a0ipc_client>" a0ipc_base)
+target_link_options(a0ipc_shared PRIVATE -Wl,--version-script=${A0IPC_EXPORT_MAP} -Wl,--no-undefined)
+target_include_directories(a0ipc_shared PUBLIC $<BUILD_INTERFACE:${PROJECT_SOURCE_DIR}/include>
+                                               $<INSTALL_INTERFACE:${CMAKE_INSTALL_INCLUDEDIR}>)
+set_target_properties(a0ipc_shared PROPERTIES
+  OUTPUT_NAME a0ipc
+  VERSION ${PROJECT_VERSION}
+  SOVERSION 0
+  LINK_DEPENDS ${A0IPC_EXPORT_MAP}
+  EXPORT_NAME a0ipc)
+add_library(a0ipc::a0ipc ALIAS a0ipc_shared)

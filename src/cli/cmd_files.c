@@ -1,0 +1,443 @@
+/* a0ipc's file commands: stat, ls, get, put, rm, mkdir, mv, archive, watch. They go through the
+ * adapter interface, so they work over whatever transport they are given. */
+#include <errno.h>
+#include <fcntl.h>
+#include <openssl/evp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli/commands.h"
+#include "cli/runner.h"
+
+static const char *type_name(a0ipc_file_type t)
+{
+    switch (t) {
+    case A0IPC_FILE_REGULAR:
+        return "file";
+    case A0IPC_FILE_DIR:
+        return "dir";
+    case A0IPC_FILE_SYMLINK:
+        return "symlink";
+    default:
+        return "other";
+    }
+}
+
+static void print_info(const a0ipc_file_info *fi, bool json)
+{
+    if (json) {
+        printf("{\"name\":");
+        a0ipc_cli_json_string(stdout, fi->name);
+        printf(",\"path\":");
+        a0ipc_cli_json_string(stdout, fi->path);
+        printf(",\"type\":\"%s\",\"size\":%llu,\"mode\":%u,\"mtime_ns\":%lld,\"symlink_target\":",
+               type_name(fi->type), (unsigned long long)fi->size, fi->mode,
+               (long long)fi->mtime_ns);
+        a0ipc_cli_json_string(stdout, fi->symlink_target);
+        printf("}\n");
+        return;
+    }
+    char when[32];
+    time_t secs = (time_t)(fi->mtime_ns / 1000000000);
+    struct tm tm;
+    strftime(when, sizeof when, "%Y-%m-%d %H:%M", localtime_r(&secs, &tm));
+    printf("%-7s %04o %12llu %s %s%s%s\n", type_name(fi->type), fi->mode,
+           (unsigned long long)fi->size, when, fi->path,
+           fi->type == A0IPC_FILE_SYMLINK ? " -> " : "",
+           fi->type == A0IPC_FILE_SYMLINK ? fi->symlink_target : "");
+}
+
+static int run_stat(a0ipc_cli *cli, int argc, char **argv)
+{
+    a0ipc_file_info fi;
+    if (a0ipc_stat(cli->t, &cli->call, argv[0], a0ipc_cli_flag(cli, "follow"), &fi, &cli->st))
+        return a0ipc_cli_fail(cli);
+    print_info(&fi, cli->json);
+    a0ipc_file_info_clear(&fi);
+    return A0IPC_EXIT_OK;
+}
+
+static int run_ls(a0ipc_cli *cli, int argc, char **argv)
+{
+    long long depth = a0ipc_cli_number(cli, "depth", 1);
+    if (depth < 0)
+        return A0IPC_EXIT_USAGE;
+    a0ipc_file_list *l = NULL;
+    if (a0ipc_list_dir(cli->t, &cli->call, argc ? argv[0] : ".", (uint32_t)depth,
+                       a0ipc_cli_flag(cli, "all"), &l, &cli->st))
+        return a0ipc_cli_fail(cli);
+    for (size_t i = 0; i < l->n_entries; i++)
+        print_info(&l->entries[i], cli->json);
+    if (l->truncated)
+        fprintf(stderr, "a0ipc: the listing was cut short; list subdirectories separately\n");
+    a0ipc_file_list_free(l);
+    return A0IPC_EXIT_OK;
+}
+
+/* ---- get ---- */
+
+typedef struct sink_file {
+    int fd;
+    EVP_MD_CTX *sha;
+    uint64_t bytes;
+} sink_file;
+
+static int write_sink(void *arg, const uint8_t *data, size_t len)
+{
+    sink_file *s = arg;
+    EVP_DigestUpdate(s->sha, data, len);
+    s->bytes += len;
+    while (len) {
+        ssize_t w = write(s->fd, data, len);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            return -1; /* stops the download: reported below from errno */
+        data += w;
+        len -= (size_t)w;
+    }
+    return 0;
+}
+
+static void print_sha(const char *what, const unsigned char *sha, uint64_t bytes, bool json)
+{
+    char hex[65];
+    for (int i = 0; i < 32; i++)
+        snprintf(hex + 2 * i, 3, "%02x", sha[i]);
+    if (json)
+        printf("{\"path\":\"%s\",\"bytes\":%llu,\"sha256\":\"%s\"}\n", what,
+               (unsigned long long)bytes, hex);
+    else
+        fprintf(stderr, "%s: %llu bytes, sha256 %s\n", what, (unsigned long long)bytes, hex);
+}
+
+static int run_get(a0ipc_cli *cli, int argc, char **argv)
+{
+    const char *remote = argv[0];
+    const char *local = argc > 1               ? argv[1]
+                        : strrchr(remote, '/') ? strrchr(remote, '/') + 1
+                                               : remote;
+    bool to_stdout = !strcmp(local, "-");
+    char tmp[4096];
+    sink_file s = {STDOUT_FILENO, EVP_MD_CTX_new(), 0};
+    if (!s.sha || !EVP_DigestInit_ex(s.sha, EVP_sha256(), NULL))
+        return A0IPC_EXIT_ERROR;
+    if (!to_stdout) {
+        /* Into a temporary file beside the target, renamed when complete: a failed download
+         * leaves the local file as it was. */
+        snprintf(tmp, sizeof tmp, "%s.a0ipc-XXXXXX", local);
+        s.fd = mkstemp(tmp);
+        if (s.fd < 0) {
+            fprintf(stderr, "a0ipc: cannot write %s: %s\n", local, strerror(errno));
+            EVP_MD_CTX_free(s.sha);
+            return A0IPC_EXIT_ERROR;
+        }
+    }
+    int rc = A0IPC_EXIT_OK;
+    errno = 0;
+    a0ipc_code code = a0ipc_read(cli->t, &cli->call, remote, 0, 0, write_sink, &s, &cli->st);
+    if (code == A0IPC_CANCELLED && errno) {
+        fprintf(stderr, "a0ipc: writing %s: %s\n", local, strerror(errno));
+        rc = A0IPC_EXIT_ERROR;
+    } else if (code != A0IPC_OK) {
+        rc = a0ipc_cli_fail(cli);
+    }
+    if (!to_stdout) {
+        if (rc == A0IPC_EXIT_OK && (fsync(s.fd) != 0 || rename(tmp, local) != 0)) {
+            fprintf(stderr, "a0ipc: cannot write %s: %s\n", local, strerror(errno));
+            rc = A0IPC_EXIT_ERROR;
+        }
+        close(s.fd);
+        if (rc != A0IPC_EXIT_OK)
+            unlink(tmp);
+    }
+    unsigned char sha[32];
+    EVP_DigestFinal_ex(s.sha, sha, NULL);
+    EVP_MD_CTX_free(s.sha);
+    if (rc == A0IPC_EXIT_OK && !to_stdout)
+        print_sha(local, sha, s.bytes, cli->json);
+    return rc;
+}
+
+/* ---- put ---- */
+
+typedef struct source_file {
+    int fd;
+    uint64_t sent, total;
+    bool progress;
+    int last_percent;
+} source_file;
+
+static ssize_t read_source(void *arg, uint8_t *buf, size_t cap)
+{
+    source_file *s = arg;
+    ssize_t n;
+    do
+        n = read(s->fd, buf, cap);
+    while (n < 0 && errno == EINTR);
+    if (n > 0) {
+        s->sent += (uint64_t)n;
+        int percent = s->total ? (int)(s->sent * 100 / s->total) : 100;
+        if (s->progress && percent != s->last_percent) {
+            fprintf(stderr, "\r%3d%%  %llu / %llu bytes", percent, (unsigned long long)s->sent,
+                    (unsigned long long)s->total);
+            s->last_percent = percent;
+        }
+    }
+    return n < 0 ? -1 : n;
+}
+
+/* SHA-256 of a whole file, read once before the upload so the daemon can check it. */
+static int sha256_file(int fd, unsigned char out[32])
+{
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    unsigned char buf[1 << 16];
+    ssize_t n;
+    int rc = ctx && EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) ? 0 : -1;
+    while (rc == 0 && (n = read(fd, buf, sizeof buf)) != 0)
+        rc = n < 0 ? -1 : EVP_DigestUpdate(ctx, buf, (size_t)n) ? 0 : -1;
+    if (rc == 0 && !EVP_DigestFinal_ex(ctx, out, NULL))
+        rc = -1;
+    EVP_MD_CTX_free(ctx);
+    return rc == 0 && lseek(fd, 0, SEEK_SET) == 0 ? 0 : -1;
+}
+
+static int run_put(a0ipc_cli *cli, int argc, char **argv)
+{
+    const char *local = argv[0], *remote = argv[1];
+    long long mode = a0ipc_cli_number(cli, "mode", 0);
+    if (mode < 0 || mode > 0777)
+        return A0IPC_EXIT_USAGE;
+    source_file s = {STDIN_FILENO, 0, 0, false, -1};
+    if (strcmp(local, "-") && (s.fd = open(local, O_RDONLY | O_CLOEXEC)) < 0) {
+        fprintf(stderr, "a0ipc: cannot read %s: %s\n", local, strerror(errno));
+        return A0IPC_EXIT_ERROR;
+    }
+    a0ipc_write_options w = {.path = remote,
+                             .mode = (uint32_t)mode,
+                             .create_parents = a0ipc_cli_flag(cli, "parents"),
+                             .overwrite = a0ipc_cli_flag(cli, "no-overwrite")
+                                              ? A0IPC_OVERWRITE_FAIL
+                                              : A0IPC_OVERWRITE_REPLACE};
+    unsigned char sha[32];
+    struct stat sb;
+    if (fstat(s.fd, &sb) == 0 && S_ISREG(sb.st_mode)) {
+        if (sha256_file(s.fd, sha) != 0) {
+            fprintf(stderr, "a0ipc: cannot read %s: %s\n", local, strerror(errno));
+            close(s.fd);
+            return A0IPC_EXIT_ERROR;
+        }
+        /* The daemon checks both and publishes nothing on a mismatch. */
+        w.expected_sha256 = sha;
+        w.has_expected_size = true;
+        w.expected_size = (uint64_t)sb.st_size;
+        s.total = (uint64_t)sb.st_size;
+        s.progress = isatty(STDERR_FILENO) && !cli->json;
+    }
+    a0ipc_write_result r;
+    a0ipc_code code = a0ipc_write(cli->t, &cli->call, &w, read_source, &s, &r, &cli->st);
+    if (s.progress)
+        fprintf(stderr, "\n");
+    if (s.fd != STDIN_FILENO)
+        close(s.fd);
+    if (code != A0IPC_OK)
+        return a0ipc_cli_fail(cli);
+    print_sha(remote, r.sha256, r.bytes_written, cli->json);
+    return A0IPC_EXIT_OK;
+}
+
+/* ---- rm, mkdir, mv ---- */
+
+static int run_rm(a0ipc_cli *cli, int argc, char **argv)
+{
+    bool removed;
+    if (a0ipc_remove(cli->t, &cli->call, argv[0], a0ipc_cli_flag(cli, "recursive"),
+                     a0ipc_cli_flag(cli, "force"), A0IPC_FILE_UNSPECIFIED, &removed, &cli->st))
+        return a0ipc_cli_fail(cli);
+    if (cli->json)
+        printf("{\"removed\":%s}\n", removed ? "true" : "false");
+    return A0IPC_EXIT_OK;
+}
+
+static int run_mkdir(a0ipc_cli *cli, int argc, char **argv)
+{
+    bool parents = a0ipc_cli_flag(cli, "parents"), created;
+    long long mode = a0ipc_cli_number(cli, "mode", 0);
+    if (mode < 0 || mode > 0777)
+        return A0IPC_EXIT_USAGE;
+    if (a0ipc_make_dir(cli->t, &cli->call, argv[0], (uint32_t)mode, parents, parents, &created,
+                       &cli->st))
+        return a0ipc_cli_fail(cli);
+    if (cli->json)
+        printf("{\"created\":%s}\n", created ? "true" : "false");
+    return A0IPC_EXIT_OK;
+}
+
+static int run_mv(a0ipc_cli *cli, int argc, char **argv)
+{
+    if (a0ipc_move(cli->t, &cli->call, argv[0], argv[1], a0ipc_cli_flag(cli, "overwrite"),
+                   a0ipc_cli_flag(cli, "parents"), &cli->st))
+        return a0ipc_cli_fail(cli);
+    return A0IPC_EXIT_OK;
+}
+
+/* ---- archive ---- */
+
+static int run_archive(a0ipc_cli *cli, int argc, char **argv)
+{
+    const char *format = a0ipc_cli_value(cli, "format");
+    a0ipc_archive_format f = A0IPC_ARCHIVE_ZIP;
+    if (format && !strcmp(format, "tar.gz"))
+        f = A0IPC_ARCHIVE_TAR_GZ;
+    else if (format && strcmp(format, "zip")) {
+        fprintf(stderr, "a0ipc: --format is zip or tar.gz, not \"%s\"\n", format);
+        return A0IPC_EXIT_USAGE;
+    }
+    const char *local = argv[1];
+    bool to_stdout = !strcmp(local, "-");
+    char tmp[4096];
+    sink_file s = {STDOUT_FILENO, EVP_MD_CTX_new(), 0};
+    if (!s.sha || !EVP_DigestInit_ex(s.sha, EVP_sha256(), NULL))
+        return A0IPC_EXIT_ERROR;
+    if (!to_stdout) {
+        snprintf(tmp, sizeof tmp, "%s.a0ipc-XXXXXX", local);
+        if ((s.fd = mkstemp(tmp)) < 0) {
+            fprintf(stderr, "a0ipc: cannot write %s: %s\n", local, strerror(errno));
+            EVP_MD_CTX_free(s.sha);
+            return A0IPC_EXIT_ERROR;
+        }
+    }
+    int rc = A0IPC_EXIT_OK;
+    if (a0ipc_archive(cli->t, &cli->call, argv[0], f, a0ipc_cli_flag(cli, "base-name"), write_sink,
+                      &s, &cli->st))
+        rc = a0ipc_cli_fail(cli);
+    if (!to_stdout) {
+        if (rc == A0IPC_EXIT_OK && rename(tmp, local) != 0)
+            rc = A0IPC_EXIT_ERROR;
+        close(s.fd);
+        if (rc != A0IPC_EXIT_OK)
+            unlink(tmp);
+    }
+    unsigned char sha[32];
+    EVP_DigestFinal_ex(s.sha, sha, NULL);
+    EVP_MD_CTX_free(s.sha);
+    if (rc == A0IPC_EXIT_OK && !to_stdout)
+        print_sha(local, sha, s.bytes, cli->json);
+    return rc;
+}
+
+/* ---- watch ---- */
+
+static int print_event(void *arg, const a0ipc_watch_event *ev)
+{
+    static const char *const names[] = {"?",      "READY",  "CREATE",  "MODIFY",
+                                        "REMOVE", "RENAME", "OVERFLOW"};
+    bool json = *(bool *)arg;
+    const char *name = (unsigned)ev->type < 7 ? names[ev->type] : "?";
+    if (json) {
+        printf("{\"type\":\"%s\",\"path\":", name);
+        a0ipc_cli_json_string(stdout, ev->path);
+        printf(",\"old_path\":");
+        a0ipc_cli_json_string(stdout, ev->old_path);
+        printf(",\"is_dir\":%s}\n", ev->is_dir ? "true" : "false");
+    } else if (ev->type == A0IPC_WATCH_RENAME) {
+        printf("%-8s %s -> %s\n", name, ev->old_path, ev->path);
+    } else {
+        printf("%-8s %s%s\n", name, ev->path, ev->is_dir ? "/" : "");
+    }
+    fflush(stdout);
+    return 0;
+}
+
+static int run_watch(a0ipc_cli *cli, int argc, char **argv)
+{
+    a0ipc_call_options o = cli->call;
+    if (o.timeout_ms == 0)
+        o.timeout_ms = -1; /* until interrupted, unless --timeout says otherwise */
+    a0ipc_code code = a0ipc_watch(cli->t, &o, argv[0], a0ipc_cli_flag(cli, "recursive"),
+                                  print_event, &cli->json, &cli->st);
+    /* A watch that reaches its --timeout did what was asked. */
+    if (code == A0IPC_OK || (code == A0IPC_DEADLINE_EXCEEDED && cli->call.timeout_ms > 0))
+        return A0IPC_EXIT_OK;
+    return a0ipc_cli_fail(cli);
+}
+
+static const a0ipc_cli_cmd cmds[] = {
+    {"stat",
+     "PATH",
+     "Describe a path on the runtime host.",
+     1,
+     1,
+     {{"follow", false, "describe a symlink's target"}},
+     run_stat},
+    {"ls",
+     "[DIR]",
+     "List a directory (default: the root).",
+     0,
+     1,
+     {{"depth", true, "levels to list (default 1)"}, {"all", false, "include hidden entries"}},
+     run_ls},
+    {"get",
+     "REMOTE [LOCAL|-]",
+     "Download a file (to LOCAL, replaced only when complete).",
+     1,
+     2,
+     {{NULL, false, NULL}},
+     run_get},
+    {"put",
+     "LOCAL|- REMOTE",
+     "Upload a file; it appears atomically, SHA-256 checked.",
+     2,
+     2,
+     {{"parents", false, "create missing parent directories"},
+      {"no-overwrite", false, "fail if REMOTE exists"},
+      {"mode", true, "permission bits, e.g. 0644"}},
+     run_put},
+    {"rm",
+     "PATH",
+     "Remove a file, symlink or directory.",
+     1,
+     1,
+     {{"recursive", false, "a directory with its content"},
+      {"force", false, "a missing path is not an error"}},
+     run_rm},
+    {"mkdir",
+     "DIR",
+     "Create a directory.",
+     1,
+     1,
+     {{"parents", false, "create parents; an existing directory is fine"},
+      {"mode", true, "permission bits, e.g. 0755"}},
+     run_mkdir},
+    {"mv",
+     "SRC DST",
+     "Move or rename.",
+     2,
+     2,
+     {{"overwrite", false, "replace DST"}, {"parents", false, "create DST's parents"}},
+     run_mv},
+    {"archive",
+     "DIR LOCAL|-",
+     "Download a directory as a zip (or tar.gz).",
+     2,
+     2,
+     {{"format", true, "zip (default) or tar.gz"},
+      {"base-name", false, "prefix entries with the directory's name"}},
+     run_archive},
+    {"watch",
+     "DIR",
+     "Print changes under a directory until interrupted.",
+     1,
+     1,
+     {{"recursive", false, "also subdirectories"}},
+     run_watch},
+};
+
+const a0ipc_cli_cmd *a0ipc_cli_files_commands(size_t *n)
+{
+    *n = sizeof cmds / sizeof cmds[0];
+    return cmds;
+}

@@ -1,0 +1,1 @@
+# The package the legacy reference server imports RFC modules from (helpers.rfc_files).
