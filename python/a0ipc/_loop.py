@@ -1,9 +1,11 @@
-"""One background event loop for the synchronous helpers.
+"""One background event loop for the module-level file helpers.
 
-Agent Zero calls the legacy file operations from synchronous code
-(runtime.call_development_function_sync), while the gRPC side is grpc.aio, whose channels belong
-to one event loop. So the synchronous helpers run their coroutines on a loop of their own, in a
-daemon thread started on first use, where one channel serves every caller thread.
+grpc.aio channels belong to one event loop, and Agent Zero calls the file operations from many:
+its main loop, and a fresh loop in a new thread for every synchronous call
+(runtime.call_development_function_sync runs asyncio.run in a thread). A channel per such loop
+would be a new connection per call, left open when the loop goes. So the module-level helpers
+(a0ipc.files and a0ipc.files_async) run their coroutines on one loop of their own, in a daemon
+thread started on first use, where one channel serves the whole process.
 """
 import asyncio
 import threading
@@ -30,6 +32,14 @@ def _start():
             ready.wait()
             _loop = loop
     return _loop
+
+
+async def run_async(coro):
+    """Awaits coro run on the background loop, from any other event loop."""
+    loop = _start()
+    if threading.current_thread() is _thread:
+        return await coro
+    return await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(coro, loop))
 
 
 def run(coro):

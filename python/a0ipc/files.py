@@ -30,6 +30,13 @@ class SyncFileHelpers:
 
 default = SyncFileHelpers(files_async.default)
 
+
+def call_impl(function_name, *args, routing_key=None):
+    """The helper for a legacy function name ("_list_folder_impl"), blocking."""
+    return getattr(default, files_async.IMPL_NAMES[function_name])(*args,
+                                                                    routing_key=routing_key)
+
+
 read_file_as_base64 = default.read_file_as_base64
 read_file_binary = default.read_file_binary
 write_file_from_base64 = default.write_file_from_base64

@@ -18,11 +18,12 @@ settings. For dependency
 injection, make a FileHelpers with your own clients and call its methods.
 """
 import asyncio
+import functools
 import logging
 import os
 import weakref
 
-from a0ipc import compare, errors, metrics, routing
+from a0ipc import _loop, compare, errors, metrics, routing
 from a0ipc.files_legacy import LegacyFiles
 
 log = logging.getLogger("a0ipc")
@@ -179,20 +180,46 @@ class FileHelpers:
         return await self._call("read_directory", (path,), routing_key)
 
 
-default = FileHelpers()
+IMPL_NAMES = {"_%s_impl" % n: n for n in NAMES}
 
-read_file_as_base64 = default.read_file_as_base64
-read_file_binary = default.read_file_binary
-write_file_from_base64 = default.write_file_from_base64
-write_file_binary = default.write_file_binary
-delete_file = default.delete_file
-delete_folder = default.delete_folder
-list_folder = default.list_folder
-make_dirs = default.make_dirs
-path_exists = default.path_exists
-file_exists = default.file_exists
-folder_exists = default.folder_exists
-get_subdirectories = default.get_subdirectories
-move_file = default.move_file
-zip_dir = default.zip_dir
-read_directory = default.read_directory
+
+class SharedLoopHelpers:
+    """A FileHelpers' methods, run on the package's background loop from any event loop."""
+
+    def __init__(self, helpers):
+        self.helpers = helpers
+        for name in NAMES:
+            setattr(self, name, self._forward(getattr(helpers, name)))
+
+    @staticmethod
+    def _forward(method):
+        @functools.wraps(method)
+        async def call(*args, **kwargs):
+            return await _loop.run_async(method(*args, **kwargs))
+        return call
+
+    async def call_impl(self, function_name, *args, routing_key=None):
+        """The helper for a legacy function name ("_list_folder_impl"), for a hook where
+        Agent Zero dispatches its development calls (docs/agent-zero.md)."""
+        return await getattr(self, IMPL_NAMES[function_name])(*args, routing_key=routing_key)
+
+
+default = FileHelpers()
+shared = SharedLoopHelpers(default)
+
+call_impl = shared.call_impl
+read_file_as_base64 = shared.read_file_as_base64
+read_file_binary = shared.read_file_binary
+write_file_from_base64 = shared.write_file_from_base64
+write_file_binary = shared.write_file_binary
+delete_file = shared.delete_file
+delete_folder = shared.delete_folder
+list_folder = shared.list_folder
+make_dirs = shared.make_dirs
+path_exists = shared.path_exists
+file_exists = shared.file_exists
+folder_exists = shared.folder_exists
+get_subdirectories = shared.get_subdirectories
+move_file = shared.move_file
+zip_dir = shared.zip_dir
+read_directory = shared.read_directory

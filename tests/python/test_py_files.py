@@ -256,6 +256,33 @@ class BeyondTheRecording(GrpcFixture):
         with self.assertRaises(ConnectionError):
             helpers.get_subdirectories(self.root)
 
+    def test_short_lived_loops_share_one_client(self):
+        # runtime.call_development_function_sync runs asyncio.run in a new thread per call
+        import threading
+        results = []
+
+        def agent_zero_style_call():
+            results.append(asyncio.run(files_async.file_exists(self.p("a.txt"))))
+        threads = [threading.Thread(target=agent_zero_style_call) for _ in range(20)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        self.assertEqual(results, [True] * 20)
+        # every call ran on the package's one background loop, over one client per target
+        loops = list(files_async.default._clients.keys())
+        self.assertEqual(len(loops), 1)
+        targets = [o.target for o in files_async.default._clients[loops[0]]]
+        self.assertEqual(targets.count(self.daemon.unix), 1)
+
+    def test_call_impl_dispatches_by_legacy_name(self):
+        self.assertEqual(files.call_impl("_read_file_binary_impl", self.p("a.txt")), "aGVsbG8K")
+        self.assertEqual(asyncio.run(files_async.call_impl("_get_subdirectories_impl",
+                                                           self.p("sub"), "*", None)),
+                         ["deeper"])
+        with self.assertRaises(KeyError):
+            files.call_impl("_provide_root_password", "x")
+
     def test_the_async_helpers_are_the_same_functions(self):
         async def check(h):
             self.assertEqual(await h.read_file_as_base64(self.p("a.txt")), "aGVsbG8K")
