@@ -138,6 +138,29 @@ class Commands(ShellTest):
         self.run_async(t)
 
 
+class FromTheEnvironment(ShellTest):
+    def test_a_session_that_makes_and_closes_its_own_client(self):
+        async def t():
+            s = GrpcInteractiveSession(cwd=self.root, timeouts={"max_exec_timeout": 60})
+            self.assertEqual(s.timeouts, {"total_ms": 60000})  # Agent Zero's names accepted
+            await s.connect()
+            sid = s.session_id
+            await s.send_command("pwd")
+            self.assertEqual(await s.wait(10, final=True), "exited")
+            self.assertEqual((await s.read_output())[0], self.root + "\n")
+            await s.close()
+            async with RuntimeClient(self.daemon.unix) as c:  # close ended the session
+                self.assertNotIn(sid, [x.session_id for x in await c.list_sessions()])
+        saved = os.environ.get("A0IPC_TARGET")
+        os.environ["A0IPC_TARGET"] = self.daemon.unix
+        try:
+            asyncio.run(asyncio.wait_for(t(), 60))
+        finally:
+            os.environ.pop("A0IPC_TARGET")
+            if saved is not None:
+                os.environ["A0IPC_TARGET"] = saved
+
+
 class DialogsAndTimeouts(ShellTest):
     def test_dialog_then_the_answer(self):
         async def t(s, client):
