@@ -6,13 +6,15 @@ refused for anything but a loopback address. A token travels as ``authorization:
 TLS as call credentials (grpcio never sends those over an unencrypted channel), over a unix
 socket or loopback plaintext as per-call metadata.
 
-The same settings come from the environment for code that cannot pass them (Agent Zero's tools):
-A0IPC_TARGET, A0IPC_CA, A0IPC_CERT, A0IPC_KEY, A0IPC_SERVER_NAME, A0IPC_TOKEN or
-A0IPC_TOKEN_FILE, A0IPC_INSECURE=1, A0IPC_WAIT_FOR_READY=0|1 — the names the a0ipc CLI uses
-where it has them.
+The same settings come, for code that cannot pass them (Agent Zero's tools), from the a0ipc
+CLI's client config file ($A0IPC_CONFIG, else ~/.config/a0ipc/client.conf: key = value lines
+with target, ca, cert, key, token-file, server-name; docs/cli.md) and then, winning over it, the
+environment: A0IPC_TARGET, A0IPC_CA, A0IPC_CERT, A0IPC_KEY, A0IPC_SERVER_NAME, A0IPC_TOKEN or
+A0IPC_TOKEN_FILE, A0IPC_INSECURE=1, A0IPC_WAIT_FOR_READY=0|1 — the CLI's names where it has them.
 """
 import dataclasses
 import ipaddress
+import logging
 import os
 
 import grpc
@@ -20,6 +22,7 @@ import grpc
 from a0ipc import policy
 
 DEFAULT_TARGET = "unix:/run/a0ipcd/a0ipcd.sock"
+log = logging.getLogger("a0ipc")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -44,15 +47,20 @@ class ConnectionOptions:
 
     @classmethod
     def from_env(cls, env=None, **overrides):
-        """Options from the environment (see the module text); keyword arguments win."""
+        """Options from the client config file and the environment (see the module text);
+        keyword arguments win."""
         env = os.environ if env is None else env
-        o = cls(target=env.get("A0IPC_TARGET") or DEFAULT_TARGET,
-                ca_file=env.get("A0IPC_CA") or None,
-                cert_file=env.get("A0IPC_CERT") or None,
-                key_file=env.get("A0IPC_KEY") or None,
-                server_name=env.get("A0IPC_SERVER_NAME") or None,
+        conf = client_config(env)
+
+        def get(var, key):
+            return env.get(var) or conf.get(key) or None
+        o = cls(target=get("A0IPC_TARGET", "target") or DEFAULT_TARGET,
+                ca_file=get("A0IPC_CA", "ca"),
+                cert_file=get("A0IPC_CERT", "cert"),
+                key_file=get("A0IPC_KEY", "key"),
+                server_name=get("A0IPC_SERVER_NAME", "server-name"),
                 token=env.get("A0IPC_TOKEN") or None,
-                token_file=env.get("A0IPC_TOKEN_FILE") or None,
+                token_file=get("A0IPC_TOKEN_FILE", "token-file"),
                 insecure=env.get("A0IPC_INSECURE", "") in ("1", "true", "yes"))
         if env.get("A0IPC_WAIT_FOR_READY"):
             o = dataclasses.replace(o, wait_for_ready=env["A0IPC_WAIT_FOR_READY"] in
@@ -67,6 +75,39 @@ class ConnectionOptions:
             with open(self.token_file, encoding="utf-8") as f:
                 return f.readline().strip() or None
         return None
+
+
+CONFIG_KEYS = ("target", "ca", "cert", "key", "token-file", "server-name", "timeout")
+
+
+def client_config(env=None):
+    """The a0ipc CLI's client config file as a dict ({} when there is none). As the CLI does,
+    a line that is not a setting is skipped with a warning, and so is an unreadable
+    A0IPC_CONFIG."""
+    env = os.environ if env is None else env
+    path = env.get("A0IPC_CONFIG")
+    explicit = bool(path)
+    if not explicit:
+        path = os.path.join(os.path.expanduser("~"), ".config", "a0ipc", "client.conf")
+    try:
+        f = open(path, encoding="utf-8")
+    except OSError as e:
+        if explicit:
+            log.warning("a0ipc: cannot read A0IPC_CONFIG %s: %s", path, e.strerror)
+        return {}
+    values = {}
+    with f:
+        for n, line in enumerate(f, 1):
+            line = line.split("#", 1)[0].strip()
+            if not line:
+                continue
+            k, sep, v = line.partition("=")
+            if not sep or k.strip() not in CONFIG_KEYS:
+                log.warning("a0ipc: %s:%d: not a setting (%s): skipped", path, n,
+                            ", ".join(CONFIG_KEYS))
+                continue
+            values[k.strip()] = v.strip()
+    return values
 
 
 def is_unix(target):

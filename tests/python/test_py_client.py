@@ -108,6 +108,19 @@ class SecureDaemon(unittest.TestCase):
                                                                 "localhost"))
         self.assertEqual(self.call(lambda c: c.stat("."), options=o).name, ".")
 
+    def test_the_clis_config_file_under_the_environment(self):
+        conf = os.path.join(self.dir, "client.conf")
+        with open(conf, "w") as f:
+            f.write("# as for the a0ipc CLI\ntarget = %s\nca = %s\ntoken-file = %s\n"
+                    "timeout = 5\nbogus line\n" % (self.daemon.tcp, self.ca,
+                                                    self.token_file("all")))
+        with self.assertLogs("a0ipc", "WARNING"):
+            o = ConnectionOptions.from_env({"A0IPC_CONFIG": conf})
+        self.assertEqual((o.target, o.ca_file), (self.daemon.tcp, self.ca))
+        self.assertEqual(self.call(lambda c: c.stat("."), options=o).name, ".")
+        o = ConnectionOptions.from_env({"A0IPC_CONFIG": conf, "A0IPC_TARGET": "unix:/x"})
+        self.assertEqual((o.target, o.ca_file), ("unix:/x", self.ca))
+
     def test_refusals_before_connecting(self):
         with self.assertRaisesRegex(ValueError, "loopback"):
             open_channel(ConnectionOptions(target="192.0.2.1:50051", insecure=True))
