@@ -31,10 +31,10 @@ class SyncFileHelpers:
 default = SyncFileHelpers(files_async.default)
 
 
-def call_impl(function_name, *args, routing_key=None):
+def call_impl(function_name, *args, routing_key=None, **kwargs):
     """The helper for a legacy function name ("_list_folder_impl"), blocking."""
-    return getattr(default, files_async.IMPL_NAMES[function_name])(*args,
-                                                                    routing_key=routing_key)
+    return getattr(default, files_async.IMPL_NAMES[function_name])(
+        *args, routing_key=routing_key, **kwargs)
 
 
 read_file_as_base64 = default.read_file_as_base64

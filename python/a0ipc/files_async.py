@@ -198,10 +198,12 @@ class SharedLoopHelpers:
             return await _loop.run_async(method(*args, **kwargs))
         return call
 
-    async def call_impl(self, function_name, *args, routing_key=None):
+    async def call_impl(self, function_name, *args, routing_key=None, **kwargs):
         """The helper for a legacy function name ("_list_folder_impl"), for a hook where
-        Agent Zero dispatches its development calls (docs/agent-zero.md)."""
-        return await getattr(self, IMPL_NAMES[function_name])(*args, routing_key=routing_key)
+        Agent Zero dispatches its development calls (docs/agent-zero.md). Keyword arguments
+        keep their legacy names (include_hidden, include, exclude); others are a TypeError."""
+        return await getattr(self, IMPL_NAMES[function_name])(*args, routing_key=routing_key,
+                                                              **kwargs)
 
 
 default = FileHelpers()

@@ -280,8 +280,12 @@ class BeyondTheRecording(GrpcFixture):
         self.assertEqual(asyncio.run(files_async.call_impl("_get_subdirectories_impl",
                                                            self.p("sub"), "*", None)),
                          ["deeper"])
+        self.assertEqual(len(files.call_impl("_list_folder_impl", self.root,
+                                             include_hidden=True)), 9)
         with self.assertRaises(KeyError):
             files.call_impl("_provide_root_password", "x")
+        with self.assertRaises(TypeError):
+            files.call_impl("_list_folder_impl", folder_path=self.root)
 
     def test_the_async_helpers_are_the_same_functions(self):
         async def check(h):
