@@ -44,7 +44,8 @@ class FileHelpers:
 
     grpc_client: a RuntimeClient, or None to make one from the environment (read per call) for
     each event loop.
-    legacy: a LegacyFiles (or an RfcClient to wrap), or None to make one from the environment.
+    legacy: a LegacyFiles (or an RfcClient to wrap), or None to use the environment (read per
+    call).
     """
 
     def __init__(self, grpc_client=None, legacy=None):
@@ -76,9 +77,9 @@ class FileHelpers:
         return GrpcFiles(client)
 
     def legacy(self):
-        if self._legacy is None:
-            self._legacy = LegacyFiles()
-        return self._legacy
+        """The injected LegacyFiles, else one from the environment as it is now (it holds no
+        connection: urllib opens one per call, as Agent Zero's aiohttp session did)."""
+        return self._legacy if self._legacy is not None else LegacyFiles()
 
     async def _on_legacy(self, name, args):
         try:

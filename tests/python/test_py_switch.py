@@ -265,5 +265,60 @@ class Flipping(SwitchFixture):
         self.assertIs(self.helpers.file_exists(self.outside), True)
 
 
+class AgentZeroHook(SwitchFixture):
+    """The hook of docs/agent-zero.md §4.1 in a stand-in for Agent Zero's runtime.py, with the
+    real function objects of a helpers.rfc_files module (the reference server's)."""
+
+    def test_the_documented_hook(self):
+        import asyncio
+        import sys
+        import threading
+        from a0ipc import files_async as a0ipc_files
+        sys.path.insert(0, os.path.dirname(os.environ["A0IPC_LEGACY_SERVER"]))
+        try:
+            from helpers import rfc_files
+        finally:
+            sys.path.pop(0)
+        self.assertEqual(rfc_files._list_folder_impl.__module__, "helpers.rfc_files")
+
+        async def call_development_function(func, *args, **kwargs):
+            # is_development() is true here; these two lines are the documented hook
+            if func.__name__ in a0ipc_files.IMPL_NAMES and func.__module__.endswith("rfc_files"):
+                return await a0ipc_files.call_impl(func.__name__, *args, **kwargs)
+            raise AssertionError("the hook did not take %s" % func.__name__)
+
+        def call_development_function_sync(func, *args, **kwargs):
+            # as Agent Zero's: asyncio.run in a new thread, given up after 30 s
+            out = {}
+
+            def run():
+                try:
+                    out["result"] = asyncio.run(call_development_function(func, *args, **kwargs))
+                except Exception as e:
+                    out["error"] = e
+            t = threading.Thread(target=run)
+            t.start()
+            t.join(30)
+            if "error" in out:
+                raise out["error"]
+            return out["result"]
+
+        a = os.path.join(self.root, "a.txt")
+        for backend, outside_seen in (("legacy", True), ("grpc", False)):
+            os.environ["A0IPC_BACKEND"] = backend
+            with self.subTest(backend=backend):
+                self.assertEqual(call_development_function_sync(
+                    rfc_files._read_file_binary_impl, a), "aGVsbG8K")
+                self.assertIs(call_development_function_sync(
+                    rfc_files._file_exists_impl, self.outside), outside_seen)
+                names = [e["name"] for e in call_development_function_sync(
+                    rfc_files._list_folder_impl, self.root, include_hidden=True)]
+                self.assertEqual(names[:2], [".hidden", "a.txt"])
+                with self.assertRaises(FileNotFoundError) as e:
+                    call_development_function_sync(rfc_files._delete_file_impl, a + ".nope")
+                self.assertEqual(str(e.exception), "File not found: %s.nope" % a)
+        self.assertEqual((self.calls("legacy"), self.calls("grpc")), (4, 4))
+
+
 if __name__ == "__main__":
     unittest.main()
