@@ -1,0 +1,34 @@
+"""a0ipc for Python: Agent Zero's side of the a0ipc runtime daemon (a0ipcd).
+
+- RuntimeClient: the Files and Terminal services over grpc.aio (client.py).
+- GrpcInteractiveSession: a drop-in for Agent Zero's interactive shell sessions (shell.py).
+- a0ipc.files (blocking) and a0ipc.files_async: the legacy helpers.rfc_files operations under
+  their own names, with their results and exceptions, on a0ipcd or on the legacy RFC as the
+  backend switch says (routing.py: A0IPC_BACKEND, A0IPC_CANARY_PERCENT).
+- One table from gRPC status codes to Python exceptions (errors.py).
+
+Only what needs grpc imports grpc, and only when first used, so the legacy side of the switch
+works with the standard library alone.
+"""
+from a0ipc.errors import RuntimeError_
+
+__version__ = "0.1.0"
+__all__ = ["RuntimeError_", "RuntimeClient", "connect", "ConnectionOptions",
+           "GrpcInteractiveSession"]
+
+_LAZY = {
+    "RuntimeClient": ("a0ipc.client", "RuntimeClient"),
+    "connect": ("a0ipc.client", "connect"),
+    "ConnectionOptions": ("a0ipc.channel", "ConnectionOptions"),
+    "GrpcInteractiveSession": ("a0ipc.shell", "GrpcInteractiveSession"),
+}
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        import importlib
+        module, attr = _LAZY[name]
+        value = getattr(importlib.import_module(module), attr)
+        globals()[name] = value
+        return value
+    raise AttributeError("module 'a0ipc' has no attribute %r" % name)

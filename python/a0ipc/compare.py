@@ -1,0 +1,60 @@
+"""Whether two answers of one legacy helper agree, by the rules of legacy/README.md §2.
+
+Used by shadow mode (the legacy answer is returned; a disagreement is counted and logged). The
+rules: results exactly, except a directory's size in list_folder (file-system dependent) and the
+order of get_subdirectories (a set); errors by type, and by message up to the first ":" after
+the paths the call named (the rest is a Python-specific reason).
+"""
+
+
+def _strip_dir_sizes(entries):
+    return [dict(e, size=None) if isinstance(e, dict) and e.get("is_dir") else e
+            for e in entries]
+
+
+def comparable_message(message, paths):
+    """The message up to the first ':' that follows the last of paths it names."""
+    end = 0
+    for p in paths:
+        i = message.find(p, end)
+        if i >= 0:
+            end = i + len(p)
+    colon = message.find(":", end)
+    return message if colon < 0 else message[:colon]
+
+
+def same_result(method, a, b):
+    if method == "get_subdirectories" and isinstance(a, list) and isinstance(b, list):
+        return sorted(a) == sorted(b)
+    if method == "list_folder" and isinstance(a, list) and isinstance(b, list):
+        return _strip_dir_sizes(a) == _strip_dir_sizes(b)
+    return type(a) is type(b) and a == b
+
+
+def same_error(a, b, paths):
+    return (type(a).__name__ == type(b).__name__
+            and comparable_message(str(a), paths) == comparable_message(str(b), paths))
+
+
+def differ(method, args, legacy, grpc):
+    """A short description of how two outcomes differ, or None when they agree. An outcome is
+    ("ok", value) or ("error", exception)."""
+    paths = [a for a in args if isinstance(a, str)]
+    (lk, lv), (gk, gv) = legacy, grpc
+    if lk == gk == "ok":
+        return None if same_result(method, lv, gv) else "results differ: %r vs %r" % (
+            _short(lv), _short(gv))
+    if lk == gk == "error":
+        return None if same_error(lv, gv, paths) else "errors differ: %s(%s) vs %s(%s)" % (
+            type(lv).__name__, lv, type(gv).__name__, gv)
+    return "legacy %s, grpc %s" % (_outcome(lk, lv), _outcome(gk, gv))
+
+
+def _outcome(kind, v):
+    return "returned %r" % (_short(v),) if kind == "ok" else "raised %s(%s)" % (
+        type(v).__name__, v)
+
+
+def _short(v, n=120):
+    r = repr(v)
+    return r if len(r) <= n else r[:n] + "..."
