@@ -1,0 +1,363 @@
+/* bench_files: 1 GiB download (Files.Read) and upload (Files.Write) through the a0ipc client
+ * library against the real a0ipcd, over a unix socket and over TCP on loopback (plaintext), next
+ * to a raw socket copy floor measured in the same run with the same CPU pinning (issue 3,
+ * Benchmark).
+ *
+ * It prints figures and the target beside them, never a verdict: on a shared 2-core VM the
+ * numbers move by tens of percent from run to run, so a timed pass/fail would only flake.
+ *
+ * Layout as in bench_health: a0ipcd and the floor's sender pinned to one CPU, this process (and
+ * every thread the gRPC core starts in it) to the other, so a byte of the floor crosses the same
+ * two CPUs as a byte of a transfer. Both children are forked before the first channel exists:
+ * forking a process that runs the core's threads is not safe.
+ *
+ * The daemon's root is a fresh directory on tmpfs (/dev/shm) unless --dir says otherwise: the
+ * figures are meant to show what the rpc stack costs, and a disk would add its own speed (the
+ * upload ends with an fsync of the whole file).
+ *
+ * Usage: bench_files [--size-mib N] [--dir DIR] [path-to-a0ipcd] */
+#include <errno.h>
+#include <inttypes.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "a0ipc/grpc_transport.h"
+#include "a0ipc/transport.h"
+#include "bench_util.h"
+
+#define MIB              (1024 * 1024)
+#define DEFAULT_SIZE_MIB 1024
+#define WARMUP_MIB       16  /* per transport, before its rows: connection, windows, allocator */
+#define COPY_CHUNK       MIB /* the floor's "large writes" and reads, and the file's fill chunks */
+#define TARGET_RATIO     0.5
+#define TMPFS_MAGIC_     0x01021994 /* linux/magic.h's TMPFS_MAGIC, without the kernel header */
+
+static uint8_t *pattern; /* COPY_CHUNK bytes of pseudo-random data: what every side sends */
+static pid_t floor_pid = -1;
+
+static void make_pattern(void)
+{
+    pattern = bu_xmalloc(COPY_CHUNK);
+    /* xorshift64: incompressible enough that nothing on the way can take a shortcut on it */
+    uint64_t x = 0x9e3779b97f4a7c15u;
+    for (size_t i = 0; i < COPY_CHUNK; i += 8) {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        memcpy(pattern + i, &x, 8);
+    }
+}
+
+/* Real bytes, written once: a sparse file would let the daemon's reads skip the page cache's
+ * work for holes and measure less than a real download. */
+static void make_file(const char *path, uint64_t size)
+{
+    FILE *f = fopen(path, "wb");
+    if (!f)
+        bu_die("create %s: %s", path, strerror(errno));
+    for (uint64_t put = 0; put < size; put += COPY_CHUNK) {
+        size_t n = size - put < COPY_CHUNK ? (size_t)(size - put) : COPY_CHUNK;
+        if (fwrite(pattern, 1, n, f) != n)
+            bu_die("write %s: %s", path, strerror(errno));
+    }
+    if (fclose(f) != 0)
+        bu_die("write %s: %s", path, strerror(errno));
+}
+
+/* ---- the floor: a sender on the server CPU, this process reading ---- */
+
+/* One connection at a time: read a 64-bit byte count, send that many bytes in COPY_CHUNK writes,
+ * and wait for the next count, until EOF. */
+static void floor_serve(int lunix, int ltcp)
+{
+    struct pollfd pfd[2] = {{.fd = lunix, .events = POLLIN}, {.fd = ltcp, .events = POLLIN}};
+    for (;;) {
+        if (poll(pfd, 2, -1) < 0)
+            continue;
+        for (int i = 0; i < 2; i++) {
+            if (!(pfd[i].revents & POLLIN))
+                continue;
+            int c = accept(pfd[i].fd, NULL, NULL);
+            if (c < 0)
+                continue;
+            uint64_t want;
+            while (bu_read_full(c, &want, sizeof want) == 0) {
+                for (uint64_t put = 0; put < want;) {
+                    size_t n = want - put < COPY_CHUNK ? (size_t)(want - put) : COPY_CHUNK;
+                    if (bu_write_full(c, pattern, n) != 0)
+                        break;
+                    put += n;
+                }
+            }
+            close(c);
+        }
+    }
+}
+
+typedef struct row {
+    double mb_s;      /* 10^6 bytes per second */
+    bu_cpu_use cpu;   /* server = a0ipcd, or the floor's sender */
+    long hwm_kb;      /* a0ipcd's VmHWM after the row (-1 for floor rows) */
+    bool hwm_is_peak; /* VmHWM was reset before the row, so it is this row's peak */
+} row;
+
+static row floor_run(const struct sockaddr *addr, socklen_t alen, uint64_t size, uint8_t *buf)
+{
+    int fd = socket(addr->sa_family, SOCK_STREAM, 0);
+    if (fd < 0 || connect(fd, addr, alen) != 0)
+        bu_die("floor: connect: %s", strerror(errno));
+    /* Warm-up on the same connection, as the transfers get theirs. */
+    uint64_t warm = (uint64_t)WARMUP_MIB * MIB;
+    if (bu_write_full(fd, &warm, sizeof warm) != 0)
+        bu_die("floor: %s", strerror(errno));
+    for (uint64_t got = 0; got < warm; got += COPY_CHUNK)
+        if (bu_read_full(fd, buf, COPY_CHUNK) != 0)
+            bu_die("floor: short read during warm-up");
+
+    bu_cpu_mark a = bu_cpu_now(floor_pid);
+    if (bu_write_full(fd, &size, sizeof size) != 0)
+        bu_die("floor: %s", strerror(errno));
+    /* Whatever read returns is taken, as a copying client would: no waiting for full chunks. */
+    for (uint64_t got = 0; got < size;) {
+        ssize_t r = read(fd, buf, COPY_CHUNK);
+        if (r <= 0)
+            bu_die("floor: read after %" PRIu64 " bytes: %s", got, r < 0 ? strerror(errno) : "EOF");
+        got += (uint64_t)r;
+    }
+    bu_cpu_mark b = bu_cpu_now(floor_pid);
+    close(fd);
+    row r = {.hwm_kb = -1};
+    r.cpu = bu_cpu_between(a, b);
+    r.mb_s = (double)size / 1e6 / r.cpu.wall_s;
+    return r;
+}
+
+/* ---- transfers through the client library ---- */
+
+static int sink_discard(void *arg, const uint8_t *data, size_t len)
+{
+    (void)data;
+    *(uint64_t *)arg += len;
+    return 0;
+}
+
+typedef struct source {
+    uint64_t left;
+} source;
+
+static ssize_t source_pattern(void *arg, uint8_t *buf, size_t cap)
+{
+    source *s = arg;
+    size_t n = cap < COPY_CHUNK ? cap : COPY_CHUNK;
+    if (s->left < n)
+        n = (size_t)s->left;
+    memcpy(buf, pattern, n); /* the cost of producing the bytes, as an upload from memory has */
+    s->left -= n;
+    return (ssize_t)n;
+}
+
+static void download(a0ipc_transport *t, uint64_t size)
+{
+    a0ipc_call_options o = {.timeout_ms = -1};
+    a0ipc_status st = A0IPC_STATUS_INIT;
+    uint64_t got = 0;
+    if (a0ipc_read(t, &o, "download.bin", 0, size, sink_discard, &got, &st) != A0IPC_OK)
+        bu_die("download: %s: %s", a0ipc_code_name(st.code), a0ipc_status_message(&st));
+    if (got != size)
+        bu_die("download: %" PRIu64 " bytes, expected %" PRIu64, got, size);
+}
+
+static void upload(a0ipc_transport *t, uint64_t size)
+{
+    a0ipc_call_options o = {.timeout_ms = -1};
+    a0ipc_status st = A0IPC_STATUS_INIT;
+    a0ipc_write_options w = {.path = "upload.bin",
+                             .overwrite = A0IPC_OVERWRITE_REPLACE,
+                             .has_expected_size = true,
+                             .expected_size = size};
+    source src = {.left = size};
+    a0ipc_write_result res;
+    if (a0ipc_write(t, &o, &w, source_pattern, &src, &res, &st) != A0IPC_OK)
+        bu_die("upload: %s: %s", a0ipc_code_name(st.code), a0ipc_status_message(&st));
+    if (res.bytes_written != size)
+        bu_die("upload: %" PRIu64 " bytes written, expected %" PRIu64, res.bytes_written, size);
+}
+
+static row transfer_run(a0ipc_transport *t, bool up, uint64_t size)
+{
+    row r = {0};
+    r.hwm_is_peak = bu_reset_hwm(bu_daemon_pid);
+    bu_cpu_mark a = bu_cpu_now(bu_daemon_pid);
+    if (up)
+        upload(t, size);
+    else
+        download(t, size);
+    bu_cpu_mark b = bu_cpu_now(bu_daemon_pid);
+    r.cpu = bu_cpu_between(a, b);
+    r.mb_s = (double)size / 1e6 / r.cpu.wall_s;
+    r.hwm_kb = bu_proc_status_kb(bu_daemon_pid, "VmHWM");
+    /* The next upload must not pay for replacing this one; the directory is ours. */
+    char path[512];
+    snprintf(path, sizeof path, "%s/root/upload.bin", bu_tmpdir);
+    unlink(path);
+    return r;
+}
+
+static a0ipc_transport *transport_to(const char *target)
+{
+    a0ipc_grpc_options go;
+    a0ipc_grpc_options_init(&go);
+    go.target = target;
+    a0ipc_status st = A0IPC_STATUS_INIT;
+    a0ipc_transport *t = a0ipc_grpc_transport_new(&go, &st);
+    if (!t)
+        bu_die("transport to %s: %s", target, a0ipc_status_message(&st));
+    return t;
+}
+
+/* ---- output ---- */
+
+#define COLS "  %-26s %-5s %9s %9s %10s %10s %7s %11s\n"
+
+static void print_row(const char *what, const char *transport, const row *r, const row *floor)
+{
+    char rate[16], ratio[16] = "-", srv[16], cli[16], others[16], hwm[24] = "-";
+    snprintf(rate, sizeof rate, "%.0f", r->mb_s);
+    if (floor)
+        snprintf(ratio, sizeof ratio, "%.2fx", r->mb_s / floor->mb_s);
+    snprintf(srv, sizeof srv, "%.0f%%", r->cpu.server_pct);
+    snprintf(cli, sizeof cli, "%.0f%%", r->cpu.client_pct);
+    snprintf(others, sizeof others, "%.0f%%", r->cpu.others_pct);
+    if (r->hwm_kb >= 0)
+        snprintf(hwm, sizeof hwm, "%.1f%s", r->hwm_kb / 1024.0, r->hwm_is_peak ? "" : "*");
+    printf(COLS, what, transport, rate, ratio, srv, cli, others, hwm);
+    fflush(stdout);
+}
+
+static const char *default_dir(void)
+{
+    struct stat sb;
+    if (stat("/dev/shm", &sb) == 0 && S_ISDIR(sb.st_mode) && access("/dev/shm", W_OK) == 0)
+        return "/dev/shm";
+    return "/tmp";
+}
+
+static void usage(const char *argv0)
+{
+    fprintf(stderr, "usage: %s [--size-mib N] [--dir DIR] [path-to-a0ipcd]\n", argv0);
+    exit(2);
+}
+
+int main(int argc, char **argv)
+{
+    uint64_t size_mib = DEFAULT_SIZE_MIB;
+    const char *dir = NULL, *daemon_path = A0IPCD_DEFAULT_PATH;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--size-mib") && i + 1 < argc) {
+            char *end;
+            size_mib = strtoull(argv[++i], &end, 10);
+            if (*end || size_mib == 0 || size_mib > 1024 * 1024)
+                usage(argv[0]);
+        } else if (!strcmp(argv[i], "--dir") && i + 1 < argc)
+            dir = argv[++i];
+        else if (argv[i][0] == '-' || i != argc - 1)
+            usage(argv[0]);
+        else
+            daemon_path = argv[i];
+    }
+    if (access(daemon_path, X_OK) != 0) {
+        fprintf(stderr, "bench_files: %s: %s\n", daemon_path, strerror(errno));
+        return 2;
+    }
+    if (!dir)
+        dir = default_dir();
+    uint64_t size = size_mib * MIB;
+    bu_init("bench_files", dir);
+    make_pattern();
+
+    char root[300], file[320];
+    snprintf(root, sizeof root, "%s/root", bu_tmpdir);
+    snprintf(file, sizeof file, "%s/download.bin", root);
+    if (mkdir(root, 0700) != 0)
+        bu_die("mkdir %s: %s", root, strerror(errno));
+    int64_t t0 = bu_now_ns();
+    make_file(file, size);
+    double fill_s = (double)(bu_now_ns() - t0) / 1e9;
+    struct statfs sfs;
+    bool tmpfs = statfs(root, &sfs) == 0 && sfs.f_type == TMPFS_MAGIC_;
+
+    int srv_cpu, cli_cpu, ncpu = bu_pick_cpus(&srv_cpu, &cli_cpu);
+    char unix_target[512], tcp_target[512];
+    const char *extra[] = {"--root", root, NULL};
+    bu_start_daemon(daemon_path, srv_cpu, extra, unix_target, tcp_target, sizeof unix_target);
+    struct sockaddr_un floor_unix;
+    struct sockaddr_in floor_tcp;
+    int lunix, ltcp;
+    bu_listen_pair("floor.sock", &lunix, &floor_unix, &ltcp, &floor_tcp);
+    floor_pid = bu_fork_pinned(srv_cpu);
+    if (floor_pid == 0) {
+        floor_serve(lunix, ltcp);
+        _exit(0);
+    }
+    close(lunix);
+    close(ltcp);
+    bu_pin_to(cli_cpu); /* before the first channel: the core's threads inherit it */
+
+    printf("bench_files: Files.Read / Files.Write on a0ipcd next to a raw socket copy floor "
+           "(figures only)\n");
+    bu_print_machine(ncpu, srv_cpu, cli_cpu, "a0ipcd and the floor's sender");
+    printf("daemon     : %s (pid %d), --root on %s (%s), --log-calls false\n", daemon_path,
+           (int)bu_daemon_pid, dir, tmpfs ? "tmpfs" : "not tmpfs: disk speed is in the figures");
+    printf("size       : %" PRIu64 " MiB per row (file of real bytes, written in %.1f s); "
+           "%d MiB warm-up per transport; MB = 10^6 bytes\n",
+           size_mib, fill_s, WARMUP_MIB);
+    printf("client     : a0ipc_read into a discarding sink, a0ipc_write from a memory source; "
+           "floor = %d KiB writes by a process on the server CPU, %d KiB reads here\n\n",
+           COPY_CHUNK / 1024, COPY_CHUNK / 1024);
+    fflush(stdout);
+
+    uint8_t *buf = bu_xmalloc(COPY_CHUNK);
+    printf(COLS, "", "trans", "MB/s", "of floor", "srv CPU", "cli CPU", "others", "VmHWM MiB");
+    struct {
+        const char *name, *target;
+        const struct sockaddr *floor_addr;
+        socklen_t floor_len;
+    } tr[2] = {{"unix", unix_target, (struct sockaddr *)&floor_unix, sizeof floor_unix},
+               {"tcp", tcp_target, (struct sockaddr *)&floor_tcp, sizeof floor_tcp}};
+    row dl[2], ul[2], fl[2];
+    for (int i = 0; i < 2; i++) {
+        a0ipc_transport *t = transport_to(tr[i].target);
+        download(t, (uint64_t)WARMUP_MIB * MIB < size ? (uint64_t)WARMUP_MIB * MIB : size);
+        upload(t, (uint64_t)WARMUP_MIB * MIB < size ? (uint64_t)WARMUP_MIB * MIB : size);
+        /* Each floor right before its rows, so they see the same VM weather. */
+        fl[i] = floor_run(tr[i].floor_addr, tr[i].floor_len, size, buf);
+        print_row("raw socket copy floor", tr[i].name, &fl[i], NULL);
+        dl[i] = transfer_run(t, false, size);
+        print_row("download (a0ipc_read)", tr[i].name, &dl[i], &fl[i]);
+        ul[i] = transfer_run(t, true, size);
+        print_row("upload (a0ipc_write)", tr[i].name, &ul[i], &fl[i]);
+        a0ipc_transport_free(t);
+    }
+    free(buf);
+    printf("  target: every transfer at least %.1fx its floor (no TLS)\n\n", TARGET_RATIO);
+    printf(
+        "CPU: srv = the floor's sender (floor rows) or a0ipcd, cli = this process, in %% of one "
+        "CPU.\n"
+        "others = CPU taken by every other process on the machine, plus steal, while measuring:\n"
+        "figures are only comparable between runs where it stays near 0%%.\n"
+        "VmHWM = a0ipcd's peak resident memory during the row (reset before it through\n"
+        "/proc/PID/clear_refs; * = the reset was refused, so it is the peak since startup).\n\n");
+
+    long rss = bu_proc_status_kb(bu_daemon_pid, "VmRSS");
+    printf("a0ipcd memory after the runs: VmRSS %.1f MiB\n", rss / 1024.0);
+    bu_print_exit_status(bu_stop_daemon());
+    return 0;
+}
