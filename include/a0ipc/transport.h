@@ -3,8 +3,8 @@
  * of SQLite's sqlite3_vfs. Callers are handed an `a0ipc_transport *` and never know which
  * implementation they got: gRPC (a0ipc_grpc_transport_new), the legacy RFC + SSH (its protocol
  * pieces are in src/transport/legacy/; the adapter over them is still to be written, see
- * docs/migration.md) or the router that picks between them per call (a0ipc_router_new). They call the a0ipc_* wrappers at the bottom of this file, not the
- * function pointers.
+ * docs/migration.md) or the router that picks between them per call (a0ipc_router_new). They call
+ * the a0ipc_* wrappers at the bottom of this file, not the function pointers.
  *
  * Ownership
  *   - Everything passed in is borrowed for the duration of the call only.
