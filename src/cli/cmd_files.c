@@ -114,23 +114,29 @@ static void print_sha(const char *what, const unsigned char *sha, uint64_t bytes
         fprintf(stderr, "%s: %llu bytes, sha256 %s\n", what, (unsigned long long)bytes, hex);
 }
 
-static int run_get(a0ipc_cli *cli, int argc, char **argv)
+/* What a download reads: a file (get) or an archive of a directory. */
+typedef struct download {
+    const char *remote;
+    bool archive;
+    a0ipc_archive_format format;
+    bool base_name;
+} download;
+
+/* Streams d into local ("-": stdout). A file is written to a temporary name beside it and
+ * renamed when complete, so a failed download leaves the local file as it was. Prints the
+ * SHA-256 of what arrived. */
+static int download_to(a0ipc_cli *cli, const download *d, const char *local)
 {
-    const char *remote = argv[0];
-    const char *local = argc > 1               ? argv[1]
-                        : strrchr(remote, '/') ? strrchr(remote, '/') + 1
-                                               : remote;
     bool to_stdout = !strcmp(local, "-");
     char tmp[4096];
     sink_file s = {STDOUT_FILENO, EVP_MD_CTX_new(), 0};
-    if (!s.sha || !EVP_DigestInit_ex(s.sha, EVP_sha256(), NULL))
+    if (!s.sha || !EVP_DigestInit_ex(s.sha, EVP_sha256(), NULL)) {
+        EVP_MD_CTX_free(s.sha);
         return A0IPC_EXIT_ERROR;
+    }
     if (!to_stdout) {
-        /* Into a temporary file beside the target, renamed when complete: a failed download
-         * leaves the local file as it was. */
         snprintf(tmp, sizeof tmp, "%s.a0ipc-XXXXXX", local);
-        s.fd = mkstemp(tmp);
-        if (s.fd < 0) {
+        if ((s.fd = mkstemp(tmp)) < 0) {
             fprintf(stderr, "a0ipc: cannot write %s: %s\n", local, strerror(errno));
             EVP_MD_CTX_free(s.sha);
             return A0IPC_EXIT_ERROR;
@@ -138,7 +144,10 @@ static int run_get(a0ipc_cli *cli, int argc, char **argv)
     }
     int rc = A0IPC_EXIT_OK;
     errno = 0;
-    a0ipc_code code = a0ipc_read(cli->t, &cli->call, remote, 0, 0, write_sink, &s, &cli->st);
+    a0ipc_code code =
+        d->archive ? a0ipc_archive(cli->t, &cli->call, d->remote, d->format, d->base_name,
+                                   write_sink, &s, &cli->st)
+                   : a0ipc_read(cli->t, &cli->call, d->remote, 0, 0, write_sink, &s, &cli->st);
     if (code == A0IPC_CANCELLED && errno) {
         fprintf(stderr, "a0ipc: writing %s: %s\n", local, strerror(errno));
         rc = A0IPC_EXIT_ERROR;
@@ -160,6 +169,13 @@ static int run_get(a0ipc_cli *cli, int argc, char **argv)
     if (rc == A0IPC_EXIT_OK && !to_stdout)
         print_sha(local, sha, s.bytes, cli->json);
     return rc;
+}
+
+static int run_get(a0ipc_cli *cli, int argc, char **argv)
+{
+    const char *remote = argv[0], *slash = strrchr(remote, '/');
+    download d = {.remote = remote};
+    return download_to(cli, &d, argc > 1 ? argv[1] : slash ? slash + 1 : remote);
 }
 
 /* ---- put ---- */
@@ -289,44 +305,17 @@ static int run_mv(a0ipc_cli *cli, int argc, char **argv)
 static int run_archive(a0ipc_cli *cli, int argc, char **argv)
 {
     const char *format = a0ipc_cli_value(cli, "format");
-    a0ipc_archive_format f = A0IPC_ARCHIVE_ZIP;
+    download d = {.remote = argv[0],
+                  .archive = true,
+                  .format = A0IPC_ARCHIVE_ZIP,
+                  .base_name = a0ipc_cli_flag(cli, "base-name")};
     if (format && !strcmp(format, "tar.gz"))
-        f = A0IPC_ARCHIVE_TAR_GZ;
+        d.format = A0IPC_ARCHIVE_TAR_GZ;
     else if (format && strcmp(format, "zip")) {
         fprintf(stderr, "a0ipc: --format is zip or tar.gz, not \"%s\"\n", format);
         return A0IPC_EXIT_USAGE;
     }
-    const char *local = argv[1];
-    bool to_stdout = !strcmp(local, "-");
-    char tmp[4096];
-    sink_file s = {STDOUT_FILENO, EVP_MD_CTX_new(), 0};
-    if (!s.sha || !EVP_DigestInit_ex(s.sha, EVP_sha256(), NULL))
-        return A0IPC_EXIT_ERROR;
-    if (!to_stdout) {
-        snprintf(tmp, sizeof tmp, "%s.a0ipc-XXXXXX", local);
-        if ((s.fd = mkstemp(tmp)) < 0) {
-            fprintf(stderr, "a0ipc: cannot write %s: %s\n", local, strerror(errno));
-            EVP_MD_CTX_free(s.sha);
-            return A0IPC_EXIT_ERROR;
-        }
-    }
-    int rc = A0IPC_EXIT_OK;
-    if (a0ipc_archive(cli->t, &cli->call, argv[0], f, a0ipc_cli_flag(cli, "base-name"), write_sink,
-                      &s, &cli->st))
-        rc = a0ipc_cli_fail(cli);
-    if (!to_stdout) {
-        if (rc == A0IPC_EXIT_OK && rename(tmp, local) != 0)
-            rc = A0IPC_EXIT_ERROR;
-        close(s.fd);
-        if (rc != A0IPC_EXIT_OK)
-            unlink(tmp);
-    }
-    unsigned char sha[32];
-    EVP_DigestFinal_ex(s.sha, sha, NULL);
-    EVP_MD_CTX_free(s.sha);
-    if (rc == A0IPC_EXIT_OK && !to_stdout)
-        print_sha(local, sha, s.bytes, cli->json);
-    return rc;
+    return download_to(cli, &d, argv[1]);
 }
 
 /* ---- watch ---- */
