@@ -83,6 +83,7 @@ class GrpcInteractiveSession:
         self.max_output_chars = max_output_chars
 
         self.session_id = None
+        self.exact_completion = None   # the daemon detects completions exactly (bash)
         self.exit_code = None          # of the last command, once it ended
         self.completion_reason = None  # why the last Run ended (None while waiting)
         self.running = False           # a command is running (it may have timed out)
@@ -149,6 +150,9 @@ class GrpcInteractiveSession:
         if self._task is not None and not self._task.done():
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
+        # Nothing before this command can be read any more: keep only its text from here on.
+        self._buf = self._buf[self._full_mark - self._base:]
+        self._base = self._full_mark
         self._error = None
         self.running = True
         self.exit_code = None
