@@ -475,7 +475,10 @@ static a0ipc_code gt_exec(a0ipc_transport *t, const a0ipc_call_options *o,
         req.timeout_ms = eo->timeout_ms;
         req.max_output_bytes = eo->output_cap > UINT32_MAX ? UINT32_MAX : (uint32_t)eo->output_cap;
         a0ipc_rpc_call_options co;
-        gt_call_options(g, o, (int64_t)eo->timeout_ms + DEADLINE_EXEC_SLACK_MS, &co);
+        /* With no timeout of its own the daemon applies its configured default: leave the
+         * deadline to it then, rather than guess that default here. */
+        gt_call_options(g, o, eo->timeout_ms ? (int64_t)eo->timeout_ms + DEADLINE_EXEC_SLACK_MS : 0,
+                        &co);
         code = a0_runtime_v1_terminal_exec_call(g->channel, &co, &req, &resp, st);
     }
     free(entries);

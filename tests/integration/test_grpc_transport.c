@@ -361,8 +361,30 @@ typedef struct cluster {
     char target[512];
 } cluster;
 
+/* The cluster of the running test, so its teardown stops the daemons even after a failed
+ * assertion jumped out of the test. */
+static cluster *running_cluster;
+
+static int cluster_teardown(void **state)
+{
+    (void)state;
+    if (running_cluster) {
+        for (int i = 0; i < 3; i++) {
+            test_daemon_cleanup(&running_cluster->d[i]);
+            if (running_cluster->roots[i]) {
+                remove_tree(running_cluster->roots[i]);
+                free(running_cluster->roots[i]);
+            }
+        }
+        running_cluster = NULL;
+    }
+    return 0;
+}
+
 static void cluster_start(cluster *c)
 {
+    memset(c, 0, sizeof *c);
+    running_cluster = c;
     int n = snprintf(c->target, sizeof c->target, "ipv4:");
     for (int i = 0; i < 3; i++) {
         char who[16];
@@ -377,11 +399,8 @@ static void cluster_start(cluster *c)
 
 static void cluster_stop(cluster *c)
 {
-    for (int i = 0; i < 3; i++) {
-        test_daemon_cleanup(&c->d[i]);
-        remove_tree(c->roots[i]);
-        free(c->roots[i]);
-    }
+    (void)c;
+    cluster_teardown(NULL);
 }
 
 static void round_robin_survives_a_killed_daemon(void **state)
@@ -471,8 +490,8 @@ int main(void)
         cmocka_unit_test(files_through_the_interface),
         cmocka_unit_test(terminal_through_the_interface),
         cmocka_unit_test(retries_only_idempotent_methods),
-        cmocka_unit_test(round_robin_survives_a_killed_daemon),
-        cmocka_unit_test(sessions_stay_on_their_daemon),
+        cmocka_unit_test_teardown(round_robin_survives_a_killed_daemon, cluster_teardown),
+        cmocka_unit_test_teardown(sessions_stay_on_their_daemon, cluster_teardown),
     };
     int failed = cmocka_run_group_tests(tests, NULL, NULL);
     grpc_shutdown_blocking();
