@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/kv_file.h"
 #include "common/log.h"
 #include "security/peercred.h"
 #include "security/tls.h"
@@ -284,54 +285,15 @@ int a0ipc_daemon_config_set(a0ipc_daemon_config *c, const char *key, const char 
     return -1;
 }
 
-static char *trim(char *s)
+/* One line of the config file: a setting as the file writes it (not from the command line). */
+static int set_from_file(void *c, const char *key, const char *value, a0ipc_status *st)
 {
-    while (*s == ' ' || *s == '\t')
-        s++;
-    char *end = s + strlen(s);
-    while (end > s && (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\n' || end[-1] == '\r'))
-        *--end = '\0';
-    return s;
+    return a0ipc_daemon_config_set(c, key, value, false, st);
 }
 
 int a0ipc_daemon_config_load(a0ipc_daemon_config *c, const char *path, a0ipc_status *st)
 {
-    FILE *f = fopen(path, "r");
-    if (!f) {
-        a0ipc_status_from_errno(st, errno, "cannot read config file %s", path);
-        return -1;
-    }
-    char *line = NULL;
-    size_t cap = 0;
-    int lineno = 0, rc = 0;
-    while (rc == 0 && getline(&line, &cap, f) >= 0) {
-        lineno++;
-        char *hash = strchr(line, '#');
-        if (hash)
-            *hash = '\0';
-        char *text = trim(line);
-        if (!*text)
-            continue;
-        char *eq = strchr(text, '=');
-        if (!eq) {
-            a0ipc_status_set(st, A0IPC_INVALID_ARGUMENT, "%s:%d: expected \"key = value\"", path,
-                             lineno);
-            rc = -1;
-            break;
-        }
-        *eq = '\0';
-        char *key = trim(text), *value = trim(eq + 1);
-        if (a0ipc_daemon_config_set(c, key, value, false, st) != 0) {
-            char *why = st->message ? strdup(st->message) : NULL;
-            a0ipc_status_set(st, A0IPC_INVALID_ARGUMENT, "%s:%d: %s", path, lineno,
-                             why ? why : "invalid setting");
-            free(why);
-            rc = -1;
-        }
-    }
-    free(line);
-    fclose(f);
-    return rc;
+    return a0ipc_kv_file_read(path, "config file", set_from_file, c, st);
 }
 
 static void usage(FILE *out)

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/kv_file.h"
 #include "transport/router_internal.h"
 
 const char *const router_op_names[OP_COUNT] = {
@@ -122,53 +123,14 @@ static int set_flag(router_flags *f, const char *key, const char *value, a0ipc_s
     return 0;
 }
 
-static char *trim(char *s)
+static int set_flag_cb(void *f, const char *key, const char *value, a0ipc_status *st)
 {
-    while (*s == ' ' || *s == '\t')
-        s++;
-    char *e = s + strlen(s);
-    while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\n' || e[-1] == '\r'))
-        *--e = '\0';
-    return s;
+    return set_flag(f, key, value, st);
 }
 
 static int load_file(router_flags *f, const char *path, a0ipc_status *st)
 {
-    FILE *in = fopen(path, "r");
-    if (!in) {
-        a0ipc_status_from_errno(st, errno, "cannot read router flags %s", path);
-        return -1;
-    }
-    char *line = NULL;
-    size_t cap = 0;
-    int lineno = 0, rc = 0;
-    while (rc == 0 && getline(&line, &cap, in) >= 0) {
-        lineno++;
-        char *hash = strchr(line, '#');
-        if (hash)
-            *hash = '\0';
-        char *text = trim(line);
-        if (!*text)
-            continue;
-        char *eq = strchr(text, '=');
-        if (!eq) {
-            a0ipc_status_set(st, A0IPC_INVALID_ARGUMENT, "%s:%d: expected \"key = value\"", path,
-                             lineno);
-            rc = -1;
-            break;
-        }
-        *eq = '\0';
-        if (set_flag(f, trim(text), trim(eq + 1), st) != 0) {
-            char *why = strdup(a0ipc_status_message(st));
-            a0ipc_status_set(st, A0IPC_INVALID_ARGUMENT, "%s:%d: %s", path, lineno,
-                             why ? why : "bad flag");
-            free(why);
-            rc = -1;
-        }
-    }
-    free(line);
-    fclose(in);
-    return rc;
+    return a0ipc_kv_file_read(path, "router flags", set_flag_cb, f, st);
 }
 
 static const struct {
