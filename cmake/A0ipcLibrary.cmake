@@ -9,6 +9,9 @@ add_library(a0ipc_shared SHARED src/lib/version.c)
 # The whole client library goes in (nothing in a shared library's own code references it);
 # a0ipc_base only as far as the client needs it.
 target_link_libraries(a0ipc_shared PRIVATE "$<LINK_LIBRARY:WHOLE_ARCHIVE,a0ipc_client>" a0ipc_base)
+# Nothing in the client references the legacy adapter's constructor; make the linker take it
+# (and what it needs) from a0ipc_legacy, which a0ipc_client brings in.
+target_link_options(a0ipc_shared PRIVATE -Wl,--undefined=a0ipc_legacy_transport_new)
 target_link_options(a0ipc_shared PRIVATE -Wl,--version-script=${A0IPC_EXPORT_MAP} -Wl,--no-undefined)
 target_include_directories(a0ipc_shared PUBLIC $<BUILD_INTERFACE:${PROJECT_SOURCE_DIR}/include>
                                                $<INSTALL_INTERFACE:${CMAKE_INSTALL_INCLUDEDIR}>)

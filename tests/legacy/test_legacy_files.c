@@ -19,6 +19,7 @@
 
 #include <cmocka.h>
 
+#include "legacy_replay.h"
 #include "legacy_testutil.h"
 #include "transport/legacy/legacy_base64.h"
 #include "transport/legacy/legacy_errors.h"
@@ -58,20 +59,6 @@ static int teardown(void **state)
     return 0;
 }
 
-static const char *arg_str(const a0ipc_json *args, size_t i)
-{
-    assert_true(i < args->u.arr.n);
-    assert_int_equal(args->u.arr.items[i]->type, A0IPC_JSON_STRING);
-    return args->u.arr.items[i]->u.s.p;
-}
-
-static bool arg_bool(const a0ipc_json *args, size_t i)
-{
-    assert_true(i < args->u.arr.n);
-    assert_int_equal(args->u.arr.items[i]->type, A0IPC_JSON_BOOL);
-    return args->u.arr.items[i]->u.b;
-}
-
 /* A JSON glob argument as a0ipc_legacy_globs (v points into the JSON value). */
 static a0ipc_legacy_globs *globs_of(const a0ipc_json *g, const char **buf, size_t cap,
                                     a0ipc_legacy_globs *out)
@@ -108,29 +95,6 @@ static a0ipc_json *entries_json(const a0ipc_legacy_entries *e)
     return arr;
 }
 
-/* A directory's size is file-system dependent: set it to 0 on both sides. */
-static void zero_dir_sizes(a0ipc_json *list)
-{
-    for (size_t i = 0; i < list->u.arr.n; i++) {
-        const a0ipc_json *is_dir = a0ipc_json_get(list->u.arr.items[i], "is_dir");
-        a0ipc_json *size = (a0ipc_json *)a0ipc_json_get(list->u.arr.items[i], "size");
-        if (is_dir && is_dir->type == A0IPC_JSON_BOOL && is_dir->u.b && size)
-            size->u.i = 0;
-    }
-}
-
-static int cmp_str(const void *a, const void *b)
-{
-    const a0ipc_json *x = *(a0ipc_json *const *)a, *y = *(a0ipc_json *const *)b;
-    return strcmp(x->u.s.p, y->u.s.p);
-}
-
-static void sort_strings(a0ipc_json *list)
-{
-    if (list->u.arr.n > 1)
-        qsort(list->u.arr.items, list->u.arr.n, sizeof list->u.arr.items[0], cmp_str);
-}
-
 static a0ipc_json *bytes_json(const uint8_t *data, size_t len)
 {
     char *b64 = a0ipc_base64_encode(data, len);
@@ -141,8 +105,8 @@ static a0ipc_json *bytes_json(const uint8_t *data, size_t len)
 
 /* Runs one step through the C functions; returns the result as the JSON the legacy would
  * have answered, or NULL with st and o->error_type set. */
-static a0ipc_json *run_step(fixture *fx, const char *fn, const a0ipc_json *args, a0ipc_rfc_opts *o,
-                            a0ipc_status *st)
+static a0ipc_json *run_step_opts(fixture *fx, const char *fn, const a0ipc_json *args,
+                                 a0ipc_rfc_opts *o, a0ipc_status *st)
 {
     a0ipc_rfc_client *c = fx->client;
     uint8_t *data;
@@ -150,8 +114,9 @@ static a0ipc_json *run_step(fixture *fx, const char *fn, const a0ipc_json *args,
     bool b;
     if (strcmp(fn, "_read_file_as_base64_impl") == 0 || strcmp(fn, "_read_file_binary_impl") == 0) {
         a0ipc_code code =
-            fn[6] == 'f' ? a0ipc_legacy_read_file_as_base64(c, o, arg_str(args, 0), &data, &len, st)
-                         : a0ipc_legacy_read_file_binary(c, o, arg_str(args, 0), &data, &len, st);
+            fn[6] == 'f'
+                ? a0ipc_legacy_read_file_as_base64(c, o, lt_arg_str(args, 0), &data, &len, st)
+                : a0ipc_legacy_read_file_binary(c, o, lt_arg_str(args, 0), &data, &len, st);
         if (code != A0IPC_OK)
             return NULL;
         a0ipc_json *r = bytes_json(data, len);
@@ -159,48 +124,50 @@ static a0ipc_json *run_step(fixture *fx, const char *fn, const a0ipc_json *args,
         return r;
     }
     if (strcmp(fn, "_write_file_from_base64_impl") == 0)
-        return a0ipc_legacy_write_file_from_base64(c, o, arg_str(args, 0), arg_str(args, 1), st) ==
-                       A0IPC_OK
+        return a0ipc_legacy_write_file_from_base64(c, o, lt_arg_str(args, 0), lt_arg_str(args, 1),
+                                                   st) == A0IPC_OK
                    ? a0ipc_json_bool(true)
                    : NULL;
     if (strcmp(fn, "_write_file_binary_impl") == 0) {
-        const char *b64 = arg_str(args, 1);
+        const char *b64 = lt_arg_str(args, 1);
         assert_int_equal(a0ipc_base64_decode(b64, strlen(b64), &data, &len), 0);
-        a0ipc_code code = a0ipc_legacy_write_file_binary(c, o, arg_str(args, 0), data, len, st);
+        a0ipc_code code = a0ipc_legacy_write_file_binary(c, o, lt_arg_str(args, 0), data, len, st);
         free(data);
         return code == A0IPC_OK ? a0ipc_json_bool(true) : NULL;
     }
     if (strcmp(fn, "_delete_file_impl") == 0)
-        return a0ipc_legacy_delete_file(c, o, arg_str(args, 0), st) == A0IPC_OK
+        return a0ipc_legacy_delete_file(c, o, lt_arg_str(args, 0), st) == A0IPC_OK
                    ? a0ipc_json_bool(true)
                    : NULL;
     if (strcmp(fn, "_delete_folder_impl") == 0)
-        return a0ipc_legacy_delete_folder(c, o, arg_str(args, 0), st) == A0IPC_OK
+        return a0ipc_legacy_delete_folder(c, o, lt_arg_str(args, 0), st) == A0IPC_OK
                    ? a0ipc_json_bool(true)
                    : NULL;
     if (strcmp(fn, "_make_dirs_impl") == 0)
-        return a0ipc_legacy_make_dirs(c, o, arg_str(args, 0), st) == A0IPC_OK
+        return a0ipc_legacy_make_dirs(c, o, lt_arg_str(args, 0), st) == A0IPC_OK
                    ? a0ipc_json_bool(true)
                    : NULL;
     if (strcmp(fn, "_move_file_impl") == 0)
-        return a0ipc_legacy_move_file(c, o, arg_str(args, 0), arg_str(args, 1), st) == A0IPC_OK
+        return a0ipc_legacy_move_file(c, o, lt_arg_str(args, 0), lt_arg_str(args, 1), st) ==
+                       A0IPC_OK
                    ? a0ipc_json_bool(true)
                    : NULL;
     if (strcmp(fn, "_path_exists_impl") == 0)
-        return a0ipc_legacy_path_exists(c, o, arg_str(args, 0), &b, st) == A0IPC_OK
+        return a0ipc_legacy_path_exists(c, o, lt_arg_str(args, 0), &b, st) == A0IPC_OK
                    ? a0ipc_json_bool(b)
                    : NULL;
     if (strcmp(fn, "_file_exists_impl") == 0)
-        return a0ipc_legacy_file_exists(c, o, arg_str(args, 0), &b, st) == A0IPC_OK
+        return a0ipc_legacy_file_exists(c, o, lt_arg_str(args, 0), &b, st) == A0IPC_OK
                    ? a0ipc_json_bool(b)
                    : NULL;
     if (strcmp(fn, "_folder_exists_impl") == 0)
-        return a0ipc_legacy_folder_exists(c, o, arg_str(args, 0), &b, st) == A0IPC_OK
+        return a0ipc_legacy_folder_exists(c, o, lt_arg_str(args, 0), &b, st) == A0IPC_OK
                    ? a0ipc_json_bool(b)
                    : NULL;
     if (strcmp(fn, "_list_folder_impl") == 0) {
         a0ipc_legacy_entries e;
-        if (a0ipc_legacy_list_folder(c, o, arg_str(args, 0), arg_bool(args, 1), &e, st) != A0IPC_OK)
+        if (a0ipc_legacy_list_folder(c, o, lt_arg_str(args, 0), lt_arg_bool(args, 1), &e, st) !=
+            A0IPC_OK)
             return NULL;
         a0ipc_json *r = entries_json(&e);
         a0ipc_legacy_entries_clear(&e);
@@ -213,7 +180,8 @@ static a0ipc_json *run_step(fixture *fx, const char *fn, const a0ipc_json *args,
         a0ipc_legacy_globs *ip = globs_of(args->u.arr.items[1], ibuf, 16, &inc);
         a0ipc_legacy_globs *ep = globs_of(args->u.arr.items[2], ebuf, 16, &exc);
         a0ipc_legacy_names names;
-        if (a0ipc_legacy_get_subdirectories(c, o, arg_str(args, 0), ip, ep, &names, st) != A0IPC_OK)
+        if (a0ipc_legacy_get_subdirectories(c, o, lt_arg_str(args, 0), ip, ep, &names, st) !=
+            A0IPC_OK)
             return NULL;
         a0ipc_json *r = a0ipc_json_array();
         for (size_t i = 0; i < names.n; i++)
@@ -225,92 +193,28 @@ static a0ipc_json *run_step(fixture *fx, const char *fn, const a0ipc_json *args,
     return NULL;
 }
 
-/* The README's rule for messages: exact, or equal up to the first ':' after the path. */
-static bool message_matches(const char *got, const char *want, const char *root)
+static a0ipc_json *run_step(void *ctx, const char *fn, const a0ipc_json *args, char type[64],
+                            a0ipc_status *st)
 {
-    if (strcmp(got, want) == 0)
-        return true;
-    const char *at = strstr(want, root);
-    if (!at)
-        return false;
-    const char *colon = strchr(at + strlen(root), ':');
-    if (!colon)
-        return false;
-    size_t n = (size_t)(colon - want) + 1;
-    return strncmp(got, want, n) == 0;
+    a0ipc_rfc_opts o = {0};
+    a0ipc_json *got = run_step_opts(ctx, fn, args, &o, st);
+    snprintf(type, 64, "%s", o.error_type);
+    return got;
 }
 
-static char *dump(const a0ipc_json *v)
+/* The code is the error table's, from the type and the message as received. */
+static void check_code(void *ctx, const char *fn, const char *type, const a0ipc_status *st)
 {
-    a0ipc_jbuf b = {0};
-    a0ipc_json_dump(&b, v);
-    return b.p;
+    (void)ctx, (void)fn;
+    assert_int_equal(st->code, a0ipc_legacy_code_for(type, a0ipc_status_message(st)));
+    assert_int_equal(st->code,
+                     strcmp(type, "FileNotFoundError") == 0 ? A0IPC_NOT_FOUND : A0IPC_UNKNOWN);
 }
 
 static void replays_files_transcripts(void **state)
 {
     fixture *fx = *state;
-    a0ipc_json *doc = lt_load_golden("files_transcripts.json");
-    const a0ipc_json *steps = a0ipc_json_get(doc, "steps");
-    assert_non_null(steps);
-    assert_int_equal(steps->type, A0IPC_JSON_ARRAY);
-    assert_true(steps->u.arr.n > 0);
-    size_t errors = 0;
-    for (size_t i = 0; i < steps->u.arr.n; i++) {
-        const a0ipc_json *step = steps->u.arr.items[i];
-        const a0ipc_json *fnv = a0ipc_json_get(step, "function");
-        assert_non_null(fnv);
-        const char *fn = fnv->u.s.p;
-        a0ipc_json *args = lt_subst_root(a0ipc_json_get(step, "args"), fx->root);
-        const a0ipc_json *want_result = a0ipc_json_get(step, "result");
-        const a0ipc_json *want_error = a0ipc_json_get(step, "error");
-        assert_true((want_result != NULL) != (want_error != NULL));
-
-        lt_reset_mtimes(fx->root);
-        a0ipc_rfc_opts o = {0};
-        a0ipc_status st = A0IPC_STATUS_INIT;
-        a0ipc_json *got = run_step(fx, fn, args, &o, &st);
-
-        if (want_error) {
-            a0ipc_json *want = lt_subst_root(want_error, fx->root);
-            const char *type = a0ipc_json_get(want, "type")->u.s.p;
-            const char *message = a0ipc_json_get(want, "message")->u.s.p;
-            if (got)
-                fail_msg("step %zu %s: succeeded, want %s: %s", i, fn, type, message);
-            if (strcmp(o.error_type, type) != 0 ||
-                !message_matches(a0ipc_status_message(&st), message, fx->root))
-                fail_msg("step %zu %s: got %s: %s (%s)\nwant %s: %s", i, fn, o.error_type,
-                         a0ipc_status_message(&st), a0ipc_code_name(st.code), type, message);
-            /* And the code is the table's, from the type and the message as received. */
-            assert_int_equal(st.code, a0ipc_legacy_code_for(type, a0ipc_status_message(&st)));
-            assert_int_equal(st.code, strcmp(type, "FileNotFoundError") == 0 ? A0IPC_NOT_FOUND
-                                                                             : A0IPC_UNKNOWN);
-            a0ipc_json_free(want);
-            errors++;
-        } else {
-            if (!got)
-                fail_msg("step %zu %s: %s: %s (%s)", i, fn, o.error_type, a0ipc_status_message(&st),
-                         a0ipc_code_name(st.code));
-            a0ipc_json *want = lt_subst_root(want_result, fx->root);
-            if (strcmp(fn, "_list_folder_impl") == 0) {
-                zero_dir_sizes(got);
-                zero_dir_sizes(want);
-            } else if (strcmp(fn, "_get_subdirectories_impl") == 0) {
-                sort_strings(got);
-                sort_strings(want);
-            }
-            if (!a0ipc_json_equal(got, want)) {
-                char *g = dump(got), *w = dump(want);
-                fail_msg("step %zu %s:\n got: %s\nwant: %s", i, fn, g, w);
-            }
-            a0ipc_json_free(want);
-        }
-        a0ipc_json_free(got);
-        a0ipc_json_free(args);
-        a0ipc_status_clear(&st);
-    }
-    assert_true(errors > 0);
-    a0ipc_json_free(doc);
+    lt_replay_transcripts(fx->root, run_step, check_code, fx);
 }
 
 /* The names (sorted) and contents of a zip's entries, read back with libarchive. */

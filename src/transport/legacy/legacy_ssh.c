@@ -25,6 +25,7 @@ struct a0ipc_legacy_ssh {
     a0ipc_jbuf full; /* raw output since the last command */
     uint8_t tail[4]; /* an unfinished UTF-8 character, held for the next read */
     size_t tail_len;
+    char *prompt; /* the last line at settling, cleaned; NULL when none was recognised */
 };
 
 static int64_t now_ms(void)
@@ -47,6 +48,7 @@ static void free_session(a0ipc_legacy_ssh *s)
         ssh_free(s->session);
     }
     a0ipc_jbuf_free(&s->full);
+    free(s->prompt);
     pthread_mutex_destroy(&s->lock);
     free(s);
 }
@@ -153,19 +155,29 @@ static void compile_prompts(void)
             prompt_ok = false; /* cannot happen with these; then nothing is a prompt */
 }
 
-bool a0ipc_legacy_ssh_is_prompt(const char *cleaned)
+/* The last non-empty line of cleaned text (caller frees; NULL when out of memory). */
+static char *last_line(const char *cleaned)
 {
-    pthread_once(&prompt_once, compile_prompts);
-    if (!prompt_ok || !cleaned)
-        return false;
-    /* The last non-empty line. */
     size_t end = strlen(cleaned);
     while (end > 0 && cleaned[end - 1] == '\n')
         end--;
     size_t start = end;
     while (start > 0 && cleaned[start - 1] != '\n')
         start--;
-    char *line = strndup(cleaned + start, end - start);
+    return strndup(cleaned + start, end - start);
+}
+
+const char *a0ipc_legacy_ssh_prompt(const a0ipc_legacy_ssh *s)
+{
+    return s->prompt ? s->prompt : "";
+}
+
+bool a0ipc_legacy_ssh_is_prompt(const char *cleaned)
+{
+    pthread_once(&prompt_once, compile_prompts);
+    if (!prompt_ok || !cleaned)
+        return false;
+    char *line = last_line(cleaned);
     if (!line)
         return false;
     bool match = false;
@@ -192,8 +204,10 @@ static a0ipc_code settle(a0ipc_legacy_ssh *s, int64_t deadline, a0ipc_status *st
         if (a0ipc_legacy_ssh_read_output(s, wait, &out, st) != A0IPC_OK)
             return st->code;
         bool got = out.raw_len > 0, eof = out.eof;
-        if (got)
-            at_prompt = a0ipc_legacy_ssh_is_prompt(out.full);
+        if (got && (at_prompt = a0ipc_legacy_ssh_is_prompt(out.full))) {
+            free(s->prompt);
+            s->prompt = last_line(out.full);
+        }
         a0ipc_legacy_ssh_output_clear(&out);
         if (eof)
             return a0ipc_status_set(st, A0IPC_UNAVAILABLE, "SSH: the shell ended at once");
@@ -413,5 +427,42 @@ a0ipc_code a0ipc_legacy_ssh_read_output(a0ipc_legacy_ssh *s, int64_t wait_ms,
         a0ipc_legacy_ssh_output_clear(out);
         return a0ipc_status_set(st, A0IPC_RESOURCE_EXHAUSTED, "SSH: out of memory");
     }
+    return A0IPC_OK;
+}
+
+a0ipc_code a0ipc_legacy_ssh_read_raw(a0ipc_legacy_ssh *s, int64_t wait_ms, uint8_t *buf, size_t cap,
+                                     size_t *n, bool *eof, a0ipc_status *st)
+{
+    *n = 0;
+    *eof = false;
+    int64_t until = now_ms() + (wait_ms > 0 ? wait_ms : 0);
+    while (*n + A0IPC_LEGACY_SSH_CHUNK <= cap) {
+        /* Wait in slices (so sends get the lock between them) until the first bytes; after
+         * them only take what is ready. */
+        int64_t left = *n ? 0 : until - now_ms();
+        int slice = left <= 0 ? 0 : left > SLICE_MS ? SLICE_MS : (int)left;
+        int got = read_chunk(s, buf + *n, slice, eof);
+        if (got < 0)
+            return a0ipc_status_set(st, A0IPC_UNAVAILABLE, "SSH: reading the shell: %s",
+                                    ssh_get_error(s->session));
+        *n += (size_t)got;
+        if (got == 0 && (*eof || *n > 0 || left <= 0))
+            break;
+    }
+    return A0IPC_OK;
+}
+
+a0ipc_code a0ipc_legacy_ssh_resize(a0ipc_legacy_ssh *s, uint32_t rows, uint32_t cols,
+                                   a0ipc_status *st)
+{
+    if (rows == 0 || cols == 0 || rows > 10000 || cols > 10000)
+        return a0ipc_status_set(st, A0IPC_INVALID_ARGUMENT,
+                                "terminal size %u x %u: each must be 1..10000", rows, cols);
+    pthread_mutex_lock(&s->lock);
+    int rc = ssh_channel_change_pty_size(s->channel, (int)cols, (int)rows);
+    pthread_mutex_unlock(&s->lock);
+    if (rc != SSH_OK)
+        return a0ipc_status_set(st, A0IPC_UNAVAILABLE, "SSH: cannot resize the terminal: %s",
+                                ssh_get_error(s->session));
     return A0IPC_OK;
 }

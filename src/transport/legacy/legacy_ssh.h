@@ -85,6 +85,21 @@ void a0ipc_legacy_ssh_output_clear(a0ipc_legacy_ssh_output *o);
 a0ipc_code a0ipc_legacy_ssh_read_output(a0ipc_legacy_ssh *s, int64_t wait_ms,
                                         a0ipc_legacy_ssh_output *out, a0ipc_status *st);
 
+/* For a caller that does its own collecting (the adapter, legacy_transport_terminal.c): waits
+ * up to wait_ms for output, then takes what is ready without waiting further, up to cap bytes,
+ * raw (no cleaning, nothing held back, not added to the collection read_output keeps). Do not
+ * mix it with read_output on one command. *n == 0 when nothing came. */
+a0ipc_code a0ipc_legacy_ssh_read_raw(a0ipc_legacy_ssh *s, int64_t wait_ms, uint8_t *buf, size_t cap,
+                                     size_t *n, bool *eof, a0ipc_status *st);
+
+/* Changes the PTY's size (the legacy kept 100 x 50). */
+a0ipc_code a0ipc_legacy_ssh_resize(a0ipc_legacy_ssh *s, uint32_t rows, uint32_t cols,
+                                   a0ipc_status *st);
+
+/* The shell's prompt as it stood, cleaned, when the session settled after its set-up line; ""
+ * when the shell settled without a recognised prompt. Owned by the session. */
+const char *a0ipc_legacy_ssh_prompt(const a0ipc_legacy_ssh *s);
+
 /* Whether the last non-empty line of cleaned output looks like a shell prompt, by the legacy's
  * patterns (README §3): `(\(venv\)).+[$#] ?$`, `root@[^:]+:[^#]+# ?$`,
  * `[a-zA-Z0-9_.-]+@[^:]+:[^$#]+[$#] ?$`, `\(?.*\)?\s*PS\s+[^>]+> ?$`. */
