@@ -96,6 +96,10 @@ void a0ipc_cli_conn_init(a0ipc_cli_conn *c)
         c->sec.ca_file = env("A0IPC_CA");
     if (env("A0IPC_TOKEN_FILE"))
         c->token_file = env("A0IPC_TOKEN_FILE");
+    c->backend = "grpc";
+    c->legacy_config = env("A0IPC_LEGACY_CONFIG");
+    c->router_flags = env("A0IPC_ROUTER_FLAGS");
+    c->routing_key = env("A0IPC_ROUTING_KEY");
 }
 
 int a0ipc_cli_conn_option(a0ipc_cli_conn *c, int opt, const char *arg)
@@ -118,6 +122,25 @@ int a0ipc_cli_conn_option(a0ipc_cli_conn *c, int opt, const char *arg)
         return 1;
     case A0IPC_CLI_OPT_SERVER_NAME:
         c->server_name = arg;
+        return 1;
+    case A0IPC_CLI_OPT_BACKEND:
+        if (strcmp(arg, "grpc") && strcmp(arg, "legacy") && strcmp(arg, "router")) {
+            fprintf(stderr, "a0ipc: --backend takes grpc, legacy or router, not \"%s\"\n", arg);
+            return -1;
+        }
+        c->backend = arg;
+        return 1;
+    case A0IPC_CLI_OPT_LEGACY_CONFIG:
+        c->legacy_config = arg;
+        return 1;
+    case A0IPC_CLI_OPT_ROUTER_FLAGS:
+        c->router_flags = arg;
+        return 1;
+    case A0IPC_CLI_OPT_ROUTER_METRICS:
+        c->router_metrics = true;
+        return 1;
+    case A0IPC_CLI_OPT_ROUTING_KEY:
+        c->routing_key = arg;
         return 1;
     case A0IPC_CLI_OPT_TIMEOUT: {
         char *end;
@@ -206,5 +229,16 @@ void a0ipc_cli_conn_usage(FILE *out)
                  "                    (default: the target's host)\n"
                  "  --token-file FILE send the token in FILE (first line) as\n"
                  "                    \"authorization: Bearer\" (default $A0IPC_TOKEN_FILE)\n"
-                 "  --timeout SECONDS deadline of the call (default 5)\n");
+                 "  --timeout SECONDS deadline of the call (default 5)\n"
+                 "Migration (docs/migration.md):\n"
+                 "  --backend B       grpc (default: a0ipcd), legacy (the old RFC + SSH, set up\n"
+                 "                    by --legacy-config) or router (both, by the router's flags)\n"
+                 "  --legacy-config F the legacy's settings, key = value lines (default\n"
+                 "                    $A0IPC_LEGACY_CONFIG; keys in docs/cli.md)\n"
+                 "  --router-flags F  the router's flags file (default $A0IPC_ROUTER_FLAGS;\n"
+                 "                    A0IPC_ROUTER_* variables override it)\n"
+                 "  --routing-key K   the agent or session id the canary hashes\n"
+                 "                    (default $A0IPC_ROUTING_KEY)\n"
+                 "  --router-metrics  after the command, print the router's metrics (Prometheus\n"
+                 "                    text) to stderr\n");
 }

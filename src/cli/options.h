@@ -6,6 +6,7 @@
 #define A0IPC_CLI_OPTIONS_H
 
 #include <getopt.h>
+#include <stdbool.h>
 #include <stdio.h>
 
 #include "rpc/client.h"
@@ -22,6 +23,11 @@ enum {
     A0IPC_CLI_OPT_TOKEN_FILE,
     A0IPC_CLI_OPT_SERVER_NAME,
     A0IPC_CLI_OPT_TIMEOUT,
+    A0IPC_CLI_OPT_BACKEND,
+    A0IPC_CLI_OPT_LEGACY_CONFIG,
+    A0IPC_CLI_OPT_ROUTER_FLAGS,
+    A0IPC_CLI_OPT_ROUTER_METRICS,
+    A0IPC_CLI_OPT_ROUTING_KEY,
 };
 
 #define A0IPC_CLI_CONN_OPTIONS                                                                     \
@@ -31,6 +37,11 @@ enum {
         {"key", required_argument, NULL, A0IPC_CLI_OPT_KEY},                                       \
         {"token-file", required_argument, NULL, A0IPC_CLI_OPT_TOKEN_FILE},                         \
         {"server-name", required_argument, NULL, A0IPC_CLI_OPT_SERVER_NAME},                       \
+        {"backend", required_argument, NULL, A0IPC_CLI_OPT_BACKEND},                               \
+        {"legacy-config", required_argument, NULL, A0IPC_CLI_OPT_LEGACY_CONFIG},                   \
+        {"router-flags", required_argument, NULL, A0IPC_CLI_OPT_ROUTER_FLAGS},                     \
+        {"router-metrics", no_argument, NULL, A0IPC_CLI_OPT_ROUTER_METRICS},                       \
+        {"routing-key", required_argument, NULL, A0IPC_CLI_OPT_ROUTING_KEY},                       \
     {                                                                                              \
         "timeout", required_argument, NULL, A0IPC_CLI_OPT_TIMEOUT                                  \
     }
@@ -45,6 +56,12 @@ typedef struct a0ipc_cli_conn {
     a0ipc_rpc_channel_options channel;
     char *config_values[8]; /* strings read from the config file; freed by _free */
     int n_config_values;
+    /* Which transport (cli/backend.h): "grpc" (default), "legacy" or "router". */
+    const char *backend;
+    const char *legacy_config; /* --legacy-config, else $A0IPC_LEGACY_CONFIG */
+    const char *router_flags;  /* --router-flags, else $A0IPC_ROUTER_FLAGS */
+    bool router_metrics;       /* print the router's metrics to stderr at the end */
+    const char *routing_key;   /* --routing-key, else $A0IPC_ROUTING_KEY */
 } a0ipc_cli_conn;
 
 /* Settings, later ones winning: built-in defaults (the system socket, 5 s), the config file

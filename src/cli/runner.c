@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "a0ipc/grpc_transport.h"
+#include "cli/backend.h"
 #include "cli/commands.h"
 
 const char *a0ipc_cli_value(const a0ipc_cli *cli, const char *name)
@@ -86,13 +87,14 @@ static a0ipc_transport *open_transport(a0ipc_cli *cli)
     o.token = c->token_file ? c->token : NULL;
     /* A person waiting at a prompt wants "not running" at once, not after the deadline. */
     o.wait_for_ready = false;
-    return a0ipc_grpc_transport_new(&o, &cli->st);
+    a0ipc_transport *grpc = a0ipc_grpc_transport_new(&o, &cli->st);
+    return grpc ? a0ipc_cli_open_backend(c, grpc, &cli->st) : NULL;
 }
 
 int a0ipc_cli_run(const a0ipc_cli_cmd *cmd, int argc, char **argv)
 {
     enum { OPT_JSON = 0x2000, OPT_HELP, OPT_CMD = 0x2100 };
-    struct option options[A0IPC_CLI_MAX_OPTS + 12] = {A0IPC_CLI_CONN_OPTIONS};
+    struct option options[A0IPC_CLI_MAX_OPTS + 20] = {A0IPC_CLI_CONN_OPTIONS};
     int n = 0;
     while (options[n].name)
         n++;
@@ -142,6 +144,7 @@ int a0ipc_cli_run(const a0ipc_cli_cmd *cmd, int argc, char **argv)
     }
     /* Without --timeout each method keeps its own default deadline (transport.h). */
     cli.call.timeout_ms = timeout_given ? (int64_t)(cli.conn.timeout_s * 1000) : 0;
+    cli.call.routing_key = cli.conn.routing_key;
 
     grpc_init();
     int rc;
@@ -150,6 +153,7 @@ int a0ipc_cli_run(const a0ipc_cli_cmd *cmd, int argc, char **argv)
         rc = a0ipc_cli_fail(&cli);
     else
         rc = cmd->run(&cli, n_args, argv + optind);
+    a0ipc_cli_backend_report(&cli.conn, cli.t);
     a0ipc_transport_free(cli.t);
     a0ipc_status_clear(&cli.st);
     a0ipc_cli_conn_free(&cli.conn);
