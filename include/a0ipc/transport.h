@@ -1,9 +1,9 @@
 /* a0ipc's IPC adapter interface: every operation a caller of the runtime needs (files,
  * terminal, health), behind one struct of function pointers with an opaque state, in the manner
  * of SQLite's sqlite3_vfs. Callers are handed an `a0ipc_transport *` and never know which
- * implementation they got: gRPC (a0ipc_grpc_transport_new), the legacy RFC + SSH (its protocol
- * pieces are in src/transport/legacy/; the adapter over them is still to be written, see
- * docs/migration.md) or the router that picks between them per call (a0ipc_router_new). They call
+ * implementation they got: gRPC (a0ipc_grpc_transport_new), the legacy RFC + SSH
+ * (a0ipc_legacy_transport_new, legacy_transport.h; docs/migration.md maps its operations) or the
+ * router that picks between them per call (a0ipc_router_new). They call
  * the a0ipc_* wrappers at the bottom of this file, not the function pointers.
  *
  * Ownership
