@@ -8,7 +8,12 @@
  * output are left out. Everything else is the bytes the shell wrote, or with clean_output
  * their legacy cleaning, a line at a time (the cleaning works per line, so this is the same
  * text the legacy made of the whole). A line is given out once it ends ("\n"); the unfinished
- * last line when the Run ends, less the prompt. */
+ * last line when the Run ends, less the prompt.
+ *
+ * A command still running when its Run ends (a timeout, a dialog) keeps the session, as on
+ * a0ipcd: the next Run first reads what came since and is refused (FAILED_PRECONDITION) unless
+ * the prompt is back. That output is dropped: the legacy keeps none to attach to. The legacy
+ * itself typed the next command into whatever ran. */
 #include <regex.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -30,8 +35,9 @@ struct ltr_session {
     a0ipc_legacy_ssh *ssh;
     int refs;           /* under legacy_transport.mu: the table's and each call's */
     atomic_bool closed; /* close_session was called: runs end, nothing new starts */
-    bool busy;          /* under mu */
-    char *running;      /* under mu: the command of the Run in progress */
+    bool in_run;        /* under mu: a Run call is in progress */
+    bool outlived;      /* under mu: the last Run ended before the prompt came back */
+    char *running;      /* under mu: the command, while in_run or outlived */
     char *prompt;       /* the shell's prompt as last seen, cleaned; only the running Run */
     int64_t created_ms, last_ms;
     uint64_t seq; /* bytes the shell has written since the session opened */
@@ -487,6 +493,30 @@ static a0ipc_code run_loop(runner *r, const a0ipc_call_options *o, a0ipc_run_res
     return code;
 }
 
+/* After a Run that ended before the prompt came back: reads what the command wrote since
+ * (nobody can attach to it, so it is dropped) and says whether the shell is at its prompt. */
+static a0ipc_code drain(ltr_session *s, bool *at_prompt, a0ipc_status *st)
+{
+    runner r = {.s = s, .ro = &(a0ipc_run_options){0}};
+    uint8_t *buf = malloc(READ_CAP);
+    a0ipc_code code = buf ? A0IPC_OK : ltr_oom(st);
+    bool eof = false;
+    for (size_t n = 1; code == A0IPC_OK && n > 0 && !eof;) {
+        code = a0ipc_legacy_ssh_read_raw(s->ssh, 50, buf, READ_CAP, &n, &eof, st);
+        if (code == A0IPC_OK && n > 0) {
+            s->seq += n;
+            feed(&r, buf, n);
+        }
+    }
+    *at_prompt = eof || take_prompt(&r);
+    if (code == A0IPC_OK && r.oom)
+        code = ltr_oom(st);
+    free(buf);
+    free(r.line);
+    free(r.recent);
+    return code;
+}
+
 static a0ipc_code ltr_run(a0ipc_transport *t, const a0ipc_call_options *o, const char *id,
                           const a0ipc_run_options *ro, a0ipc_output_fn on_output, void *arg,
                           a0ipc_run_result *out, a0ipc_status *st)
@@ -501,39 +531,60 @@ static a0ipc_code ltr_run(a0ipc_transport *t, const a0ipc_call_options *o, const
     ltr_session *s = find(l, id, st);
     if (!s)
         return st->code;
+    char *cmd = strdup(ro->command);
     pthread_mutex_lock(&l->mu);
-    bool busy = s->busy;
-    char *what = busy ? strdup(s->running ? s->running : "") : NULL;
-    char *cmd = busy ? NULL : strdup(ro->command);
-    if (!busy && cmd) {
-        s->busy = true;
-        free(s->running);
-        s->running = cmd;
-        s->last_ms = wall_ms();
-    }
+    bool in_run = s->in_run, outlived = s->outlived;
+    char *what = in_run || outlived ? strdup(s->running ? s->running : "") : NULL;
+    if (!in_run && cmd)
+        s->in_run = true;
     pthread_mutex_unlock(&l->mu);
-    a0ipc_code code;
-    if (busy) {
+    a0ipc_code code = cmd ? A0IPC_OK : ltr_oom(st);
+    if (code == A0IPC_OK && in_run) {
         code = a0ipc_status_set(st, A0IPC_FAILED_PRECONDITION, "session %s is running `%s`", id,
                                 what ? what : "?");
-        free(what);
-    } else if (!cmd) {
-        code = ltr_oom(st);
-    } else {
+    } else if (code == A0IPC_OK && outlived) {
+        bool back = false;
+        code = drain(s, &back, st);
+        if (code == A0IPC_OK && !back)
+            code = a0ipc_status_set(st, A0IPC_FAILED_PRECONDITION,
+                                    "session %s is still running `%s` (its Run ended before it "
+                                    "did): answer it with write_stdin, interrupt it with SIGINT, "
+                                    "or close the session",
+                                    id, what ? what : "?");
+    }
+    bool sent = code == A0IPC_OK;
+    if (sent) {
+        pthread_mutex_lock(&l->mu);
+        free(s->running);
+        s->running = cmd;
+        cmd = NULL;
+        s->outlived = false;
+        s->last_ms = wall_ms();
+        pthread_mutex_unlock(&l->mu);
         runner r = {.s = s, .ro = ro, .on_output = on_output, .arg = arg, .first_line = true};
         r.line_seq = s->seq;
         code = run_loop(&r, o, out, st);
         free(r.line);
         free(r.recent);
+    }
+    if (!in_run) {
         pthread_mutex_lock(&l->mu);
-        /* A command still running at a timeout keeps running; the session is free for the next
-         * line, as the legacy's was (a later Run types into the running program). */
-        s->busy = false;
-        free(s->running);
-        s->running = NULL;
+        s->in_run = false;
+        /* A command still running at a timeout or a dialog keeps running, and the session
+         * stays its own until its prompt comes back (as with a0ipcd, where Run on a busy
+         * session is refused): write_stdin and signal reach it meanwhile. */
+        if (sent) /* a call that failed or was stopped may have left it running too */
+            s->outlived = !(code == A0IPC_OK && (out->reason == A0IPC_DONE_EXITED ||
+                                                 out->reason == A0IPC_DONE_SESSION_CLOSED));
+        if (!s->outlived) {
+            free(s->running);
+            s->running = NULL;
+        }
         s->last_ms = wall_ms();
         pthread_mutex_unlock(&l->mu);
     }
+    free(what);
+    free(cmd);
     unref(l, s);
     return code;
 }
@@ -621,8 +672,9 @@ static a0ipc_code ltr_list_sessions(a0ipc_transport *t, const a0ipc_call_options
     for (ltr_session *s = l->sessions; s && ok; s = s->next) {
         a0ipc_session_info *si = &list->sessions[list->n_sessions++];
         si->id = strdup(s->id);
-        si->running_command = strdup(s->busy && s->running ? s->running : "");
-        si->state = s->busy ? A0IPC_SESSION_BUSY : A0IPC_SESSION_IDLE;
+        bool busy = s->in_run || s->outlived;
+        si->running_command = strdup(busy && s->running ? s->running : "");
+        si->state = busy ? A0IPC_SESSION_BUSY : A0IPC_SESSION_IDLE;
         si->created_unix_ms = s->created_ms;
         si->last_activity_unix_ms = s->last_ms;
         ok = si->id && si->running_command;
