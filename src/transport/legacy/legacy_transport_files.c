@@ -428,15 +428,13 @@ static a0ipc_code ltr_make_dir(a0ipc_transport *t, const a0ipc_call_options *o, 
             parent ? a0ipc_legacy_folder_exists(l->rfc, &ro, parent, &parent_ok, st) : ltr_oom(st);
         free(parent);
     }
-    if (code != A0IPC_OK)
-        ;
-    else if (exists || (dir && !exist_ok))
+    if (code == A0IPC_OK && (exists || (dir && !exist_ok)))
         code = a0ipc_status_set(st, A0IPC_ALREADY_EXISTS, "%s exists", path);
-    else if (!parent_ok)
+    else if (code == A0IPC_OK && !parent_ok)
         code = a0ipc_status_set(st, A0IPC_NOT_FOUND, "the parent directory of %s is missing", path);
-    else if (!dir && a0ipc_legacy_make_dirs(l->rfc, &ro, abs, st) != A0IPC_OK)
+    else if (code == A0IPC_OK && !dir && a0ipc_legacy_make_dirs(l->rfc, &ro, abs, st) != A0IPC_OK)
         code = ltr_refine(&ro, st);
-    else
+    else if (code == A0IPC_OK)
         *created = !dir;
     free(abs);
     return code;
