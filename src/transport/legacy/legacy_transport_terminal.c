@@ -245,6 +245,7 @@ typedef struct runner {
     bool stopped, oom;
 } runner;
 
+/* Gives out raw[0..len), whole lines (or a piece of an over-long one), cleaned when asked. */
 static void give(runner *r, uint64_t seq, const uint8_t *raw, size_t len)
 {
     if (len == 0 || r->stopped || !r->on_output)
@@ -272,9 +273,10 @@ static bool is_accept_line(const uint8_t *raw, size_t len)
     return blank;
 }
 
+/* Keeps the last two complete lines of raw[0..len) (appended to those kept), for the dialog
+ * rule. */
 static void remember_recent(runner *r, const uint8_t *raw, size_t len)
 {
-    /* Keep the last two lines: drop everything before the second-to-last "\n" of the result. */
     char *p = realloc(r->recent, r->recent_len + len + 1);
     if (!p) {
         r->oom = true;
@@ -295,21 +297,7 @@ static void remember_recent(runner *r, const uint8_t *raw, size_t len)
     r->recent_len -= cut;
 }
 
-static void line_done(runner *r, size_t len)
-{
-    if (r->first_line && is_accept_line(r->line, len)) {
-        r->first_line = false;
-    } else {
-        r->first_line = false;
-        r->any_output = true;
-        give(r, r->line_seq, r->line, len);
-        remember_recent(r, r->line, len);
-    }
-    memmove(r->line, r->line + len, r->line_len - len);
-    r->line_len -= len;
-    r->line_seq += len;
-}
-
+/* Adds output to the unfinished line and gives out every line it completes, in one piece. */
 static void feed(runner *r, const uint8_t *data, size_t n)
 {
     uint8_t *p = realloc(r->line, r->line_len + n + 1);
@@ -320,15 +308,26 @@ static void feed(runner *r, const uint8_t *data, size_t n)
     r->line = p;
     memcpy(p + r->line_len, data, n);
     r->line_len += n;
+    size_t from = 0, done = 0; /* lines given out: line[from..done) */
     for (;;) {
-        uint8_t *nl = memchr(r->line, '\n', r->line_len);
-        if (nl)
-            line_done(r, (size_t)(nl - r->line) + 1);
-        else if (r->line_len > MAX_LINE)
-            line_done(r, MAX_LINE);
-        else
+        const uint8_t *nl = memchr(p + done, '\n', r->line_len - done);
+        size_t end = nl                              ? (size_t)(nl - p) + 1
+                     : r->line_len - done > MAX_LINE ? done + MAX_LINE
+                                                     : 0;
+        if (!end)
             break;
+        if (r->first_line && is_accept_line(p + done, end - done))
+            from = end; /* the shell's, not the command's */
+        else
+            r->any_output = true;
+        r->first_line = false;
+        done = end;
     }
+    give(r, r->line_seq + from, p + from, done - from);
+    remember_recent(r, p + from, done - from);
+    memmove(p, p + done, r->line_len - done);
+    r->line_len -= done;
+    r->line_seq += done;
     if (r->line_len > 0 && !r->first_line)
         r->any_output = true;
 }
