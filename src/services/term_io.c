@@ -79,6 +79,11 @@ static void on_marker(term_session *s, const a0ipc_term_mark *mk)
     c->id = mk->id;
     c->exit_code = mk->exit_code;
     s->n_done++;
+    /* The command has ended: its Run no longer holds the session back. The rest of its output
+     * is in the ring; a reader that does not read it before later output overwrites it is told
+     * so (term_reader.c), instead of blocking the session for every later command. */
+    if (s->flow_id == mk->id)
+        s->flow_id = 0;
     s->run_id = 0;
     free(s->run_cmd);
     s->run_cmd = NULL;
@@ -121,7 +126,7 @@ static void feed_end(a0ipc_term_manager *m, term_session *s)
 /* How many bytes the ring can take without overwriting what the Run reader has not read. */
 static size_t room(const term_session *s)
 {
-    if (!s->flow_on)
+    if (!s->flow_id)
         return READ_MAX;
     uint64_t used = a0ipc_term_ring_end(&s->ring) - s->flow_pos;
     if (used + RING_SLACK + 4096 > s->ring.cap)
@@ -292,7 +297,7 @@ static void finish(a0ipc_term_manager *m, term_session *s)
     s->run_id = 0;
     free(s->run_cmd);
     s->run_cmd = NULL;
-    s->flow_on = false;
+    s->flow_id = 0;
     s->last_activity_ns = a0ipc_term_now_ns();
     pthread_cond_broadcast(&s->cv);
     pthread_cond_broadcast(&m->cv);
