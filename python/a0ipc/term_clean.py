@@ -4,26 +4,40 @@ Why a client-side copy: a GrpcInteractiveSession reads the raw Run and Attach st
 offsets are exact, so that it can resume after a dropped connection with nothing lost or
 repeated (cleaned text has no offsets of its own, and Attach has no cleaning); and it must show
 the unfinished last line (a dialog's question) without ending it, which the daemon only does at
-the end of a Run. The rules are those of src/services/term_clean.c, byte for byte, and
-tests/python/test_term_clean.py checks both against the same inputs, the daemon's through real
-Run calls:
+the end of a Run.
 
-- bytes are decoded as UTF-8; an invalid byte or a broken sequence becomes one U+FFFD;
-- ANSI/ECMA-48 escape sequences (CSI, OSC/DCS/SOS/PM/APC up to BEL or ESC \\, two- and
-  three-byte ESC forms) and NUL bytes are removed;
-- "\\r\\n" ends a line like "\\n"; of each line only the last segment after a "\\r" that is not
-  blank is kept; trailing spaces and tabs are cut.
+The rules are the legacy's own (Agent Zero's shell_ssh.clean_string, legacy README section 3):
+legacy_clean() below is its code on bytes.decode("utf-8", "replace"). The daemon's C cleaning
+(src/common/legacy_clean.c, streamed by src/services/term_clean.c) gives the same text byte for
+byte; tests/unit/test_legacy_clean_python.py checks the three against each other.
 
-It is streaming: input may be split anywhere (inside an escape sequence or a character) and the
-text is the same as for the whole input at once.
+Streaming: bytes are held until a line is complete (up to and including its "\\n") and each line
+is cleaned on its own, which gives exactly the legacy's text for the whole stream (no step of
+the legacy cleaning reaches across a "\\n" byte; term_clean.c has the argument). The only
+inexact case, as in the daemon and cut at the same bytes: a line longer than max_line bytes is
+given out in pieces (each time max_line + 1 bytes of it are held, the first max_line, moved back
+to a UTF-8 character's start), and each piece is cleaned on its own.
 """
+import re
 
-_SPACES = b" \t\v\f"
-_MAX_STRING_CMD = 4096
-_REPLACEMENT = "\ufffd".encode()
+_ANSI = re.compile(r"\x1B(?:[@-Z\\-_]|\[[0-?]*[ -/]*[@-~])")
+_MIN_LINE = 16
 
-# Escape recogniser states, as in term_clean.c.
-_TEXT, _ESC, _NF, _CSI, _STRING, _STRING_ESC = range(6)
+
+def legacy_clean(data):
+    """The legacy cleaning of bytes, exactly: decode (replace), escapes out, NUL out, "\\r\\n"
+    to "\\n", of each line the last part between carriage returns that is not blank, with
+    trailing white space cut (a line with no such part stays as it was)."""
+    text = bytes(data).decode("utf-8", errors="replace")
+    text = _ANSI.sub("", text)
+    text = text.replace("\x00", "")
+    text = text.replace("\r\n", "\n")
+    lines = text.split("\n")
+    for i in range(len(lines)):
+        parts = [part for part in lines[i].split("\r") if part.strip()]
+        if parts:
+            lines[i] = parts[-1].rstrip()
+    return "\n".join(lines)
 
 
 def _seq_len(b):
@@ -36,182 +50,95 @@ def _seq_len(b):
     return 0
 
 
-def _cont_ok(lead, k, b):
-    """Whether b can be the k-th (k >= 1) byte of the sequence started by lead."""
-    if b & 0xC0 != 0x80:
-        return False
-    if k != 1:
-        return True
+def _second_ok(lead, b):
     if lead == 0xE0:
-        return b >= 0xA0
+        return 0xA0 <= b <= 0xBF
     if lead == 0xED:
-        return b <= 0x9F
+        return 0x80 <= b <= 0x9F
     if lead == 0xF0:
-        return b >= 0x90
+        return 0x90 <= b <= 0xBF
     if lead == 0xF4:
-        return b <= 0x8F
-    return True
+        return 0x80 <= b <= 0x8F
+    return b & 0xC0 == 0x80
 
 
-def _blank(seg):
-    return not seg.strip(_SPACES)
+def _incomplete_tail(p):
+    """How many bytes at the end of p start a UTF-8 sequence that is not complete yet (0 to 3);
+    src/services/term_utf8.c's a0ipc_utf8_incomplete_tail."""
+    n = len(p)
+    for back in range(1, min(3, n) + 1):
+        b = p[n - back]
+        if b & 0xC0 == 0x80:
+            continue
+        need = _seq_len(b)
+        if need == 0 or need <= back:
+            return 0
+        if back >= 2 and not _second_ok(b, p[n - back + 1]):
+            return 0
+        return back
+    return 0
 
 
 class Cleaner:
     """Feed raw terminal bytes; get the cleaned text of each completed line ("...\\n").
 
-    max_line bounds an unfinished line (bytes): a longer one is given out in pieces, as the
-    daemon does (64 KiB)."""
+    max_line bounds the raw bytes held for an unfinished line: a longer one is given out in
+    pieces, as the daemon does (64 KiB; at least 16)."""
 
     def __init__(self, max_line=64 * 1024):
-        self.max_line = max_line
-        self._u8 = bytearray()
-        self._u8_need = 0
-        self._st = _TEXT
-        self._string_len = 0
-        self._seg = bytearray()   # the current segment (since the last \r)
-        self._last = bytearray()  # the last non-blank segment before it
-        self._out = []
-
-    # -- output --
-
-    def _emit(self, newline):
-        t = self._seg if not _blank(self._seg) else self._last
-        text = bytes(t).rstrip(_SPACES)
-        self._out.append(text + b"\n" if newline else text)
-        self._seg = bytearray()
-        self._last = bytearray()
-
-    def _text_char(self, ch):
-        if len(ch) == 1:
-            b = ch[0]
-            if b == 0:
-                return
-            if b == 0x0A:
-                self._emit(True)
-                return
-            if b == 0x0D:
-                if not _blank(self._seg):
-                    self._last = self._seg
-                self._seg = bytearray()
-                return
-        if len(self._seg) + len(ch) > self.max_line:
-            self._emit(False)  # a line too long to hold: give out what we have
-        self._seg += ch
-
-    def _put(self, ch):
-        b = ch[0] if len(ch) == 1 else 0x80  # any non-ASCII character acts as "other"
-        st = self._st
-        if st == _TEXT:
-            if b == 0x1B:
-                self._st = _ESC
-            else:
-                self._text_char(ch)
-        elif st == _ESC:
-            if b == 0x5B:  # [
-                self._st = _CSI
-            elif b in (0x5D, 0x50, 0x58, 0x5E, 0x5F):  # ] P X ^ _
-                self._st = _STRING
-                self._string_len = 0
-            elif 0x20 <= b <= 0x2F:
-                self._st = _NF
-            elif 0x30 <= b <= 0x7E:
-                self._st = _TEXT  # a two-byte sequence: ESC 7, ESC M, ...
-            elif b == 0x1B:
-                pass  # ESC ESC: the first one was alone
-            else:
-                self._st = _TEXT  # a lone ESC before a control or non-ASCII character
-                self._text_char(ch)
-        elif st == _NF:
-            if 0x20 <= b <= 0x2F:
-                return
-            self._st = _TEXT
-            if not 0x30 <= b <= 0x7E:
-                self._put(ch)
-        elif st == _CSI:
-            if 0x20 <= b <= 0x3F:
-                return
-            self._st = _TEXT
-            if not 0x40 <= b <= 0x7E:
-                self._put(ch)  # malformed: the sequence ends before this character
-        else:  # _STRING, _STRING_ESC
-            if b == 0x07 or (st == _STRING_ESC and b == 0x5C):
-                self._st = _TEXT
-                return
-            self._st = _STRING_ESC if b == 0x1B else _STRING
-            self._string_len += 1
-            if self._string_len > _MAX_STRING_CMD:
-                self._st = _TEXT
-
-    def _plain_run(self, data, i):
-        """Fast path: the end of the run of printable ASCII starting at i (text state only)."""
-        j = i
-        n = len(data)
-        while j < n and 0x20 <= data[j] <= 0x7E:
-            j += 1
-        return j
-
-    # -- input --
+        self.max_line = max(max_line, _MIN_LINE)
+        self._line = bytearray()  # the unfinished line's raw bytes
 
     def feed(self, data):
-        """Cleans data; returns the text of every line it completed (each ending in "\\n")."""
-        i, n = 0, len(data)
+        """Cleans data; returns the text of every line it completed (each ending in "\\n") and
+        the pieces of overlong lines."""
+        data = bytes(data)
+        out = []
+        i, n, limit = 0, len(data), self.max_line + 1
         while i < n:
-            if self._st == _TEXT and not self._u8 and 0x20 <= data[i] <= 0x7E:
-                j = self._plain_run(data, i)
-                while i < j:  # printable ASCII never ends a line; only max_line splits it
-                    room = self.max_line - len(self._seg)
-                    if room <= 0:
-                        self._emit(False)
-                        continue
-                    k = min(j, i + room)
-                    self._seg += data[i:k]
-                    i = k
+            window = min(n - i, limit)
+            nl = data.find(b"\n", i, i + window)
+            upto = nl - i if nl >= 0 else window
+            if not self._line and nl >= 0 and upto <= self.max_line:
+                # Whole lines where they lie, all at once: the same text as line by line.
+                end = nl + 1
+                while True:
+                    nxt = data.find(b"\n", end, min(n, end + limit))
+                    if nxt < 0:
+                        break
+                    end = nxt + 1
+                out.append(legacy_clean(data[i:end]))
+                i = end
                 continue
-            b = data[i]
-            i += 1
-            if self._u8:
-                if _cont_ok(self._u8[0], len(self._u8), b):
-                    self._u8.append(b)
-                    if len(self._u8) == self._u8_need:
-                        ch, self._u8 = bytes(self._u8), bytearray()
-                        self._put(ch)
-                    continue
-                self._u8 = bytearray()  # a broken sequence: one U+FFFD, then b on its own
-                self._put(_REPLACEMENT)
-            if b < 0x80:
-                self._put(bytes((b,)))
+            take = min(limit - len(self._line), upto)
+            self._line += data[i:i + take]
+            i += take
+            if len(self._line) > self.max_line:
+                head = self._line[:self.max_line]
+                cut = self.max_line - _incomplete_tail(head)
+                out.append(legacy_clean(self._line[:cut]))
+                del self._line[:cut]
                 continue
-            need = _seq_len(b)
-            if need == 0:
-                self._put(_REPLACEMENT)
-                continue
-            self._u8 = bytearray((b,))
-            self._u8_need = need
-        return self._take()
+            if take == upto and nl >= 0:
+                self._line += b"\n"
+                i += 1
+                out.append(legacy_clean(self._line))
+                self._line = bytearray()
+        return "".join(out)
 
     def finish(self):
-        """The unfinished last line (no "\\n"), and a fresh start for the next one."""
-        if self._u8:
-            self._u8 = bytearray()  # an unfinished character is an invalid one
-            self._put(_REPLACEMENT)
-        self._st = _TEXT
-        if self._seg or self._last:
-            self._emit(False)
-        return self._take()
+        """The unfinished last line cleaned (no "\\n"), and a fresh start for the next one."""
+        text = legacy_clean(self._line) if self._line else ""
+        self._line = bytearray()
+        return text
 
     def peek(self):
-        """What the unfinished last line shows now, without ending it (an unfinished character
-        or escape sequence is left out until it completes)."""
-        t = self._seg if not _blank(self._seg) else self._last
-        return bytes(t).rstrip(_SPACES).decode("utf-8")
-
-    def _take(self):
-        out, self._out = self._out, []
-        return b"".join(out).decode("utf-8")
+        """What the unfinished last line shows now, without ending it (an unfinished UTF-8
+        character is left out until it completes)."""
+        line = self._line[:len(self._line) - _incomplete_tail(self._line)]
+        return legacy_clean(line)
 
 
 def clean(data):
-    """The whole input at once: feed, then finish."""
-    c = Cleaner()
-    return c.feed(data) + c.finish()
+    """The whole input at once."""
+    return legacy_clean(data)

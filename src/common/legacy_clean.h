@@ -15,7 +15,9 @@
  * The steps run on the whole text, in this order, as the legacy did; so the function takes the
  * whole output at once (the legacy cleaned its whole buffer after each read).
  *
- * Pure: no state, no I/O; any thread. */
+ * Used by the legacy SSH transport and, line by line, by the Terminal service's Run
+ * clean_output (services/term_clean.h), so it is built into a0ipc_base, also without the legacy
+ * transport. Pure: no state, no I/O; any thread. */
 #ifndef A0IPC_LEGACY_CLEAN_H
 #define A0IPC_LEGACY_CLEAN_H
 

@@ -4,38 +4,48 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/legacy_clean.h"
 #include "services/term_utf8.h"
 
-/* An OSC or other string command longer than this is not one: stop swallowing output. */
-#define MAX_STRING_CMD 4096
+/* Why cleaning line by line gives exactly what the legacy gives for the whole text: every step
+ * of common/legacy_clean.h, cut right after a 0x0A byte, works on each side on its own.
+ *   1. UTF-8 decoding with replacement: 0x0A is ASCII, never part of a multi-byte sequence nor
+ *      of a maximal invalid subsequence, so the decoder emits "\n" for it and starts afresh
+ *      after it in either case.
+ *   2. The escape regex \x1B(?:[@-Z\\-_]|\[[0-?]*[ -/]*[@-~]) only ever matches characters of
+ *      0x1B and 0x20..0x7E: a match never contains "\n", so no match spans the cut, and the
+ *      left-to-right scan is at the same place after "\n" either way.
+ *   3. NUL removal is per character.
+ *   4. "\r\n" -> "\n" ends at the "\n": the "\r" (and any escape or NUL removed between them)
+ *      is in the same line.
+ *   5. The carriage-return rule splits at "\n" and works per line by definition; a line cleaned
+ *      with its "\n" gives its own text plus "\n" (the empty text after it stays empty).
+ * So the stream is cut only after "\n" bytes, and the pieces of an overlong line (see the
+ * header) are the only inexact output. */
 
-enum esc_state {
-    ST_TEXT,
-    ST_ESC,        /* after ESC */
-    ST_NF,         /* ESC followed by intermediates 0x20..0x2F */
-    ST_CSI,        /* ESC [ parameters and intermediates */
-    ST_STRING,     /* OSC, DCS, SOS, PM, APC body */
-    ST_STRING_ESC, /* ESC inside a string command: ESC \ ends it */
-};
+#define DEFAULT_MAX_LINE (64 * 1024)
 
 struct a0ipc_term_cleaner {
     size_t max_line;
-    /* UTF-8 decoding */
-    uint8_t u8[4];
-    int u8_len, u8_need;
-    /* escape sequences */
-    enum esc_state st;
-    size_t string_len;
-    /* the current line: the segment since the last \r, and the last non-blank one before it */
-    a0ipc_term_text seg, last;
+    uint8_t *line; /* the unfinished line's raw bytes, max_line + 1 of room */
+    size_t len;
 };
 
 a0ipc_term_cleaner *a0ipc_term_clean_new(size_t max_line)
 {
+    if (max_line == 0)
+        max_line = DEFAULT_MAX_LINE;
+    if (max_line < A0IPC_TERM_CLEAN_MIN_LINE)
+        max_line = A0IPC_TERM_CLEAN_MIN_LINE;
     a0ipc_term_cleaner *c = calloc(1, sizeof *c);
     if (!c)
         return NULL;
-    c->max_line = max_line ? max_line : 64 * 1024;
+    c->line = malloc(max_line + 1);
+    if (!c->line) {
+        free(c);
+        return NULL;
+    }
+    c->max_line = max_line;
     return c;
 }
 
@@ -43,207 +53,96 @@ void a0ipc_term_clean_free(a0ipc_term_cleaner *c)
 {
     if (!c)
         return;
-    a0ipc_term_text_free(&c->seg);
-    a0ipc_term_text_free(&c->last);
+    free(c->line);
     free(c);
 }
 
-static bool is_space(char ch)
+/* Appends the legacy cleaning of p[0..n) to out. */
+static int clean_into(const uint8_t *p, size_t n, a0ipc_term_text *out)
 {
-    return ch == ' ' || ch == '\t' || ch == '\v' || ch == '\f';
-}
-
-static bool blank(const a0ipc_term_text *t)
-{
-    for (size_t i = 0; i < t->len; i++)
-        if (!is_space(t->p[i]))
-            return false;
-    return true;
-}
-
-/* The line's text: its last non-blank segment without trailing whitespace. */
-static int emit_line(a0ipc_term_cleaner *c, a0ipc_term_text *out, bool newline)
-{
-    const a0ipc_term_text *t = !blank(&c->seg) ? &c->seg : &c->last;
-    size_t n = t->len;
-    while (n > 0 && is_space(t->p[n - 1]))
-        n--;
-    int rc = a0ipc_term_text_add(out, t->p, n);
-    if (rc == 0 && newline)
-        rc = a0ipc_term_text_add(out, "\n", 1);
-    a0ipc_term_text_clear(&c->seg);
-    a0ipc_term_text_clear(&c->last);
+    size_t len;
+    char *text = a0ipc_legacy_clean_output(p, n, &len);
+    if (!text)
+        return -1;
+    int rc = a0ipc_term_text_add(out, text, len);
+    free(text);
     return rc;
 }
 
-/* One decoded character (1 to 4 bytes) of text, outside escape sequences. */
-static int text_char(a0ipc_term_cleaner *c, const uint8_t *ch, size_t n, a0ipc_term_text *out)
+/* The held line reached max_line + 1 bytes: give out a piece of it from the front. */
+static int give_piece(a0ipc_term_cleaner *c, a0ipc_term_text *out)
 {
-    if (n == 1) {
-        if (ch[0] == '\0')
-            return 0;
-        if (ch[0] == '\n')
-            return emit_line(c, out, true);
-        if (ch[0] == '\r') {
-            if (!blank(&c->seg)) {
-                a0ipc_term_text tmp = c->last; /* swap: no copy, no allocation */
-                c->last = c->seg;
-                c->seg = tmp;
-            }
-            a0ipc_term_text_clear(&c->seg);
-            return 0;
-        }
-    }
-    if (c->seg.len + n > c->max_line) {
-        /* A line too long to hold: give out what we have as a piece of it. */
-        if (emit_line(c, out, false) != 0)
-            return -1;
-    }
-    return a0ipc_term_text_add(&c->seg, ch, n);
-}
-
-/* One decoded character through the escape-sequence recogniser. */
-static int put_char(a0ipc_term_cleaner *c, const uint8_t *ch, size_t n, a0ipc_term_text *out)
-{
-    uint8_t b = n == 1 ? ch[0] : 0x80; /* any non-ASCII character acts as "other" */
-    switch (c->st) {
-    case ST_TEXT:
-        if (b == 0x1B) {
-            c->st = ST_ESC;
-            return 0;
-        }
-        return text_char(c, ch, n, out);
-    case ST_ESC:
-        if (b == '[') {
-            c->st = ST_CSI;
-        } else if (b == ']' || b == 'P' || b == 'X' || b == '^' || b == '_') {
-            c->st = ST_STRING;
-            c->string_len = 0;
-        } else if (b >= 0x20 && b <= 0x2F) {
-            c->st = ST_NF;
-        } else if (b >= 0x30 && b <= 0x7E) {
-            c->st = ST_TEXT; /* a two-byte sequence: ESC 7, ESC M, ESC c ... */
-        } else if (b == 0x1B) {
-            /* ESC ESC: the first one was alone; the second may start a sequence */
-        } else {
-            c->st = ST_TEXT; /* a lone ESC before a control or non-ASCII character */
-            return text_char(c, ch, n, out);
-        }
-        return 0;
-    case ST_NF:
-        if (b >= 0x20 && b <= 0x2F)
-            return 0;
-        c->st = ST_TEXT;
-        if (b >= 0x30 && b <= 0x7E)
-            return 0;
-        return put_char(c, ch, n, out);
-    case ST_CSI:
-        if (b >= 0x20 && b <= 0x3F)
-            return 0; /* parameters and intermediates */
-        c->st = ST_TEXT;
-        if (b >= 0x40 && b <= 0x7E)
-            return 0;
-        return put_char(c, ch, n, out); /* malformed: the sequence ends before this character */
-    case ST_STRING:
-    case ST_STRING_ESC:
-        if (b == 0x07) {
-            c->st = ST_TEXT;
-            return 0;
-        }
-        if (c->st == ST_STRING_ESC && b == '\\') {
-            c->st = ST_TEXT;
-            return 0;
-        }
-        c->st = b == 0x1B ? ST_STRING_ESC : ST_STRING;
-        if (++c->string_len > MAX_STRING_CMD)
-            c->st = ST_TEXT;
-        return 0;
-    }
+    size_t cut = c->max_line - a0ipc_utf8_incomplete_tail(c->line, c->max_line);
+    if (clean_into(c->line, cut, out) != 0)
+        return -1;
+    memmove(c->line, c->line + cut, c->len - cut);
+    c->len -= cut;
     return 0;
-}
-
-static const uint8_t replacement[3] = {0xEF, 0xBF, 0xBD};
-
-/* Whether byte b can be the k-th (k >= 1) byte of the sequence started by lead. */
-static bool cont_ok(uint8_t lead, int k, uint8_t b)
-{
-    if ((b & 0xC0) != 0x80)
-        return false;
-    if (k != 1)
-        return true;
-    switch (lead) {
-    case 0xE0:
-        return b >= 0xA0;
-    case 0xED:
-        return b <= 0x9F;
-    case 0xF0:
-        return b >= 0x90;
-    case 0xF4:
-        return b <= 0x8F;
-    default:
-        return true;
-    }
 }
 
 int a0ipc_term_clean_feed(a0ipc_term_cleaner *c, const uint8_t *in, size_t len,
                           a0ipc_term_text *out)
 {
-    for (size_t i = 0; i < len; i++) {
-        uint8_t b = in[i];
-        if (c->u8_len > 0) {
-            if (cont_ok(c->u8[0], c->u8_len, b)) {
-                c->u8[c->u8_len++] = b;
-                if (c->u8_len == c->u8_need) {
-                    if (put_char(c, c->u8, (size_t)c->u8_len, out) != 0)
-                        return -1;
-                    c->u8_len = 0;
-                }
-                continue;
+    while (len > 0) {
+        /* No line is held beyond max_line + 1 bytes, so no need to look further for its end. */
+        size_t window = len < c->max_line + 1 ? len : c->max_line + 1;
+        const uint8_t *nl = memchr(in, '\n', window);
+        size_t upto = nl ? (size_t)(nl - in) : window; /* bytes before the "\n", if any */
+        if (c->len == 0 && nl && upto <= c->max_line) {
+            /* Whole lines in the input: cleaned where they lie, no copy, all at once (the same
+             * text as line by line, see above). */
+            size_t end = upto + 1;
+            for (;;) {
+                size_t rest = len - end;
+                const uint8_t *next =
+                    memchr(in + end, '\n', rest < c->max_line + 1 ? rest : c->max_line + 1);
+                if (!next)
+                    break;
+                end = (size_t)(next - in) + 1;
             }
-            /* A broken sequence: one U+FFFD for what we have, then b on its own. */
-            c->u8_len = 0;
-            if (put_char(c, replacement, 3, out) != 0)
+            if (clean_into(in, end, out) != 0)
                 return -1;
+            in += end;
+            len -= end;
+            continue;
         }
-        if (b < 0x80) {
-            if (put_char(c, &b, 1, out) != 0)
+        /* Hold what fits; a line that reaches max_line + 1 bytes gives out a piece. */
+        size_t take = c->max_line + 1 - c->len;
+        if (take > upto)
+            take = upto;
+        memcpy(c->line + c->len, in, take);
+        c->len += take;
+        in += take;
+        len -= take;
+        if (c->len > c->max_line) {
+            if (give_piece(c, out) != 0)
                 return -1;
             continue;
         }
-        int need = a0ipc_utf8_seq_len(b);
-        if (need == 0) {
-            if (put_char(c, replacement, 3, out) != 0)
+        if (take == upto && nl) {
+            /* The line ends here: its "\n" completes it (it fits: len <= max_line). */
+            c->line[c->len++] = '\n';
+            in++;
+            len--;
+            int rc = clean_into(c->line, c->len, out);
+            c->len = 0;
+            if (rc != 0)
                 return -1;
-            continue;
         }
-        c->u8[0] = b;
-        c->u8_len = 1;
-        c->u8_need = need;
     }
     return 0;
 }
 
 int a0ipc_term_clean_finish(a0ipc_term_cleaner *c, a0ipc_term_text *out)
 {
-    if (c->u8_len > 0) { /* an unfinished character is an invalid one, as for Python */
-        c->u8_len = 0;
-        if (put_char(c, replacement, 3, out) != 0)
-            return -1;
-    }
-    c->st = ST_TEXT;
-    if (c->seg.len == 0 && c->last.len == 0)
+    if (c->len == 0)
         return 0;
-    return emit_line(c, out, false);
+    int rc = clean_into(c->line, c->len, out);
+    c->len = 0;
+    return rc;
 }
 
 int a0ipc_term_clean(const uint8_t *in, size_t len, a0ipc_term_text *out)
 {
-    a0ipc_term_cleaner *c = a0ipc_term_clean_new(0);
-    if (!c)
-        return -1;
-    int rc = a0ipc_term_clean_feed(c, in, len, out);
-    if (rc == 0)
-        rc = a0ipc_term_clean_finish(c, out);
-    a0ipc_term_clean_free(c);
-    return rc;
+    return clean_into(in, len, out);
 }

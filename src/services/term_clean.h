@@ -1,17 +1,19 @@
-/* The legacy SSH terminal's output cleaning (legacy/README.md §3), so that Agent Zero sees the
- * text it saw before: the bytes are decoded as UTF-8 (invalid bytes become U+FFFD), ANSI escape
- * sequences and NUL bytes are removed, "\r\n" ends a line like "\n", of each line only the text
- * after the last carriage return is kept, and trailing whitespace is cut.
+/* RunRequest.clean_output: the legacy SSH terminal's output cleaning (common/legacy_clean.h,
+ * Agent Zero's shell_ssh.clean_string reproduced exactly), applied to a stream.
  *
- * Two readings of the legacy rules, stated so nobody has to guess: a line whose last segment
- * (after the last "\r") is blank keeps its last non-blank segment, which is what the terminal
- * shows (`progress 100%\r` stays "progress 100%"); a line with no non-blank segment is empty.
- * "Escape sequences" are all of ECMA-48's: CSI (ESC [ ... final), the string commands OSC, DCS,
- * SOS, PM and APC up to BEL or ESC \, and the two- and three-byte ESC forms (ESC 7, ESC ( B).
+ * The legacy cleaned its whole buffer at once. Here the bytes are held until a line is complete
+ * (up to and including its "\n" byte) and each line is cleaned on its own with
+ * a0ipc_legacy_clean_output; the concatenation is byte for byte what the legacy cleaning gives
+ * for the whole stream (term_clean.c says why, tests/unit/test_term_clean.c checks it on random
+ * inputs split at random places). Input may be split anywhere, inside an escape sequence or a
+ * UTF-8 character: only whole lines are cleaned.
  *
- * It is a streaming function: input may be split anywhere, inside an escape sequence or a UTF-8
- * character, and the result is the same as for the whole input at once. Text comes out a whole
- * line at a time; a0ipc_term_clean_finish gives the unfinished last line. */
+ * The one place it cannot be exact: a line longer than max_line bytes (before its "\n") is not
+ * held whole. Each time max_line + 1 bytes of it are held, the first max_line of them (fewer
+ * when that would cut a UTF-8 character: the cut moves back to the character's start) are
+ * cleaned and given out as a piece with no "\n"; the rest of the line follows. A carriage
+ * return, an escape sequence or trailing white space that spans a cut is then judged within
+ * each piece, not over the whole line. python/a0ipc/term_clean.py cuts at the same bytes. */
 #ifndef A0IPC_TERM_CLEAN_H
 #define A0IPC_TERM_CLEAN_H
 
@@ -22,22 +24,24 @@
 
 typedef struct a0ipc_term_cleaner a0ipc_term_cleaner;
 
-/* max_line bounds the memory held for an unfinished line: a line longer than that is given out
- * in pieces of max_line bytes (0: 64 KiB). NULL on out-of-memory. */
+#define A0IPC_TERM_CLEAN_MIN_LINE 16 /* smaller max_line values are raised to this */
+
+/* max_line bounds the raw bytes held for an unfinished line (0: 64 KiB). NULL on
+ * out-of-memory. */
 a0ipc_term_cleaner *a0ipc_term_clean_new(size_t max_line);
 void a0ipc_term_clean_free(a0ipc_term_cleaner *c);
 
-/* Appends to out the cleaned text of every line that input completes, each ending in "\n".
- * Returns 0 or -1 on out-of-memory. */
+/* Appends to out the cleaned text of every line that input completes (each ending in "\n") and
+ * the pieces of overlong lines. Returns 0 or -1 on out-of-memory. */
 int a0ipc_term_clean_feed(a0ipc_term_cleaner *c, const uint8_t *in, size_t len,
                           a0ipc_term_text *out);
 
 /* Appends the cleaned unfinished line (no "\n"; nothing when there is none) and starts a new
- * line. An unfinished UTF-8 character becomes U+FFFD; an unfinished escape sequence is
- * dropped. */
+ * line, as the legacy cleaned a text that did not end in "\n" (an unfinished UTF-8 character
+ * becomes U+FFFD, an unfinished escape sequence stays as text). */
 int a0ipc_term_clean_finish(a0ipc_term_cleaner *c, a0ipc_term_text *out);
 
-/* The whole input at once: feed, then finish. */
+/* The whole input at once: feed, then finish (with the default max_line). */
 int a0ipc_term_clean(const uint8_t *in, size_t len, a0ipc_term_text *out);
 
 #endif

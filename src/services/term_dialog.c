@@ -72,7 +72,9 @@ bool a0ipc_term_dialog_match(const a0ipc_term_dialog *d, const uint8_t *tail, si
         a0ipc_term_text_free(&text);
         return false;
     }
-    /* Walk back over the lines; cleaning already cut trailing whitespace. */
+    /* Walk back over the lines. The legacy cleaning leaves a line with no text as it was
+     * (carriage returns and spaces included): cut trailing white space here, and skip lines
+     * left empty. */
     bool hit = false;
     int seen = 0;
     char *end = text.p + text.len;
@@ -80,8 +82,11 @@ bool a0ipc_term_dialog_match(const a0ipc_term_dialog *d, const uint8_t *tail, si
         char *start = end;
         while (start > text.p && start[-1] != '\n')
             start--;
-        if (end > start) {
-            *end = '\0';
+        char *stop = end;
+        while (stop > start && stop[-1] && strchr(" \t\r\v\f", stop[-1]))
+            stop--;
+        if (stop > start) {
+            *stop = '\0';
             hit = line_matches(d, start);
             seen++;
         }

@@ -84,9 +84,13 @@ struct term_session {
     int64_t run_started_ns;
     int64_t last_output_ns, last_activity_ns; /* monotonic */
     int readers;
-    bool flow_on;      /* a Run reader sets the pace ... */
-    uint64_t flow_pos; /* ... and has read up to here */
-    bool io_paused;    /* the I/O thread stopped reading for it */
+    /* The Run reader that sets the pace, by its command number (0: none), and how far it has
+     * read. Only the Run of the command that runs holds the output back: the number ties the
+     * pace to that one reader, so a stale Run (of an ended command, its client not reading)
+     * can neither stall the session nor switch off the pace of the Run after it. */
+    uint64_t flow_id;
+    uint64_t flow_pos;
+    bool io_paused; /* the I/O thread stopped reading for it */
     bool eof;
     unsigned rows, cols;
     bool shell_exited;

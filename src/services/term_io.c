@@ -16,8 +16,11 @@
 #include "services/term_reaper.h"
 #include "services/term_utf8.h"
 
-#define READ_MAX        (64 * 1024)
-#define READ_ROUNDS     8 /* reads per session per event, so one busy session cannot starve others */
+#define READ_MAX    (64 * 1024)
+#define READ_ROUNDS 16 /* reads per session per event, so one busy session cannot starve others */
+/* The most a PTY master hands out per read (a line discipline buffer less one): a read this
+ * size may leave more behind. */
+#define PTY_READ_FULL   4095
 #define NS_PER_S        1000000000LL
 #define TICK_NS         NS_PER_S
 #define CLOSING_POLL_MS 20
@@ -79,6 +82,11 @@ static void on_marker(term_session *s, const a0ipc_term_mark *mk)
     c->id = mk->id;
     c->exit_code = mk->exit_code;
     s->n_done++;
+    /* The command has ended: its Run no longer holds the session back. The rest of its output
+     * is in the ring; a reader that does not read it before later output overwrites it is told
+     * so (term_reader.c), instead of blocking the session for every later command. */
+    if (s->flow_id == mk->id)
+        s->flow_id = 0;
     s->run_id = 0;
     free(s->run_cmd);
     s->run_cmd = NULL;
@@ -121,7 +129,7 @@ static void feed_end(a0ipc_term_manager *m, term_session *s)
 /* How many bytes the ring can take without overwriting what the Run reader has not read. */
 static size_t room(const term_session *s)
 {
-    if (!s->flow_on)
+    if (!s->flow_id)
         return READ_MAX;
     uint64_t used = a0ipc_term_ring_end(&s->ring) - s->flow_pos;
     if (used + RING_SLACK + 4096 > s->ring.cap)
@@ -130,8 +138,15 @@ static size_t room(const term_session *s)
     return free_bytes < READ_MAX ? free_bytes : READ_MAX;
 }
 
+/* Reads what the terminal has, then wakes the readers once. A PTY hands out at most one line
+ * discipline buffer per read (4095 bytes), so a full read says little about what is left: keep
+ * reading while reads come back full, up to READ_ROUNDS, and stop at the first short one (the
+ * buffer was empty then; epoll says when there is more). Waking the readers once per burst
+ * instead of once per read saves a wake-up and a send per 4 KiB for bulk output; the broadcast
+ * comes after the unlock so a woken reader does not block at once on the mutex still held. */
 static void pump(a0ipc_term_manager *m, term_session *s)
 {
+    bool woke = false;
     for (int round = 0; round < READ_ROUNDS; round++) {
         pthread_mutex_lock(&s->mu);
         size_t want = s->master >= 0 && !s->io_paused && !s->eof ? room(s) : 0;
@@ -142,12 +157,12 @@ static void pump(a0ipc_term_manager *m, term_session *s)
         }
         pthread_mutex_unlock(&s->mu);
         if (want == 0)
-            return;
+            break;
         ssize_t n = read(s->master, m->scratch, want);
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0 && errno == EAGAIN)
-            return;
+            break;
         pthread_mutex_lock(&s->mu);
         if (n > 0) {
             feed(m, s, m->scratch, (size_t)n);
@@ -156,11 +171,13 @@ static void pump(a0ipc_term_manager *m, term_session *s)
             s->eof = true;
             epoll_set(m, s->master, &s->master_tag, 0, EPOLL_CTL_DEL);
         }
-        pthread_cond_broadcast(&s->cv);
         pthread_mutex_unlock(&s->mu);
-        if (n <= 0 || (size_t)n < want)
-            return;
+        woke = true;
+        if (n <= 0 || ((size_t)n < want && (size_t)n < PTY_READ_FULL))
+            break;
     }
+    if (woke)
+        pthread_cond_broadcast(&s->cv);
 }
 
 /* ---- processes ---- */
@@ -292,7 +309,7 @@ static void finish(a0ipc_term_manager *m, term_session *s)
     s->run_id = 0;
     free(s->run_cmd);
     s->run_cmd = NULL;
-    s->flow_on = false;
+    s->flow_id = 0;
     s->last_activity_ns = a0ipc_term_now_ns();
     pthread_cond_broadcast(&s->cv);
     pthread_cond_broadcast(&m->cv);

@@ -383,7 +383,8 @@ int a0ipc_term_create(a0ipc_term_manager *m, const a0ipc_term_create_opts *o,
         goto fail;
     }
     child.cgroup_procs_fd = s->tree.cg_procs_fd;
-    int rc = a0ipc_term_spawn_pty(&child, s->rows, s->cols, &s->pid, &s->master, st);
+    int rc =
+        a0ipc_term_spawn_pty(&child, s->rows, s->cols, !s->integration, &s->pid, &s->master, st);
     a0ipc_term_child_release(&child);
     if (s->tree.cg_procs_fd >= 0) { /* the shell joined; descendants follow by themselves */
         close(s->tree.cg_procs_fd);

@@ -11,9 +11,11 @@
  * output of other sessions.
  *
  * Memory per session is fixed: the ring (cfg.ring_bytes) plus small bookkeeping. A Run reader
- * sets the pace of its session (the I/O thread stops reading the PTY while the reader is a
- * whole ring behind, so the program blocks on write); an Attach reader never does, and is told
- * what it missed.
+ * sets the pace of its session while its command runs (the I/O thread stops reading the PTY
+ * while the reader is a whole ring behind, so the program blocks on write); once the command
+ * has ended it no longer does, so a client that stopped reading cannot hold the session for
+ * later commands. An Attach reader never sets the pace. Readers that fall behind are told what
+ * they missed (LOST).
  *
  * Errors: functions return 0, or -1 with st set: NOT_FOUND for an unknown session,
  * FAILED_PRECONDITION for a session in the wrong state, RESOURCE_EXHAUSTED for limits,
@@ -148,7 +150,9 @@ typedef struct a0ipc_term_event {
 } a0ipc_term_event;
 
 /* Types the command into the session and returns a reader of its output, which ends with one
- * DONE. FAILED_PRECONDITION when a command is still running (the message names it). */
+ * DONE. FAILED_PRECONDITION when a command is still running (the message names it). The reader
+ * gives LOST (with command_number) only when it fell behind after its command had ended: later
+ * output overwrote some of its command's output, or the list of completions moved past it. */
 int a0ipc_term_run(a0ipc_term_manager *m, const char *id, const a0ipc_term_run_opts *o,
                    a0ipc_term_cursor **out, a0ipc_status *st);
 

@@ -140,7 +140,7 @@ char *a0ipc_term_marker_setup(const char *nonce)
      * so that a later prompt not caused by a Run carries no number. */
     char *s = NULL;
     if (asprintf(&s,
-                 " stty -echo; set +o emacs +o vi; set +H; PS1=''; PS2=''; PS0='';"
+                 " set +o emacs +o vi; set +H; PS1=''; PS2=''; PS0='';"
                  " PROMPT_COMMAND='printf \"\\033]a0;%s;%%s;%%d\\007\" \"${__a0_id-}\" $?;"
                  " __a0_id='\n",
                  nonce) < 0)

@@ -60,20 +60,23 @@ static void cursor_release(a0ipc_term_cursor *c)
     free(c);
 }
 
-/* A Run reader that is done no longer holds its session's output back. Under s->mu; returns
- * whether the I/O thread must be woken. */
+/* A Run reader that is done no longer holds its session's output back (if it still did: its
+ * command may have ended long before, and a later Run may set the pace now). Under s->mu;
+ * returns whether the I/O thread must be woken. */
 static bool release_flow(a0ipc_term_cursor *c)
 {
     term_session *s = c->s;
-    if (!c->is_run || !s->flow_on)
+    if (!c->is_run)
         return false;
-    s->flow_on = false;
     /* Without a marker nothing else ever says the command ended: the Run's end must. */
     if (!s->integration && s->run_id == c->run_id) {
         s->run_id = 0;
         free(s->run_cmd);
         s->run_cmd = NULL;
     }
+    if (s->flow_id != c->run_id)
+        return false;
+    s->flow_id = 0;
     return s->io_paused;
 }
 
@@ -131,7 +134,7 @@ int a0ipc_term_run(a0ipc_term_manager *m, const char *id, const a0ipc_term_run_o
     s->run_cmd = cmd_copy;
     c->start_ns = s->run_started_ns = a0ipc_term_now_ns();
     c->pos = c->start_seq = a0ipc_term_ring_end(&s->ring);
-    s->flow_on = true;
+    s->flow_id = c->run_id;
     s->flow_pos = c->pos;
     s->readers++;
     bool integration = s->integration;
@@ -371,7 +374,9 @@ a0ipc_term_event_kind a0ipc_term_cursor_next(a0ipc_term_cursor *c, a0ipc_term_ev
             break;
         }
         uint64_t start = a0ipc_term_ring_start(&s->ring);
-        if (c->pos < start) { /* only Attach readers can fall behind */
+        /* Attach readers fall behind; so does a Run reader whose command ended while its client
+         * did not read, once later output overwrote the rest of its own. */
+        if (c->pos < start) {
             uint64_t lost, at = c->pos;
             a0ipc_term_ring_read(&s->ring, &c->pos, a0ipc_term_ring_end(&s->ring), c->buf, 0,
                                  &lost);
@@ -379,17 +384,28 @@ a0ipc_term_event_kind a0ipc_term_cursor_next(a0ipc_term_cursor *c, a0ipc_term_ev
             kind = ev->kind = A0IPC_TERM_EV_LOST;
             ev->seq = at;
             ev->len = lost;
+            ev->command_number = c->run_id;
             break;
         }
         const term_completion *done =
             c->is_run ? run_completion(s, c->run_id) : attach_completion(c);
+        if (c->is_run && !done && s->integration && s->phase == PHASE_LIVE &&
+            s->run_id != c->run_id) {
+            /* Its command ended, but so did A0IPC_TERM_COMPLETIONS later ones while this reader
+             * did not read: where its output ends is no longer known. */
+            memset(ev, 0, sizeof *ev);
+            kind = ev->kind = A0IPC_TERM_EV_LOST;
+            ev->seq = c->pos;
+            ev->command_number = c->run_id;
+            break;
+        }
         uint64_t limit = a0ipc_term_ring_end(&s->ring);
         if (done && done->seq < limit)
             limit = done->seq;
         if (c->pos < limit) {
             uint64_t at = c->pos, lost;
             size_t n = a0ipc_term_ring_read(&s->ring, &c->pos, limit, c->buf, EVENT_MAX, &lost);
-            if (c->is_run && s->flow_on) {
+            if (c->is_run && s->flow_id == c->run_id) {
                 s->flow_pos = c->pos;
                 if (s->io_paused) {
                     /* The command was held back for us: that wait is not idleness. */

@@ -11,7 +11,7 @@
 
 #include "services/term_reaper.h"
 
-static int open_pty(unsigned rows, unsigned cols, uid_t uid, int *master, int *slave,
+static int open_pty(unsigned rows, unsigned cols, bool echo, uid_t uid, int *master, int *slave,
                     a0ipc_status *st)
 {
     int m = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
@@ -39,10 +39,14 @@ static int open_pty(unsigned rows, unsigned cols, uid_t uid, int *master, int *s
     struct winsize ws = {.ws_row = (unsigned short)rows, .ws_col = (unsigned short)cols};
     ioctl(s, TIOCSWINSZ, &ws);
     /* UTF-8 aware erase in canonical mode; everything else stays at the kernel's defaults,
-     * which are what a login terminal has (echo, ICANON, ONLCR, ^C for SIGINT). */
+     * which are what a login terminal has (echo, ICANON, ONLCR, ^C for SIGINT), but echo when
+     * the caller wants it off. bash keeps a mode it finds at start: readline restores it after
+     * each line, and job control after each foreground job. */
     struct termios tio;
     if (tcgetattr(s, &tio) == 0) {
         tio.c_iflag |= IUTF8;
+        if (!echo)
+            tio.c_lflag &= ~(tcflag_t)(ECHO | ECHOE | ECHOK | ECHONL);
         tcsetattr(s, TCSANOW, &tio);
     }
     *master = m;
@@ -50,11 +54,12 @@ static int open_pty(unsigned rows, unsigned cols, uid_t uid, int *master, int *s
     return 0;
 }
 
-int a0ipc_term_spawn_pty(const a0ipc_term_child *c, unsigned rows, unsigned cols, pid_t *pid,
-                         int *master, a0ipc_status *st)
+int a0ipc_term_spawn_pty(const a0ipc_term_child *c, unsigned rows, unsigned cols, bool echo,
+                         pid_t *pid, int *master, a0ipc_status *st)
 {
     int m, s;
-    if (open_pty(rows, cols, c->cfg->uid >= 0 ? (uid_t)c->cfg->uid : (uid_t)-1, &m, &s, st) != 0)
+    if (open_pty(rows, cols, echo, c->cfg->uid >= 0 ? (uid_t)c->cfg->uid : (uid_t)-1, &m, &s, st) !=
+        0)
         return -1;
     int errp[2];
     if (pipe2(errp, O_CLOEXEC) != 0) {

@@ -1,6 +1,7 @@
 #include "services/terminal.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -146,8 +147,18 @@ static a0ipc_code run(a0ipc_rpc_ctx *ctx, const A0__Runtime__V1__RunRequest *req
             fill_done(&done, &ev);
             r.event_case = A0__RUNTIME__V1__RUN_RESPONSE__EVENT_DONE;
             r.done = &done;
+        } else if (k == A0IPC_TERM_EV_LOST) {
+            /* Only after its command ended (until then the reader sets the pace): the client
+             * stopped reading and later output took the ring. Saying so beats a gap. */
+            code = a0ipc_rpc_fail(ctx, A0IPC_DATA_LOSS,
+                                  "the output of command %" PRIu64 " from offset %" PRIu64
+                                  " was overwritten by later output before this Run read it"
+                                  " (the command ended while the client was not reading);"
+                                  " Attach reads what the session still holds",
+                                  ev.command_number, ev.seq);
+            break;
         } else {
-            code = stop_code(ctx); /* a Run reader never sees LOST: it sets the pace */
+            code = stop_code(ctx);
             break;
         }
         code = a0_runtime_v1_terminal_run_send(ctx, &r);

@@ -476,12 +476,115 @@ static void test_100mb_through_grpc(void **state)
     free(id);
 }
 
+/* The reported case: a second Run on a session whose first Run stream is left unread is
+ * refused with FAILED_PRECONDITION naming the first command while it runs, and runs once it has
+ * ended (seen by an independent Attach reader, not by a sleep); the unread stream still gives
+ * its own output and Done afterwards. The deadlines only guard against a hang. (The stall this
+ * guards against needs more output than gRPC buffers: tests/unit/test_term_session.c.) */
+static void test_unread_run_does_not_hold_the_session(void **state)
+{
+    (void)state;
+    char *id = create();
+    const a0ipc_rpc_call_options guard = {.timeout_ms = 10000};
+    a0ipc_status st = A0IPC_STATUS_INIT;
+
+    /* The first Run: opened, never read until the end of the test. */
+    A0__Runtime__V1__RunRequest req = A0__RUNTIME__V1__RUN_REQUEST__INIT;
+    req.session_id = id;
+    req.command = "sleep 1; echo x";
+    a0ipc_rpc_stream *first = a0_runtime_v1_terminal_run_open(ch, &opts, &req, &st);
+    assert_non_null(first);
+
+    /* The stream is open once the request is sent, before the daemon typed the command: wait
+     * until ListSessions shows it running, so the next Run surely finds it busy. */
+    A0__Runtime__V1__ListSessionsRequest lreq = A0__RUNTIME__V1__LIST_SESSIONS_REQUEST__INIT;
+    bool busy = false;
+    for (int i = 0; i < 1000 && !busy; i++) {
+        A0__Runtime__V1__ListSessionsResponse *list = NULL;
+        CALL_OK(a0_runtime_v1_terminal_list_sessions_call(ch, &guard, &lreq, &list, cst));
+        for (size_t k = 0; k < list->n_sessions; k++)
+            if (strcmp(list->sessions[k]->session_id, id) == 0)
+                busy =
+                    list->sessions[k]->state == A0__RUNTIME__V1__SESSION_STATE__SESSION_STATE_BUSY;
+        protobuf_c_message_free_unpacked(&list->base, NULL);
+        if (!busy)
+            usleep(1000);
+    }
+    assert_true(busy);
+
+    /* While it runs: refused at once, and the message says what runs. */
+    A0__Runtime__V1__RunRequest req2 = A0__RUNTIME__V1__RUN_REQUEST__INIT;
+    req2.session_id = id;
+    req2.command = "echo y";
+    a0ipc_rpc_stream *s = a0_runtime_v1_terminal_run_open(ch, &guard, &req2, &st);
+    assert_non_null(s);
+    A0__Runtime__V1__RunResponse *r;
+    assert_true(a0_runtime_v1_terminal_run_read(s, &r) <= 0);
+    assert_int_equal(a0ipc_rpc_stream_finish(s, &st), A0IPC_FAILED_PRECONDITION);
+    assert_non_null(strstr(a0ipc_status_message(&st), "sleep 1; echo x"));
+    a0ipc_status_clear(&st);
+    a0ipc_rpc_stream_free(s);
+
+    /* Wait for its end the way a client that dropped the Run would: Attach from 0. */
+    A0__Runtime__V1__AttachRequest areq = A0__RUNTIME__V1__ATTACH_REQUEST__INIT;
+    areq.session_id = id;
+    s = a0_runtime_v1_terminal_attach_open(ch, &guard, &areq, &st);
+    assert_non_null(s);
+    A0__Runtime__V1__AttachResponse *a;
+    bool ended = false;
+    while (!ended && a0_runtime_v1_terminal_attach_read(s, &a) == 1) {
+        if (a->event_case == A0__RUNTIME__V1__ATTACH_RESPONSE__EVENT_DONE) {
+            assert_int_equal(a->done->reason, A0__RUNTIME__V1__DONE_REASON__DONE_REASON_EXITED);
+            assert_int_equal(a->done->command_number, 1);
+            ended = true;
+        }
+        protobuf_c_message_free_unpacked(&a->base, NULL);
+    }
+    assert_true(ended);
+    a0ipc_rpc_stream_free(s);
+
+    /* The first command has ended: the session is free although its Run was never read. */
+    s = a0_runtime_v1_terminal_run_open(ch, &guard, &req2, &st);
+    assert_non_null(s);
+    char text[64] = "";
+    A0__Runtime__V1__DoneReason reason = 0;
+    while (a0_runtime_v1_terminal_run_read(s, &r) == 1) {
+        if (r->event_case == A0__RUNTIME__V1__RUN_RESPONSE__EVENT_OUTPUT)
+            strncat(text, (char *)r->output->data.data, r->output->data.len);
+        else
+            reason = r->done->reason;
+        protobuf_c_message_free_unpacked(&r->base, NULL);
+    }
+    assert_int_equal(a0ipc_rpc_stream_finish(s, &st), A0IPC_OK);
+    a0ipc_rpc_stream_free(s);
+    assert_int_equal(reason, A0__RUNTIME__V1__DONE_REASON__DONE_REASON_EXITED);
+    assert_string_equal(text, "y\r\n");
+
+    /* The first Run's stream still holds its own command's output and end, nothing more. */
+    text[0] = '\0';
+    reason = 0;
+    while (a0_runtime_v1_terminal_run_read(first, &r) == 1) {
+        if (r->event_case == A0__RUNTIME__V1__RUN_RESPONSE__EVENT_OUTPUT)
+            strncat(text, (char *)r->output->data.data, r->output->data.len);
+        else
+            reason = r->done->reason;
+        protobuf_c_message_free_unpacked(&r->base, NULL);
+    }
+    assert_int_equal(a0ipc_rpc_stream_finish(first, &st), A0IPC_OK);
+    a0ipc_rpc_stream_free(first);
+    assert_int_equal(reason, A0__RUNTIME__V1__DONE_REASON__DONE_REASON_EXITED);
+    assert_string_equal(text, "x\r\n");
+    close_session(id);
+    free(id);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_exit_codes_over_grpc),
         cmocka_unit_test(test_attach_after_dropped_stream_resumes_exactly),
         cmocka_unit_test(test_dialog_write_and_busy),
+        cmocka_unit_test(test_unread_run_does_not_hold_the_session),
         cmocka_unit_test(test_signal_resize_clean),
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_exec_over_grpc),

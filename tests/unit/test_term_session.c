@@ -1,7 +1,10 @@
 /* Real bash sessions through the manager: exact completion and exit codes, state that persists,
  * long and strange commands, every timeout, dialogs answered with Write, signals, Unicode split
  * across reads, Attach resume and loss, limits, and sessions that end by themselves. */
+#include <errno.h>
+#include <pthread.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <unistd.h>
 
 #include "term_testlib.h"
@@ -385,6 +388,128 @@ static void test_attach_reports_loss(void **state)
     a0ipc_term_manager_free(small);
 }
 
+/* A hang guard for a cursor: wakes it (it returns STOPPED) if the test has not stopped the guard
+ * within its time. Only a guard against hanging forever: passing never depends on it. */
+typedef struct guard {
+    pthread_t t;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    bool over;
+    a0ipc_term_cursor *c;
+} guard;
+
+static void *guard_main(void *arg)
+{
+    guard *g = arg;
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += 30;
+    pthread_mutex_lock(&g->mu);
+    int rc = 0;
+    while (!g->over && rc != ETIMEDOUT)
+        rc = pthread_cond_timedwait(&g->cv, &g->mu, &until);
+    if (!g->over)
+        a0ipc_term_cursor_wake(g->c);
+    pthread_mutex_unlock(&g->mu);
+    return NULL;
+}
+
+static void guard_start(guard *g, a0ipc_term_cursor *c)
+{
+    pthread_mutex_init(&g->mu, NULL);
+    pthread_cond_init(&g->cv, NULL);
+    g->over = false;
+    g->c = c;
+    assert_int_equal(pthread_create(&g->t, NULL, guard_main, g), 0);
+}
+
+static void guard_stop(guard *g)
+{
+    pthread_mutex_lock(&g->mu);
+    g->over = true;
+    pthread_cond_signal(&g->cv);
+    pthread_mutex_unlock(&g->mu);
+    pthread_join(g->t, NULL);
+    pthread_mutex_destroy(&g->mu);
+    pthread_cond_destroy(&g->cv);
+}
+
+/* A Run whose client never reads sets the pace only while its command runs. Once the command
+ * has ended the session is the next command's: output typed with Write (200 KB through a 64 KiB
+ * ring) flows to an Attach reader and the next Run runs, while the stale Run reader, behind
+ * the ring now, is told it lost output instead of holding everything back. Before the fix the
+ * stale reader's position still paced the session: the typed command blocked on its output
+ * after 60 KB and the Attach reader waited for ever. */
+static void test_unread_run_does_not_hold_the_session(void **state)
+{
+    (void)state;
+    a0ipc_terminal_config cfg;
+    a0ipc_terminal_config_init(&cfg);
+    cfg.ring_bytes = 64 * 1024;
+    cfg.close_grace_ms = 200;
+    cfg.subreaper = false; /* already set by the first manager */
+    a0ipc_status st = A0IPC_STATUS_INIT;
+    a0ipc_term_manager *small = a0ipc_term_manager_new(&cfg, &st);
+    CHECK_OK(small ? 0 : -1, &st);
+    a0ipc_term_created s;
+    term_test_create(small, &s);
+
+    const char *cmd = "echo x";
+    a0ipc_term_run_opts o = {.command = cmd, .command_len = strlen(cmd)};
+    a0ipc_term_cursor *stale;
+    CHECK_OK(a0ipc_term_run(small, s.id, &o, &stale, &st), &st);
+    a0ipc_term_event done;
+    free(term_test_attach_until_done(small, s.id, 0, 1, &done));
+    assert_int_equal(done.reason, A0IPC_TERM_DONE_EXITED);
+    uint64_t after = done.last_seq;
+
+    const char *typed = "head -c 200000 /dev/zero | tr '\\0' b; echo; echo typed-end\n";
+    a0ipc_term_cursor *c;
+    CHECK_OK(a0ipc_term_attach(small, s.id, after, false, &c, &st), &st);
+    CHECK_OK(a0ipc_term_write(small, s.id, typed, strlen(typed), 0, &st), &st);
+    guard g;
+    guard_start(&g, c);
+    char tail[16] = "";
+    uint64_t seen = 0;
+    for (;;) {
+        a0ipc_term_event ev;
+        a0ipc_term_event_kind k = a0ipc_term_cursor_next(c, &ev);
+        if (k == A0IPC_TERM_EV_STOPPED)
+            fail_msg("the typed command's output stopped after %llu bytes: the unread Run of "
+                     "an ended command still holds the session",
+                     (unsigned long long)seen);
+        if (k != A0IPC_TERM_EV_OUTPUT)
+            continue; /* LOST: this reader is slower than the command, which is allowed */
+        seen += ev.len;
+        /* the last bytes seen, to find the end line however the reads split it */
+        size_t keep = strlen(tail), add = ev.len < 15 ? ev.len : 15;
+        if (keep + add > 15) {
+            memmove(tail, tail + keep + add - 15, 15 - add);
+            keep = 15 - add;
+        }
+        memcpy(tail + keep, ev.data + ev.len - add, add);
+        tail[keep + add] = '\0';
+        if (strstr(tail, "typed-end\r\n"))
+            break;
+    }
+    guard_stop(&g);
+    a0ipc_term_cursor_free(c);
+
+    /* The stale Run's own output was overwritten: it says so instead of a gap. */
+    a0ipc_term_event ev;
+    assert_int_equal(a0ipc_term_cursor_next(stale, &ev), A0IPC_TERM_EV_LOST);
+    assert_int_equal(ev.seq, 0);
+    assert_int_equal(ev.command_number, 1);
+    a0ipc_term_cursor_free(stale);
+
+    char *out = term_test_run(small, s.id, "echo y", &done);
+    assert_string_equal(out, "y\r\n");
+    assert_int_equal(done.reason, A0IPC_TERM_DONE_EXITED);
+    free(out);
+    term_test_close(small, s.id);
+    a0ipc_term_manager_free(small);
+}
+
 static void test_write_resize_and_idle_typing(void **state)
 {
     (void)state;
@@ -613,6 +738,7 @@ int main(void)
         cmocka_unit_test(test_clean_output),
         cmocka_unit_test(test_attach_resumes_exactly),
         cmocka_unit_test(test_attach_reports_loss),
+        cmocka_unit_test(test_unread_run_does_not_hold_the_session),
         cmocka_unit_test(test_write_resize_and_idle_typing),
         cmocka_unit_test(test_shell_exit_ends_session),
         cmocka_unit_test(test_close_ends_open_readers),
