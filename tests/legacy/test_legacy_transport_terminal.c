@@ -1,7 +1,7 @@
 /* The legacy transport's terminal (legacy_transport_terminal.c) against a real OpenSSH sshd:
  * completion at the prompt, each timeout (the command keeps running and the session stays busy
- * until its prompt is back), a dialog answered with write_stdin, a busy session, Ctrl-C through signal, resize,
- * close during a Run, the session list and what the legacy cannot do. */
+ * until its prompt is back), a dialog answered with write_stdin, a busy session, Ctrl-C through
+ * signal, resize, close during a Run, the session list and what the legacy cannot do. */
 #include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -184,7 +184,8 @@ static void timeouts_leave_the_command_running(void **state)
     assert_string_equal(got, "");
     free(got);
     /* The command goes on and the session is its own until the prompt comes back. */
-    run(fx, id, (a0ipc_run_options){.command = "echo early"}, NULL, A0IPC_FAILED_PRECONDITION);
+    free(
+        run(fx, id, (a0ipc_run_options){.command = "echo early"}, NULL, A0IPC_FAILED_PRECONDITION));
     expect_eventually(fx, id, "echo after", "after\n");
 
     got = run(fx, id,
@@ -241,12 +242,12 @@ static void dialog_then_answer(void **state)
     assert_int_equal(a0ipc_write_stdin(fx->t, NULL, id, (const uint8_t *)"\n", 1, &st), A0IPC_OK);
     expect_eventually(fx, id, "true", "");
     /* A pattern that is not a regular expression is refused before anything is typed. */
-    run(fx, id,
-        (a0ipc_run_options){.command = "echo no",
-                            .dialog_timeout_ms = 100,
-                            .dialog_patterns = (const char *[]){"("},
-                            .n_dialog_patterns = 1},
-        NULL, A0IPC_INVALID_ARGUMENT);
+    free(run(fx, id,
+             (a0ipc_run_options){.command = "echo no",
+                                 .dialog_timeout_ms = 100,
+                                 .dialog_patterns = (const char *[]){"("},
+                                 .n_dialog_patterns = 1},
+             NULL, A0IPC_INVALID_ARGUMENT));
     close_session(fx, id);
     free(id);
 }
