@@ -36,6 +36,7 @@
 #define MIN_CPU_WALL_S    0.1 /* shorter rows print no CPU figures: ticks of 10 ms */
 #define DEFAULT_OUTPUT_MB 200
 #define IDLE_SESSIONS     50
+#define NORC_SESSIONS     20
 #define RUN_TIMEOUT_MS    120000 /* a stuck session ends the bench instead of hanging it */
 #define TARGET_P50_RATIO  2.0
 #define TARGET_OUTPUT_MBS 200.0
@@ -223,9 +224,12 @@ static void run_once(a0ipc_transport *t, const char *id, const char *command, ou
         bu_die("run %s: done reason %d, exit code %d", command, (int)res.reason, res.exit_code);
 }
 
-static char *new_session(a0ipc_transport *t, int *pid)
+/* argv NULL: the daemon's default shell (bash, reading the user's start-up files). */
+static char *new_session(a0ipc_transport *t, const char *const *argv, int *pid)
 {
-    a0ipc_session_options so = {0};
+    a0ipc_session_options so = {.argv = argv, .argc = 0};
+    while (argv && argv[so.argc])
+        so.argc++;
     a0ipc_session_info info;
     a0ipc_status st = A0IPC_STATUS_INIT;
     if (a0ipc_create_session(t, NULL, &so, &info, &st) != A0IPC_OK)
@@ -301,6 +305,64 @@ static long pss_kb(pid_t pid)
     return kb;
 }
 
+/* Memory per idle session: the daemon's VmRSS before and after creating n sessions of the
+ * default shell, settled; then how long CreateSession takes without start-up files, which is
+ * the daemon's own part of it (spawn, set-up line, first marker). */
+static void idle_sessions(a0ipc_transport *t, int n)
+{
+    static const char *const norc[] = {"/bin/bash", "--norc", "--noprofile", NULL};
+    usleep(200000);
+    long rss0 = bu_proc_status_kb(bu_daemon_pid, "VmRSS");
+    char **ids = bu_xmalloc((size_t)n * sizeof *ids);
+    int *pids = bu_xmalloc((size_t)n * sizeof *pids);
+    int64_t c0 = bu_now_ns();
+    for (int i = 0; i < n; i++)
+        ids[i] = new_session(t, NULL, &pids[i]);
+    double create_ms = (double)(bu_now_ns() - c0) / 1e6 / n;
+    usleep(500000); /* shells finish starting; the daemon's readers settle */
+    long rss1 = bu_proc_status_kb(bu_daemon_pid, "VmRSS");
+    long pss = 0;
+    int counted = 0;
+    for (int i = 0; i < n; i++) {
+        long k = pss_kb(pids[i]);
+        if (k >= 0) {
+            pss += k;
+            counted++;
+        }
+    }
+    c0 = bu_now_ns();
+    for (int i = 0; i < n; i++) {
+        close_session(t, ids[i]);
+        free(ids[i]);
+    }
+    double close_ms = (double)(bu_now_ns() - c0) / 1e6 / n;
+    /* Without start-up files: each creation timed on its own, closing not counted. */
+    int64_t norc_ns = 0;
+    for (int i = 0; i < NORC_SESSIONS; i++) {
+        int pid;
+        c0 = bu_now_ns();
+        char *id = new_session(t, norc, &pid);
+        norc_ns += bu_now_ns() - c0;
+        close_session(t, id);
+        free(id);
+    }
+    free(ids);
+    free(pids);
+    printf("Idle sessions (%d of the default shell created and left idle)\n", n);
+    printf("  a0ipcd VmRSS %.1f MiB before, %.1f MiB after: %.1f KiB per session\n", rss0 / 1024.0,
+           rss1 / 1024.0, (double)(rss1 - rss0) / n);
+    if (counted)
+        printf("  each session's shell process (bash): Pss %.0f KiB on average (not in a0ipcd's "
+               "figure)\n",
+               (double)pss / counted);
+    printf("  CreateSession %.1f ms, CloseSession %.1f ms each on average (one at a time)\n",
+           create_ms, close_ms);
+    printf(
+        "  CreateSession of /bin/bash --norc --noprofile: %.1f ms on average (%d): the daemon's\n"
+        "  own part; the rest of the figure above is the user's start-up files (~/.bashrc)\n\n",
+        (double)norc_ns / 1e6 / NORC_SESSIONS, NORC_SESSIONS);
+}
+
 /* ---- output ---- */
 
 #define RT_COLS "  %-30s %9s %9s %9s %10s %10s %7s\n"
@@ -339,7 +401,8 @@ static void print_tp(const char *what, const row *r, const row *floor)
 
 static void usage(const char *argv0)
 {
-    fprintf(stderr, "usage: %s [--rounds N] [--output-mb N] [path-to-a0ipcd]\n", argv0);
+    fprintf(stderr, "usage: %s [--rounds N] [--output-mb N] [--idle-sessions N] [path-to-a0ipcd]\n",
+            argv0);
     exit(2);
 }
 
@@ -356,12 +419,15 @@ int main(int argc, char **argv)
 {
     int rounds = DEFAULT_ROUNDS;
     uint64_t output_mb = DEFAULT_OUTPUT_MB;
+    int idle = IDLE_SESSIONS;
     const char *daemon_path = A0IPCD_DEFAULT_PATH;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--rounds") && i + 1 < argc)
             rounds = (int)parse_positive(argv[++i], 1000000, argv[0]);
         else if (!strcmp(argv[i], "--output-mb") && i + 1 < argc)
             output_mb = (uint64_t)parse_positive(argv[++i], 100000, argv[0]);
+        else if (!strcmp(argv[i], "--idle-sessions") && i + 1 < argc)
+            idle = (int)parse_positive(argv[++i], 1000, argv[0]);
         else if (argv[i][0] == '-' || i != argc - 1)
             usage(argv[0]);
         else
@@ -414,7 +480,7 @@ int main(int argc, char **argv)
     if (!t)
         bu_die("transport to %s: %s", unix_target, a0ipc_status_message(&st));
     int shell_pid;
-    char *id = new_session(t, &shell_pid);
+    char *id = new_session(t, NULL, &shell_pid);
     row se = session_echo(t, id, shell_pid, rounds, lat);
     row so = session_output(t, id, shell_pid, output_bytes);
     close_session(t, id);
@@ -442,42 +508,7 @@ int main(int argc, char **argv)
         MIN_CPU_WALL_S);
     fflush(stdout);
 
-    /* Memory per idle session: the daemon's VmRSS before and after creating them, settled. */
-    usleep(200000);
-    long rss0 = bu_proc_status_kb(bu_daemon_pid, "VmRSS");
-    char *ids[IDLE_SESSIONS];
-    int pids[IDLE_SESSIONS];
-    int64_t c0 = bu_now_ns();
-    for (int i = 0; i < IDLE_SESSIONS; i++)
-        ids[i] = new_session(t, &pids[i]);
-    double create_ms = (double)(bu_now_ns() - c0) / 1e6 / IDLE_SESSIONS;
-    usleep(500000); /* shells finish starting; the daemon's readers settle */
-    long rss1 = bu_proc_status_kb(bu_daemon_pid, "VmRSS");
-    long pss = 0;
-    int counted = 0;
-    for (int i = 0; i < IDLE_SESSIONS; i++) {
-        long k = pss_kb(pids[i]);
-        if (k >= 0) {
-            pss += k;
-            counted++;
-        }
-    }
-    c0 = bu_now_ns();
-    for (int i = 0; i < IDLE_SESSIONS; i++) {
-        close_session(t, ids[i]);
-        free(ids[i]);
-    }
-    double close_ms = (double)(bu_now_ns() - c0) / 1e6 / IDLE_SESSIONS;
-    printf("Idle sessions (%d created and left idle)\n", IDLE_SESSIONS);
-    printf("  a0ipcd VmRSS %.1f MiB before, %.1f MiB after: %.1f KiB per session\n", rss0 / 1024.0,
-           rss1 / 1024.0, (double)(rss1 - rss0) / IDLE_SESSIONS);
-    if (counted)
-        printf("  each session's shell process (bash): Pss %.0f KiB on average (not in a0ipcd's "
-               "figure)\n",
-               (double)pss / counted);
-    printf("  CreateSession %.1f ms, CloseSession %.1f ms each on average (one at a time)\n\n",
-           create_ms, close_ms);
-
+    idle_sessions(t, idle);
     a0ipc_transport_free(t);
     bu_print_exit_status(bu_stop_daemon());
     return 0;

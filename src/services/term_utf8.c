@@ -5,7 +5,9 @@ static int is_cont(uint8_t b)
     return (b & 0xC0) == 0x80;
 }
 
-int a0ipc_utf8_seq_len(uint8_t b)
+/* The length a sequence starting with lead byte b has (2 to 4), or 0 when b is not a valid lead
+ * byte (ASCII, a continuation byte, or 0xC0, 0xC1, 0xF5..0xFF). */
+static int seq_len(uint8_t b)
 {
     if (b >= 0xC2 && b <= 0xDF)
         return 2;
@@ -42,7 +44,7 @@ size_t a0ipc_utf8_incomplete_tail(const uint8_t *p, size_t len)
         uint8_t b = p[len - back];
         if (is_cont(b))
             continue;
-        int need = a0ipc_utf8_seq_len(b);
+        int need = seq_len(b);
         if (need == 0 || (size_t)need <= back)
             return 0; /* ASCII, invalid, or a sequence that is already complete */
         if (back >= 2 && !second_ok(b, p[len - back + 1]))

@@ -15,8 +15,4 @@ size_t a0ipc_utf8_incomplete_tail(const uint8_t *p, size_t len);
  * sequence whose start is gone. */
 size_t a0ipc_utf8_orphan_head(const uint8_t *p, size_t len);
 
-/* The length a sequence starting with lead byte b has (2 to 4), or 0 when b is not a valid lead
- * byte (ASCII, a continuation byte, or 0xC0, 0xC1, 0xF5..0xFF). */
-int a0ipc_utf8_seq_len(uint8_t b);
-
 #endif
