@@ -15,7 +15,7 @@
  * figures are meant to show what the rpc stack costs, and a disk would add its own speed (the
  * upload ends with an fsync of the whole file).
  *
- * Usage: bench_files [--size-mib N] [--dir DIR] [path-to-a0ipcd] */
+ * Usage: bench_files [--size-mib N] [--dir DIR] [--only unix|tcp] [path-to-a0ipcd] */
 #include <errno.h>
 #include <inttypes.h>
 #include <netinet/in.h>
@@ -252,14 +252,15 @@ static const char *default_dir(void)
 
 static void usage(const char *argv0)
 {
-    fprintf(stderr, "usage: %s [--size-mib N] [--dir DIR] [path-to-a0ipcd]\n", argv0);
+    fprintf(stderr, "usage: %s [--size-mib N] [--dir DIR] [--only unix|tcp] [path-to-a0ipcd]\n",
+            argv0);
     exit(2);
 }
 
 int main(int argc, char **argv)
 {
     uint64_t size_mib = DEFAULT_SIZE_MIB;
-    const char *dir = NULL, *daemon_path = A0IPCD_DEFAULT_PATH;
+    const char *dir = NULL, *daemon_path = A0IPCD_DEFAULT_PATH, *only = NULL;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--size-mib") && i + 1 < argc) {
             char *end;
@@ -268,6 +269,8 @@ int main(int argc, char **argv)
                 usage(argv[0]);
         } else if (!strcmp(argv[i], "--dir") && i + 1 < argc)
             dir = argv[++i];
+        else if (!strcmp(argv[i], "--only") && i + 1 < argc)
+            only = argv[++i];
         else if (argv[i][0] == '-' || i != argc - 1)
             usage(argv[0]);
         else
@@ -334,6 +337,8 @@ int main(int argc, char **argv)
                {"tcp", tcp_target, (struct sockaddr *)&floor_tcp, sizeof floor_tcp}};
     row dl[2], ul[2], fl[2];
     for (int i = 0; i < 2; i++) {
+        if (only && strcmp(only, tr[i].name) != 0)
+            continue; /* one transport at a time, e.g. to profile it */
         a0ipc_transport *t = transport_to(tr[i].target);
         download(t, (uint64_t)WARMUP_MIB * MIB < size ? (uint64_t)WARMUP_MIB * MIB : size);
         upload(t, (uint64_t)WARMUP_MIB * MIB < size ? (uint64_t)WARMUP_MIB * MIB : size);

@@ -74,6 +74,10 @@ int a0ipc_rpc_stream_close_send(a0ipc_rpc_stream *s);
 /* Receives the next message: 1 with *out set, 0 at the end of the response stream, -1 when the
  * call failed or the message did not parse (a0ipc_rpc_stream_finish says why). */
 int a0ipc_rpc_stream_recv(a0ipc_rpc_stream *s, ProtobufCMessage **out);
+/* The same, but *out belongs to the stream: it is valid until the next receive on s or
+ * a0ipc_rpc_stream_free, and must not be freed. Messages are decoded into memory the stream
+ * reuses, so a long stream of large messages (file data) allocates nothing per message. */
+int a0ipc_rpc_stream_recv_borrowed(a0ipc_rpc_stream *s, const ProtobufCMessage **out);
 /* Waits for the call's final status (after recv returned 0 or -1, or at any time to give up the
  * rest of the stream, which cancels it). Returns st->code. */
 a0ipc_code a0ipc_rpc_stream_finish(a0ipc_rpc_stream *s, a0ipc_status *st);

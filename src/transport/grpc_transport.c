@@ -188,12 +188,13 @@ static a0ipc_code read_byte_stream(a0ipc_rpc_stream *s, const a0ipc_call_options
     if (!s)
         return st->code;
     bool stopped = gt_stream_watch_cancel(o, s);
-    ProtobufCMessage *m = NULL;
-    while (!stopped && a0ipc_rpc_stream_recv(s, &m) == 1) {
+    /* Borrowed: the chunks are decoded into memory the stream reuses (no allocation per 1 MiB
+     * chunk), and each is handed to the sink before the next is received. */
+    const ProtobufCMessage *m = NULL;
+    while (!stopped && a0ipc_rpc_stream_recv_borrowed(s, &m) == 1) {
         const ProtobufCBinaryData *d = chunk_of(m);
         if (d->len && sink(arg, d->data, d->len) != 0)
             stopped = true;
-        protobuf_c_message_free_unpacked(m, NULL);
     }
     return gt_stream_end(s, o, stopped, st);
 }

@@ -1,0 +1,42 @@
+/* Decoding a stream's messages into memory the stream reuses.
+ *
+ * A message received from the core is a byte buffer of many slices (one per read of the
+ * socket). Flattening it with grpc_byte_buffer_reader_readall and decoding it with protobuf-c's
+ * default allocator costs two fresh allocations per message; for 1 MiB data chunks those are
+ * above malloc's mmap/trim thresholds, so every message page-faults its memory in again and
+ * gives it back: profiles of a 1 GiB download showed most of the receiver's CPU in page faults
+ * under memmove. A msgbuf keeps one flat buffer and one arena for the decoded message, sized
+ * by the largest message seen, and reuses them for the next message.
+ *
+ * The decoded message is borrowed: it stays valid until the next unpack on the same msgbuf or
+ * a0ipc_rpc_msgbuf_free. Never pass it to protobuf_c_message_free_unpacked. */
+#ifndef A0IPC_RPC_MSGBUF_H
+#define A0IPC_RPC_MSGBUF_H
+
+#include <protobuf-c/protobuf-c.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct grpc_byte_buffer grpc_byte_buffer;
+typedef struct a0ipc_rpc_msgbuf_block a0ipc_rpc_msgbuf_block;
+
+typedef struct a0ipc_rpc_msgbuf {
+    uint8_t *flat; /* the encoded message when it came in several slices */
+    size_t flat_cap;
+    uint8_t *arena; /* the decoded message: protobuf-c's allocations, bump-allocated */
+    size_t arena_cap, arena_used;
+    size_t wanted;                    /* bytes asked of the allocator for the current message */
+    a0ipc_rpc_msgbuf_block *overflow; /* what did not fit in the arena this time */
+    ProtobufCAllocator alloc;
+} a0ipc_rpc_msgbuf;
+
+void a0ipc_rpc_msgbuf_init(a0ipc_rpc_msgbuf *b);
+/* Releases the memory; a message decoded into b is gone with it. */
+void a0ipc_rpc_msgbuf_free(a0ipc_rpc_msgbuf *b);
+
+/* Decodes bb (which stays the caller's) as a d into b, replacing b's previous message. Returns
+ * NULL when bb is not a valid d (or memory ran out); *len is the encoded size. */
+ProtobufCMessage *a0ipc_rpc_msgbuf_unpack(a0ipc_rpc_msgbuf *b, const ProtobufCMessageDescriptor *d,
+                                          grpc_byte_buffer *bb, size_t *len);
+
+#endif
