@@ -84,7 +84,13 @@ typedef struct a0ipc_rpc_server_options {
     int max_receive_message_bytes; /* per message; larger ones get RESOURCE_EXHAUSTED (4 MiB) */
     int max_send_message_bytes;    /* per message (default 4 MiB) */
     int max_concurrent_streams;    /* per HTTP/2 connection (default 100) */
-    bool log_calls;                /* one log line per finished call */
+    /* HTTP/2 receive window per stream (default 4 MiB): how much of a client's stream the
+     * daemon accepts ahead of its handler. Fixed: the core's BDP probing is turned off, because
+     * on a fast link it grew the window (and the daemon's memory) without bound: a 1 GiB upload
+     * over loopback TCP peaked at 61-87 MiB, TLS at over 100 MiB, instead of ~25 MiB. A WAN
+     * transfer is then limited to window / round trip per stream (4 MiB / 50 ms = 80 MB/s). */
+    int stream_window_bytes;
+    bool log_calls; /* one log line per finished call */
     /* Called once per finished call, on a completion-queue or worker thread: must not block. */
     void (*on_call_done)(void *arg, const a0ipc_rpc_call_record *r);
     void *on_call_done_arg;
@@ -228,6 +234,10 @@ a0ipc_code a0ipc_rpc_send(a0ipc_rpc_ctx *ctx, const ProtobufCMessage *msg);
  * deadline) or the message cannot be parsed: then end the handler with
  * a0ipc_rpc_ctx_recv_error(ctx). Client- and bidi-streaming worker handlers only. */
 int a0ipc_rpc_recv(a0ipc_rpc_ctx *ctx, ProtobufCMessage **out);
+/* The same, but *out belongs to the call: it is valid until the next receive on ctx or the end
+ * of the handler, and must not be freed. Messages are decoded into memory the call reuses, so a
+ * long upload of large chunks allocates nothing per chunk. */
+int a0ipc_rpc_recv_borrowed(a0ipc_rpc_ctx *ctx, const ProtobufCMessage **out);
 a0ipc_code a0ipc_rpc_ctx_recv_error(a0ipc_rpc_ctx *ctx);
 
 #endif

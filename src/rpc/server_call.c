@@ -56,6 +56,7 @@ a0ipc_rpc_ctx *a0ipc_rpc_ctx_new(a0ipc_rpc_server *s, const registered_method *r
     ctx->reg = reg;
     grpc_metadata_array_init(&ctx->md);
     grpc_call_details_init(&ctx->details);
+    a0ipc_rpc_msgbuf_init(&ctx->borrowed);
     atomic_init(&ctx->refs, 2);
     atomic_init(&ctx->stop, false);
     ctx->close_tag.done = ctx_close_done;
@@ -150,6 +151,7 @@ static void ctx_destroy(a0ipc_rpc_ctx *ctx)
     if (ctx->final_message)
         grpc_byte_buffer_destroy(ctx->final_message);
     grpc_slice_unref(ctx->final_details);
+    a0ipc_rpc_msgbuf_free(&ctx->borrowed);
     for (arena_block *b = ctx->arena, *next; b; b = next) {
         next = b->next;
         free(b);
@@ -402,9 +404,9 @@ a0ipc_code a0ipc_rpc_send(a0ipc_rpc_ctx *ctx, const ProtobufCMessage *msg)
     return A0IPC_OK;
 }
 
-int a0ipc_rpc_recv(a0ipc_rpc_ctx *ctx, ProtobufCMessage **out)
+/* The next request message's bytes into ctx->recv_buf: 1, 0 at the end, -1 (see server.h). */
+static int recv_buffer(a0ipc_rpc_ctx *ctx)
 {
-    *out = NULL;
     grpc_op op;
     memset(&op, 0, sizeof op);
     op.op = GRPC_OP_RECV_MESSAGE;
@@ -430,16 +432,42 @@ int a0ipc_rpc_recv(a0ipc_rpc_ctx *ctx, ProtobufCMessage **out)
             return -1; /* cancelled or expired, as seen by RECV_CLOSE_ON_SERVER */
         return 0;      /* the client half-closed */
     }
-    size_t len;
-    *out = unpack(ctx->reg->method->request, ctx->recv_buf, &len);
+    return 1;
+}
+
+/* Counts a decoded message in, or marks the parse failure; frees the bytes either way. */
+static int recv_done(a0ipc_rpc_ctx *ctx, bool parsed, size_t len)
+{
     grpc_byte_buffer_destroy(ctx->recv_buf);
     ctx->recv_buf = NULL;
-    if (!*out) {
+    if (!parsed) {
         ctx->recv_parse_error = true;
         return -1;
     }
     ctx->bytes_in += len;
     return 1;
+}
+
+int a0ipc_rpc_recv(a0ipc_rpc_ctx *ctx, ProtobufCMessage **out)
+{
+    *out = NULL;
+    int rc = recv_buffer(ctx);
+    if (rc != 1)
+        return rc;
+    size_t len = 0;
+    *out = unpack(ctx->reg->method->request, ctx->recv_buf, &len);
+    return recv_done(ctx, *out != NULL, len);
+}
+
+int a0ipc_rpc_recv_borrowed(a0ipc_rpc_ctx *ctx, const ProtobufCMessage **out)
+{
+    *out = NULL;
+    int rc = recv_buffer(ctx);
+    if (rc != 1)
+        return rc;
+    size_t len = 0;
+    *out = a0ipc_rpc_msgbuf_unpack(&ctx->borrowed, ctx->reg->method->request, ctx->recv_buf, &len);
+    return recv_done(ctx, *out != NULL, len);
 }
 
 a0ipc_code a0ipc_rpc_ctx_recv_error(a0ipc_rpc_ctx *ctx)

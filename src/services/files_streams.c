@@ -114,22 +114,23 @@ a0ipc_code a0ipc_files_h_write(a0ipc_rpc_ctx *ctx, A0__Runtime__V1__WriteRespons
         return code;
 
     /* From here on every way out that is not a commit aborts: the temporary file goes, the
-     * destination stays as it was. */
+     * destination stays as it was. The chunks are borrowed: decoded into memory the call
+     * reuses, so a 1 GiB upload does not allocate (and page-fault in) 1024 chunk buffers. */
     for (;;) {
-        m = NULL;
-        rc = a0_runtime_v1_files_write_recv(ctx, &m);
+        const ProtobufCMessage *any = NULL;
+        rc = a0ipc_rpc_recv_borrowed(ctx, &any);
         if (rc < 0) { /* broken, cancelled, past its deadline, or the server is stopping */
             a0ipc_files_write_abort(w);
             return a0ipc_rpc_ctx_recv_error(ctx);
         }
         if (rc == 0)
             break;
-        if (m->content_case != A0__RUNTIME__V1__WRITE_REQUEST__CONTENT_DATA)
+        const A0__Runtime__V1__WriteRequest *d = (const A0__Runtime__V1__WriteRequest *)any;
+        if (d->content_case != A0__RUNTIME__V1__WRITE_REQUEST__CONTENT_DATA)
             code = a0ipc_rpc_fail(ctx, A0IPC_INVALID_ARGUMENT,
                                   "write: every message after the header must carry data");
-        else if (a0ipc_files_write_chunk(w, m->data.data, m->data.len, &st))
+        else if (a0ipc_files_write_chunk(w, d->data.data, d->data.len, &st))
             code = a0ipc_rpc_fail_status(ctx, &st);
-        protobuf_c_message_free_unpacked(&m->base, NULL);
         if (code) {
             a0ipc_files_write_abort(w);
             return code;
