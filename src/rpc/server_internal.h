@@ -60,6 +60,9 @@ struct a0ipc_rpc_ctx {
     bool op_done, op_ok;
     grpc_byte_buffer *recv_buf;
     a0ipc_rpc_msgbuf borrowed; /* where recv_borrowed decodes */
+    grpc_slice data_slice;     /* a0ipc_rpc_data_buffer's, until send_data sends it */
+    size_t data_cap;
+    bool has_data_slice;
     bool sent_initial_metadata;
     bool recv_parse_error;
 
