@@ -15,7 +15,8 @@
  * figures are meant to show what the rpc stack costs, and a disk would add its own speed (the
  * upload ends with an fsync of the whole file).
  *
- * Usage: bench_files [--size-mib N] [--dir DIR] [--only unix|tcp] [path-to-a0ipcd] */
+ * Usage: bench_files [--size-mib N] [--dir DIR] [--only unix|tcp|tls] [--row download|upload]
+ *                    [path-to-a0ipcd] */
 #include <errno.h>
 #include <inttypes.h>
 #include <netinet/in.h>
@@ -341,7 +342,9 @@ static const char *default_dir(void)
 
 static void usage(const char *argv0)
 {
-    fprintf(stderr, "usage: %s [--size-mib N] [--dir DIR] [--only unix|tcp] [path-to-a0ipcd]\n",
+    fprintf(stderr,
+            "usage: %s [--size-mib N] [--dir DIR] [--only unix|tcp|tls] [--row download|upload] "
+            "[path-to-a0ipcd]\n",
             argv0);
     exit(2);
 }
@@ -349,7 +352,7 @@ static void usage(const char *argv0)
 int main(int argc, char **argv)
 {
     uint64_t size_mib = DEFAULT_SIZE_MIB;
-    const char *dir = NULL, *daemon_path = A0IPCD_DEFAULT_PATH, *only = NULL;
+    const char *dir = NULL, *daemon_path = A0IPCD_DEFAULT_PATH, *only = NULL, *only_row = NULL;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--size-mib") && i + 1 < argc) {
             char *end;
@@ -360,6 +363,8 @@ int main(int argc, char **argv)
             dir = argv[++i];
         else if (!strcmp(argv[i], "--only") && i + 1 < argc)
             only = argv[++i];
+        else if (!strcmp(argv[i], "--row") && i + 1 < argc)
+            only_row = argv[++i];
         else if (argv[i][0] == '-' || i != argc - 1)
             usage(argv[0]);
         else
@@ -479,8 +484,15 @@ int main(int argc, char **argv)
                            size, buf, floor_tls_name, sizeof floor_tls_name);
         print_row(tr[i].tls ? "TLS copy floor (OpenSSL)" : "raw socket copy floor", tr[i].name, &fl,
                   NULL);
-        row dl = transfer_run(t, tr[i].daemon, false, size);
-        print_row("download (a0ipc_read)", tr[i].name, &dl, &fl);
+        /* --row: one direction only, so a profile of the daemon shows just that one. */
+        if (!only_row || !strcmp(only_row, "download")) {
+            row dl = transfer_run(t, tr[i].daemon, false, size);
+            print_row("download (a0ipc_read)", tr[i].name, &dl, &fl);
+        }
+        if (only_row && strcmp(only_row, "upload") != 0) {
+            a0ipc_transport_free(t);
+            continue;
+        }
         /* The upload's other floor: the same bytes written to a new file in the root. */
         bu_cpu_mark a = bu_cpu_now(tr[i].daemon);
         row fw = {.hwm_kb = -1, .mb_s = file_write_floor(scratch, size)};
