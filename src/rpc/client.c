@@ -491,6 +491,25 @@ int a0ipc_rpc_stream_recv_borrowed(a0ipc_rpc_stream *s, const ProtobufCMessage *
     return *out ? 1 : parse_failed(s);
 }
 
+int a0ipc_rpc_stream_recv_split(a0ipc_rpc_stream *s, uint32_t field, const ProtobufCMessage **out,
+                                const a0ipc_rpc_piece **pieces, size_t *n_pieces)
+{
+    *out = NULL;
+    *pieces = NULL;
+    *n_pieces = 0;
+    grpc_byte_buffer *bb;
+    int rc = recv_buffer(s, &bb);
+    if (rc != 1)
+        return rc;
+    size_t len;
+    *out = a0ipc_rpc_msgbuf_unpack_split(&s->borrowed, s->m->response, bb, field, &len);
+    if (!*out)
+        return parse_failed(s);
+    *pieces = s->borrowed.pieces;
+    *n_pieces = s->borrowed.n_pieces;
+    return 1;
+}
+
 a0ipc_code a0ipc_rpc_stream_finish(a0ipc_rpc_stream *s, a0ipc_status *st)
 {
     if (!s->finished) {

@@ -20,9 +20,20 @@
 typedef struct grpc_byte_buffer grpc_byte_buffer;
 typedef struct a0ipc_rpc_msgbuf_block a0ipc_rpc_msgbuf_block;
 
+/* A piece of a bytes field left in place in the received slices. */
+typedef struct a0ipc_rpc_piece {
+    const uint8_t *data;
+    size_t len;
+} a0ipc_rpc_piece;
+
 typedef struct a0ipc_rpc_msgbuf {
     uint8_t *flat; /* the encoded message when it came in several slices */
     size_t flat_cap;
+    uint8_t *rest; /* unpack_split: the message without its split field */
+    size_t rest_cap;
+    grpc_byte_buffer *held; /* unpack_split: the received bytes the pieces point into */
+    a0ipc_rpc_piece *pieces;
+    size_t n_pieces, pieces_cap;
     uint8_t *arena; /* the decoded message: protobuf-c's allocations, bump-allocated */
     size_t arena_cap, arena_used;
     size_t wanted;                    /* bytes asked of the allocator for the current message */
@@ -38,5 +49,15 @@ void a0ipc_rpc_msgbuf_free(a0ipc_rpc_msgbuf *b);
  * NULL when bb is not a valid d (or memory ran out); *len is the encoded size. */
 ProtobufCMessage *a0ipc_rpc_msgbuf_unpack(a0ipc_rpc_msgbuf *b, const ProtobufCMessageDescriptor *d,
                                           grpc_byte_buffer *bb, size_t *len);
+
+/* The same, without copying the bytes of one length-delimited field (file data): the message
+ * is decoded without field number `field` (which stays empty), and that field's content is left
+ * where it arrived, listed in b->pieces[0..b->n_pieces) (none when the field was absent or
+ * empty). b takes bb and keeps it until the next unpack or a0ipc_rpc_msgbuf_free, so the pieces
+ * stay valid as long as the message. Flattening the slices and protobuf-c's copy of the field
+ * were 14-18% of a download client's CPU. */
+ProtobufCMessage *a0ipc_rpc_msgbuf_unpack_split(a0ipc_rpc_msgbuf *b,
+                                                const ProtobufCMessageDescriptor *d,
+                                                grpc_byte_buffer *bb, uint32_t field, size_t *len);
 
 #endif

@@ -1,5 +1,6 @@
 /* a0ipc_rpc_msgbuf: messages decoded into reused memory, from byte buffers of one slice and of
- * many (as the core delivers a large message), across messages of changing sizes. */
+ * many (as the core delivers a large message), across messages of changing sizes; and split
+ * decoding, which leaves one bytes field in place. */
 #include <grpc/byte_buffer.h>
 #include <grpc/grpc.h>
 #include <grpc/slice.h>
@@ -130,6 +131,102 @@ static void invalid_and_empty(void **state)
     a0ipc_rpc_msgbuf_free(&b); /* free leaves it empty and reusable */
 }
 
+/* unpack_split: the data field's pieces, concatenated, are the data; the rest is decoded. */
+static void check_split(a0ipc_rpc_msgbuf *b, size_t len, uint8_t seed, uint64_t offset,
+                        size_t piece)
+{
+    size_t wire;
+    const ProtobufCMessage *m = a0ipc_rpc_msgbuf_unpack_split(
+        b, &a0__runtime__v1__read_response__descriptor, encode(len, seed, offset, piece), 1, &wire);
+    assert_non_null(m);
+    const A0__Runtime__V1__ReadResponse *r = (const A0__Runtime__V1__ReadResponse *)m;
+    assert_int_equal(r->data.len, 0); /* left in place, not decoded */
+    assert_int_equal(r->offset, offset);
+    size_t at = 0;
+    for (size_t i = 0; i < b->n_pieces; i++)
+        for (size_t k = 0; k < b->pieces[i].len; k++, at++)
+            if (b->pieces[i].data[k] != (uint8_t)(at * 7 + seed))
+                fail_msg("byte %zu differs", at);
+    assert_int_equal(at, len);
+    assert_true(wire >= len);
+}
+
+static void split_in_place(void **state)
+{
+    (void)state;
+    a0ipc_rpc_msgbuf b;
+    a0ipc_rpc_msgbuf_init(&b);
+    check_split(&b, 1 << 20, 1, 77, 16384); /* the shape of a chunk off the wire */
+    assert_true(b.n_pieces >= 64);
+    check_split(&b, 1000, 2, 1ull << 40, 0); /* one slice */
+    assert_int_equal(b.n_pieces, 1);
+    /* one byte per slice (the slice buffer merges some of these small slices again): tag,
+     * length and value split across slices */
+    check_split(&b, 300, 3, 5, 1);
+    assert_true(b.n_pieces > 1);
+    check_split(&b, 0, 4, 9, 0); /* no data: no pieces */
+    assert_int_equal(b.n_pieces, 0);
+    a0ipc_rpc_msgbuf_free(&b);
+}
+
+static void split_other_fields_and_errors(void **state)
+{
+    (void)state;
+    a0ipc_rpc_msgbuf b;
+    a0ipc_rpc_msgbuf_init(&b);
+    /* A WriteRequest carrying a header (a message field) split on its data field (2): the
+     * header is decoded, nothing is left in place. */
+    A0__Runtime__V1__WriteHeader h = A0__RUNTIME__V1__WRITE_HEADER__INIT;
+    h.path = "dir/file.txt";
+    h.mode = 0640;
+    A0__Runtime__V1__WriteRequest w = A0__RUNTIME__V1__WRITE_REQUEST__INIT;
+    w.content_case = A0__RUNTIME__V1__WRITE_REQUEST__CONTENT_HEADER;
+    w.header = &h;
+    uint8_t wire[256];
+    size_t n = a0__runtime__v1__write_request__pack(&w, wire);
+    grpc_slice s = grpc_slice_from_copied_buffer((const char *)wire, n);
+    size_t len;
+    const A0__Runtime__V1__WriteRequest *got =
+        (const A0__Runtime__V1__WriteRequest *)a0ipc_rpc_msgbuf_unpack_split(
+            &b, &a0__runtime__v1__write_request__descriptor, grpc_raw_byte_buffer_create(&s, 1), 2,
+            &len);
+    grpc_slice_unref(s);
+    assert_non_null(got);
+    assert_int_equal(got->content_case, A0__RUNTIME__V1__WRITE_REQUEST__CONTENT_HEADER);
+    assert_string_equal(got->header->path, "dir/file.txt");
+    assert_int_equal(got->header->mode, 0640);
+    assert_int_equal(b.n_pieces, 0);
+    assert_int_equal(len, n);
+
+    /* The field twice: the last one wins, as in any protobuf decoder. */
+    static const char twice[] = {0x0a, 2, 'a', 'b', 0x10, 3, 0x0a, 1, 'c'};
+    s = grpc_slice_from_copied_buffer(twice, sizeof twice);
+    const A0__Runtime__V1__ReadResponse *r =
+        (const A0__Runtime__V1__ReadResponse *)a0ipc_rpc_msgbuf_unpack_split(
+            &b, &a0__runtime__v1__read_response__descriptor, grpc_raw_byte_buffer_create(&s, 1), 1,
+            &len);
+    grpc_slice_unref(s);
+    assert_non_null(r);
+    assert_int_equal(r->offset, 3);
+    assert_int_equal(b.n_pieces, 1);
+    assert_int_equal(b.pieces[0].len, 1);
+    assert_int_equal(b.pieces[0].data[0], 'c');
+
+    /* Truncated: a length past the end, a varint cut short, a group. */
+    static const char *bad[] = {"\x0a\x7f"
+                                "x",
+                                "\x10\xff", "\x0b"};
+    static const size_t bad_len[] = {3, 2, 1};
+    for (size_t i = 0; i < 3; i++) {
+        s = grpc_slice_from_copied_buffer(bad[i], bad_len[i]);
+        assert_null(a0ipc_rpc_msgbuf_unpack_split(&b, &a0__runtime__v1__read_response__descriptor,
+                                                  grpc_raw_byte_buffer_create(&s, 1), 1, &len));
+        grpc_slice_unref(s);
+        assert_int_equal(b.n_pieces, 0);
+    }
+    a0ipc_rpc_msgbuf_free(&b);
+}
+
 int main(void)
 {
     grpc_init();
@@ -137,6 +234,8 @@ int main(void)
         cmocka_unit_test(one_slice_and_many),
         cmocka_unit_test(memory_is_reused),
         cmocka_unit_test(invalid_and_empty),
+        cmocka_unit_test(split_in_place),
+        cmocka_unit_test(split_other_fields_and_errors),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     grpc_shutdown_blocking();
