@@ -497,6 +497,9 @@ int a0ipc_rpc_stream_recv_split(a0ipc_rpc_stream *s, uint32_t field, const Proto
     *out = NULL;
     *pieces = NULL;
     *n_pieces = 0;
+    /* The previous message's bytes go back before the next ones are read: held across the
+     * read, they made the heap grow (and page-fault in) while the message arrived. */
+    a0ipc_rpc_msgbuf_release(&s->borrowed);
     grpc_byte_buffer *bb;
     int rc = recv_buffer(s, &bb);
     if (rc != 1)

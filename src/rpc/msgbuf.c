@@ -73,14 +73,19 @@ void a0ipc_rpc_msgbuf_free(a0ipc_rpc_msgbuf *b)
     a0ipc_rpc_msgbuf_init(b);
 }
 
-/* Forgets the previous message. When it needed more than the arena holds, the arena grows to
- * that size, so a stream of equal messages settles after its first one. */
-static void reset(a0ipc_rpc_msgbuf *b)
+void a0ipc_rpc_msgbuf_release(a0ipc_rpc_msgbuf *b)
 {
     if (b->held)
         grpc_byte_buffer_destroy(b->held);
     b->held = NULL;
     b->n_pieces = 0;
+}
+
+/* Forgets the previous message. When it needed more than the arena holds, the arena grows to
+ * that size, so a stream of equal messages settles after its first one. */
+static void reset(a0ipc_rpc_msgbuf *b)
+{
+    a0ipc_rpc_msgbuf_release(b);
     bool overflowed = b->overflow != NULL;
     drop_overflow(b);
     if (overflowed && b->wanted > b->arena_cap) {

@@ -50,6 +50,11 @@ void a0ipc_rpc_msgbuf_free(a0ipc_rpc_msgbuf *b);
 ProtobufCMessage *a0ipc_rpc_msgbuf_unpack(a0ipc_rpc_msgbuf *b, const ProtobufCMessageDescriptor *d,
                                           grpc_byte_buffer *bb, size_t *len);
 
+/* Gives the received bytes of the last unpack_split back to the core now (its pieces become
+ * invalid; the decoded message stays). The core's read buffers are then free for the next
+ * message's reads instead of pushing the heap up while it is received. */
+void a0ipc_rpc_msgbuf_release(a0ipc_rpc_msgbuf *b);
+
 /* The same, without copying the bytes of one length-delimited field (file data): the message
  * is decoded without field number `field` (which stays empty), and that field's content is left
  * where it arrived, listed in b->pieces[0..b->n_pieces) (none when the field was absent or
