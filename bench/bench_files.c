@@ -15,7 +15,8 @@
  * figures are meant to show what the rpc stack costs, and a disk would add its own speed (the
  * upload ends with an fsync of the whole file).
  *
- * Usage: bench_files [--size-mib N] [--dir DIR] [path-to-a0ipcd] */
+ * Usage: bench_files [--size-mib N] [--dir DIR] [--only unix|tcp|tls] [--row download|upload]
+ *                    [path-to-a0ipcd] */
 #include <errno.h>
 #include <inttypes.h>
 #include <netinet/in.h>
@@ -31,7 +32,9 @@
 
 #include "a0ipc/grpc_transport.h"
 #include "a0ipc/transport.h"
+#include "bench_tls.h"
 #include "bench_util.h"
+#include "security/certgen.h"
 
 #define MIB              (1024 * 1024)
 #define DEFAULT_SIZE_MIB 1024
@@ -72,32 +75,102 @@ static void make_file(const char *path, uint64_t size)
         bu_die("write %s: %s", path, strerror(errno));
 }
 
-/* ---- the floor: a sender on the server CPU, this process reading ---- */
-
-/* One connection at a time: read a 64-bit byte count, send that many bytes in COPY_CHUNK writes,
- * and wait for the next count, until EOF. */
-static void floor_serve(int lunix, int ltcp)
+/* Writes size bytes in COPY_CHUNK writes to a new file at path, fsyncs it and removes it;
+ * returns MB/s. On the VMs these benches run on, the first write to a page of guest memory the
+ * host has not backed yet costs far more than any later one (a fresh 1 GiB on tmpfs: ~600 MB/s
+ * the first time, ~6000 MB/s after): so this runs once before the rows, untimed, to take that
+ * cost out of the uploads, and once more timed as the file write floor: what an upload into
+ * the root costs without any rpc. */
+static double file_write_floor(const char *path, uint64_t size)
 {
-    struct pollfd pfd[2] = {{.fd = lunix, .events = POLLIN}, {.fd = ltcp, .events = POLLIN}};
+    int64_t t0 = bu_now_ns();
+    FILE *f = fopen(path, "wb");
+    if (!f)
+        bu_die("create %s: %s", path, strerror(errno));
+    int fd = fileno(f);
+    for (uint64_t put = 0; put < size; put += COPY_CHUNK) {
+        size_t n = size - put < COPY_CHUNK ? (size_t)(size - put) : COPY_CHUNK;
+        if (bu_write_full(fd, pattern, n) != 0)
+            bu_die("write %s: %s", path, strerror(errno));
+    }
+    if (fsync(fd) != 0 || fclose(f) != 0)
+        bu_die("write %s: %s", path, strerror(errno));
+    double s = (double)(bu_now_ns() - t0) / 1e9;
+    unlink(path);
+    return (double)size / 1e6 / s;
+}
+
+/* ---- the floors: a sender on the server CPU, this process reading ---- */
+
+/* A floor connection: a plain socket, or TLS over one. */
+typedef struct conn {
+    int fd;
+    SSL *ssl;
+} conn;
+
+static int conn_read_full(conn *c, void *buf, size_t n)
+{
+    return c->ssl ? bt_read_full(c->ssl, buf, n) : bu_read_full(c->fd, buf, n);
+}
+
+static int conn_write_full(conn *c, const void *buf, size_t n)
+{
+    return c->ssl ? bt_write_full(c->ssl, buf, n) : bu_write_full(c->fd, buf, n);
+}
+
+/* Whatever one read returns, as a copying client takes it: no waiting for full chunks. */
+static ssize_t conn_read_some(conn *c, void *buf, size_t n)
+{
+    if (c->ssl) {
+        int r = SSL_read(c->ssl, buf, (int)n);
+        return r > 0 ? r : -1;
+    }
+    return read(c->fd, buf, n);
+}
+
+static void conn_close(conn *c)
+{
+    if (c->ssl) {
+        SSL_shutdown(c->ssl);
+        SSL_free(c->ssl);
+    }
+    close(c->fd);
+}
+
+/* One connection at a time on any of the listeners (the last one speaks TLS): read a 64-bit
+ * byte count, send that many bytes in COPY_CHUNK writes, and wait for the next count, until
+ * EOF. */
+static void floor_serve(int lunix, int ltcp, int ltls, SSL_CTX *tls)
+{
+    struct pollfd pfd[3] = {{.fd = lunix, .events = POLLIN},
+                            {.fd = ltcp, .events = POLLIN},
+                            {.fd = ltls, .events = POLLIN}};
     for (;;) {
-        if (poll(pfd, 2, -1) < 0)
+        if (poll(pfd, 3, -1) < 0)
             continue;
-        for (int i = 0; i < 2; i++) {
+        for (int i = 0; i < 3; i++) {
             if (!(pfd[i].revents & POLLIN))
                 continue;
-            int c = accept(pfd[i].fd, NULL, NULL);
-            if (c < 0)
+            conn c = {.fd = accept(pfd[i].fd, NULL, NULL)};
+            if (c.fd < 0)
                 continue;
+            if (i == 2) {
+                bu_set_nodelay(c.fd);
+                if (!(c.ssl = bt_accept(tls, c.fd))) {
+                    close(c.fd);
+                    continue;
+                }
+            }
             uint64_t want;
-            while (bu_read_full(c, &want, sizeof want) == 0) {
+            while (conn_read_full(&c, &want, sizeof want) == 0) {
                 for (uint64_t put = 0; put < want;) {
                     size_t n = want - put < COPY_CHUNK ? (size_t)(want - put) : COPY_CHUNK;
-                    if (bu_write_full(c, pattern, n) != 0)
+                    if (conn_write_full(&c, pattern, n) != 0)
                         break;
                     put += n;
                 }
             }
-            close(c);
+            conn_close(&c);
         }
     }
 }
@@ -109,31 +182,38 @@ typedef struct row {
     bool hwm_is_peak; /* VmHWM was reset before the row, so it is this row's peak */
 } row;
 
-static row floor_run(const struct sockaddr *addr, socklen_t alen, uint64_t size, uint8_t *buf)
+/* tls: NULL for a plain floor; else the client context and the cipher suite to ask for. */
+static row floor_run(const struct sockaddr *addr, socklen_t alen, SSL_CTX *tls, const char *suite,
+                     uint64_t size, uint8_t *buf, char *negotiated, size_t cap)
 {
-    int fd = socket(addr->sa_family, SOCK_STREAM, 0);
-    if (fd < 0 || connect(fd, addr, alen) != 0)
+    conn c = {.fd = socket(addr->sa_family, SOCK_STREAM, 0)};
+    if (c.fd < 0 || connect(c.fd, addr, alen) != 0)
         bu_die("floor: connect: %s", strerror(errno));
+    if (tls) {
+        bu_set_nodelay(c.fd);
+        if (!(c.ssl = bt_connect(tls, c.fd, suite)))
+            bu_die("floor: TLS handshake failed");
+        snprintf(negotiated, cap, "%s %s", SSL_get_version(c.ssl), SSL_get_cipher_name(c.ssl));
+    }
     /* Warm-up on the same connection, as the transfers get theirs. */
     uint64_t warm = (uint64_t)WARMUP_MIB * MIB;
-    if (bu_write_full(fd, &warm, sizeof warm) != 0)
+    if (conn_write_full(&c, &warm, sizeof warm) != 0)
         bu_die("floor: %s", strerror(errno));
     for (uint64_t got = 0; got < warm; got += COPY_CHUNK)
-        if (bu_read_full(fd, buf, COPY_CHUNK) != 0)
+        if (conn_read_full(&c, buf, COPY_CHUNK) != 0)
             bu_die("floor: short read during warm-up");
 
     bu_cpu_mark a = bu_cpu_now(floor_pid);
-    if (bu_write_full(fd, &size, sizeof size) != 0)
+    if (conn_write_full(&c, &size, sizeof size) != 0)
         bu_die("floor: %s", strerror(errno));
-    /* Whatever read returns is taken, as a copying client would: no waiting for full chunks. */
     for (uint64_t got = 0; got < size;) {
-        ssize_t r = read(fd, buf, COPY_CHUNK);
+        ssize_t r = conn_read_some(&c, buf, COPY_CHUNK);
         if (r <= 0)
             bu_die("floor: read after %" PRIu64 " bytes: %s", got, r < 0 ? strerror(errno) : "EOF");
         got += (uint64_t)r;
     }
     bu_cpu_mark b = bu_cpu_now(floor_pid);
-    close(fd);
+    conn_close(&c);
     row r = {.hwm_kb = -1};
     r.cpu = bu_cpu_between(a, b);
     r.mb_s = (double)size / 1e6 / r.cpu.wall_s;
@@ -191,19 +271,19 @@ static void upload(a0ipc_transport *t, uint64_t size)
         bu_die("upload: %" PRIu64 " bytes written, expected %" PRIu64, res.bytes_written, size);
 }
 
-static row transfer_run(a0ipc_transport *t, bool up, uint64_t size)
+static row transfer_run(a0ipc_transport *t, pid_t daemon, bool up, uint64_t size)
 {
     row r = {0};
-    r.hwm_is_peak = bu_reset_hwm(bu_daemon_pid);
-    bu_cpu_mark a = bu_cpu_now(bu_daemon_pid);
+    r.hwm_is_peak = bu_reset_hwm(daemon);
+    bu_cpu_mark a = bu_cpu_now(daemon);
     if (up)
         upload(t, size);
     else
         download(t, size);
-    bu_cpu_mark b = bu_cpu_now(bu_daemon_pid);
+    bu_cpu_mark b = bu_cpu_now(daemon);
     r.cpu = bu_cpu_between(a, b);
     r.mb_s = (double)size / 1e6 / r.cpu.wall_s;
-    r.hwm_kb = bu_proc_status_kb(bu_daemon_pid, "VmHWM");
+    r.hwm_kb = bu_proc_status_kb(daemon, "VmHWM");
     /* The next upload must not pay for replacing this one; the directory is ours. */
     char path[512];
     snprintf(path, sizeof path, "%s/root/upload.bin", bu_tmpdir);
@@ -211,11 +291,21 @@ static row transfer_run(a0ipc_transport *t, bool up, uint64_t size)
     return r;
 }
 
-static a0ipc_transport *transport_to(const char *target)
+/* certs: the directory of `a0ipc certs init` for a TLS target (mTLS), NULL for plaintext. */
+static a0ipc_transport *transport_to(const char *target, const char *certs)
 {
     a0ipc_grpc_options go;
     a0ipc_grpc_options_init(&go);
     go.target = target;
+    char ca[400], cert[400], key[400];
+    if (certs) {
+        snprintf(ca, sizeof ca, "%s/ca.pem", certs);
+        snprintf(cert, sizeof cert, "%s/client.pem", certs);
+        snprintf(key, sizeof key, "%s/client.key", certs);
+        go.ca_file = ca;
+        go.cert_file = cert;
+        go.key_file = key;
+    }
     a0ipc_status st = A0IPC_STATUS_INIT;
     a0ipc_transport *t = a0ipc_grpc_transport_new(&go, &st);
     if (!t)
@@ -252,14 +342,17 @@ static const char *default_dir(void)
 
 static void usage(const char *argv0)
 {
-    fprintf(stderr, "usage: %s [--size-mib N] [--dir DIR] [path-to-a0ipcd]\n", argv0);
+    fprintf(stderr,
+            "usage: %s [--size-mib N] [--dir DIR] [--only unix|tcp|tls] [--row download|upload] "
+            "[path-to-a0ipcd]\n",
+            argv0);
     exit(2);
 }
 
 int main(int argc, char **argv)
 {
     uint64_t size_mib = DEFAULT_SIZE_MIB;
-    const char *dir = NULL, *daemon_path = A0IPCD_DEFAULT_PATH;
+    const char *dir = NULL, *daemon_path = A0IPCD_DEFAULT_PATH, *only = NULL, *only_row = NULL;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--size-mib") && i + 1 < argc) {
             char *end;
@@ -268,6 +361,10 @@ int main(int argc, char **argv)
                 usage(argv[0]);
         } else if (!strcmp(argv[i], "--dir") && i + 1 < argc)
             dir = argv[++i];
+        else if (!strcmp(argv[i], "--only") && i + 1 < argc)
+            only = argv[++i];
+        else if (!strcmp(argv[i], "--row") && i + 1 < argc)
+            only_row = argv[++i];
         else if (argv[i][0] == '-' || i != argc - 1)
             usage(argv[0]);
         else
@@ -291,73 +388,143 @@ int main(int argc, char **argv)
     int64_t t0 = bu_now_ns();
     make_file(file, size);
     double fill_s = (double)(bu_now_ns() - t0) / 1e9;
+    char scratch[320];
+    snprintf(scratch, sizeof scratch, "%s/scratch.bin", root);
+    file_write_floor(scratch, size); /* untimed: backs the pages the uploads will write */
     struct statfs sfs;
     bool tmpfs = statfs(root, &sfs) == 0 && sfs.f_type == TMPFS_MAGIC_;
 
+    /* TLS material as `a0ipc certs init` makes it: a CA, a server certificate for localhost and
+     * 127.0.0.1, and a client certificate, so the TLS daemon can require mTLS (a0ipcd refuses
+     * TLS without either client certificates or tokens). */
+    char certs[300], ca[320], server_cert[320], server_key[320];
+    snprintf(certs, sizeof certs, "%s/certs", bu_tmpdir);
+    snprintf(ca, sizeof ca, "%s/ca.pem", certs);
+    snprintf(server_cert, sizeof server_cert, "%s/server.pem", certs);
+    snprintf(server_key, sizeof server_key, "%s/server.key", certs);
+    a0ipc_certs_init_options co = {.server_cn = "localhost"};
+    a0ipc_status cst = A0IPC_STATUS_INIT;
+    if (a0ipc_certs_init(certs, &co, &cst) != 0)
+        bu_die("certs: %s", a0ipc_status_message(&cst));
+
     int srv_cpu, cli_cpu, ncpu = bu_pick_cpus(&srv_cpu, &cli_cpu);
-    char unix_target[512], tcp_target[512];
+    char unix_target[512], tcp_target[512], tls_target[512];
     const char *extra[] = {"--root", root, NULL};
     bu_start_daemon(daemon_path, srv_cpu, extra, unix_target, tcp_target, sizeof unix_target);
+    const char *tls_extra[] = {
+        "--root",   root, "--tls-cert",        server_cert, "--tls-key", server_key,
+        "--tls-ca", ca,   "--tls-client-cert", "required",  NULL};
+    pid_t tls_pid =
+        bu_start_tls_daemon(daemon_path, srv_cpu, tls_extra, tls_target, sizeof tls_target);
     struct sockaddr_un floor_unix;
-    struct sockaddr_in floor_tcp;
-    int lunix, ltcp;
+    struct sockaddr_in floor_tcp, floor_tls;
+    int lunix, ltcp, ltls, unused;
+    struct sockaddr_un unused_addr;
     bu_listen_pair("floor.sock", &lunix, &floor_unix, &ltcp, &floor_tcp);
+    bu_listen_pair("floor-tls.sock", &unused, &unused_addr, &ltls, &floor_tls);
+    close(unused);
     floor_pid = bu_fork_pinned(srv_cpu);
     if (floor_pid == 0) {
-        floor_serve(lunix, ltcp);
+        floor_serve(lunix, ltcp, ltls, bt_server_ctx(server_cert, server_key));
         _exit(0);
     }
     close(lunix);
     close(ltcp);
+    close(ltls);
     bu_pin_to(cli_cpu); /* before the first channel: the core's threads inherit it */
 
     printf("bench_files: Files.Read / Files.Write on a0ipcd next to a raw socket copy floor "
            "(figures only)\n");
     bu_print_machine(ncpu, srv_cpu, cli_cpu, "a0ipcd and the floor's sender");
-    printf("daemon     : %s (pid %d), --root on %s (%s), --log-calls false\n", daemon_path,
-           (int)bu_daemon_pid, dir, tmpfs ? "tmpfs" : "not tmpfs: disk speed is in the figures");
+    printf("daemon     : %s (pids %d plaintext, %d TLS), --root on %s (%s), --log-calls false\n",
+           daemon_path, (int)bu_daemon_pid, (int)tls_pid, dir,
+           tmpfs ? "tmpfs" : "not tmpfs: disk speed is in the figures");
     printf("size       : %" PRIu64 " MiB per row (file of real bytes, written in %.1f s); "
            "%d MiB warm-up per transport; MB = 10^6 bytes\n",
            size_mib, fill_s, WARMUP_MIB);
     printf("client     : a0ipc_read into a discarding sink, a0ipc_write from a memory source; "
-           "floor = %d KiB writes by a process on the server CPU, %d KiB reads here\n\n",
+           "floor = %d KiB writes by a process on the server CPU, %d KiB reads here\n",
            COPY_CHUNK / 1024, COPY_CHUNK / 1024);
+    printf("tls        : a0ipcd --tls-cert/--tls-key, --tls-client-cert required (certificates "
+           "from a0ipc_certs_init, EC P-256); floor = OpenSSL TLS 1.3 over TCP on 127.0.0.1 with "
+           "the cipher suite a0ipc's connection negotiated\n\n");
     fflush(stdout);
 
     uint8_t *buf = bu_xmalloc(COPY_CHUNK);
+    SSL_CTX *tls_client = bt_client_ctx(ca);
     printf(COLS, "", "trans", "MB/s", "of floor", "srv CPU", "cli CPU", "others", "VmHWM MiB");
     struct {
-        const char *name, *target;
+        const char *name, *target, *certs;
+        pid_t daemon;
         const struct sockaddr *floor_addr;
         socklen_t floor_len;
-    } tr[2] = {{"unix", unix_target, (struct sockaddr *)&floor_unix, sizeof floor_unix},
-               {"tcp", tcp_target, (struct sockaddr *)&floor_tcp, sizeof floor_tcp}};
-    row dl[2], ul[2], fl[2];
-    for (int i = 0; i < 2; i++) {
-        a0ipc_transport *t = transport_to(tr[i].target);
-        download(t, (uint64_t)WARMUP_MIB * MIB < size ? (uint64_t)WARMUP_MIB * MIB : size);
-        upload(t, (uint64_t)WARMUP_MIB * MIB < size ? (uint64_t)WARMUP_MIB * MIB : size);
+        bool tls;
+    } tr[3] = {
+        {"unix", unix_target, NULL, bu_daemon_pid, (struct sockaddr *)&floor_unix,
+         sizeof floor_unix, false},
+        {"tcp", tcp_target, NULL, bu_daemon_pid, (struct sockaddr *)&floor_tcp, sizeof floor_tcp,
+         false},
+        {"tls", tls_target, certs, tls_pid, (struct sockaddr *)&floor_tls, sizeof floor_tls, true}};
+    char grpc_tls[128] = "", floor_tls_name[128] = "";
+    for (int i = 0; i < 3; i++) {
+        if (only && strcmp(only, tr[i].name) != 0)
+            continue; /* one transport at a time, e.g. to profile it */
+        a0ipc_transport *t = transport_to(tr[i].target, tr[i].certs);
+        uint64_t warm = (uint64_t)WARMUP_MIB * MIB < size ? (uint64_t)WARMUP_MIB * MIB : size;
+        download(t, warm);
+        upload(t, warm);
+        const char *suite = NULL;
+        if (tr[i].tls) {
+            suite = bt_grpc_cipher(); /* the connection is up: its suite is known */
+            snprintf(grpc_tls, sizeof grpc_tls, "%s",
+                     bt_grpc_negotiated() ? bt_grpc_negotiated() : "unknown");
+        }
         /* Each floor right before its rows, so they see the same VM weather. */
-        fl[i] = floor_run(tr[i].floor_addr, tr[i].floor_len, size, buf);
-        print_row("raw socket copy floor", tr[i].name, &fl[i], NULL);
-        dl[i] = transfer_run(t, false, size);
-        print_row("download (a0ipc_read)", tr[i].name, &dl[i], &fl[i]);
-        ul[i] = transfer_run(t, true, size);
-        print_row("upload (a0ipc_write)", tr[i].name, &ul[i], &fl[i]);
+        row fl = floor_run(tr[i].floor_addr, tr[i].floor_len, tr[i].tls ? tls_client : NULL, suite,
+                           size, buf, floor_tls_name, sizeof floor_tls_name);
+        print_row(tr[i].tls ? "TLS copy floor (OpenSSL)" : "raw socket copy floor", tr[i].name, &fl,
+                  NULL);
+        /* --row: one direction only, so a profile of the daemon shows just that one. */
+        if (!only_row || !strcmp(only_row, "download")) {
+            row dl = transfer_run(t, tr[i].daemon, false, size);
+            print_row("download (a0ipc_read)", tr[i].name, &dl, &fl);
+        }
+        if (only_row && strcmp(only_row, "upload") != 0) {
+            a0ipc_transport_free(t);
+            continue;
+        }
+        /* The upload's other floor: the same bytes written to a new file in the root. */
+        bu_cpu_mark a = bu_cpu_now(tr[i].daemon);
+        row fw = {.hwm_kb = -1, .mb_s = file_write_floor(scratch, size)};
+        fw.cpu = bu_cpu_between(a, bu_cpu_now(tr[i].daemon));
+        print_row("file write floor (no rpc)", tr[i].name, &fw, NULL);
+        row ul = transfer_run(t, tr[i].daemon, true, size);
+        print_row("upload (a0ipc_write)", tr[i].name, &ul, &fl);
         a0ipc_transport_free(t);
     }
     free(buf);
-    printf("  target: every transfer at least %.1fx its floor (no TLS)\n\n", TARGET_RATIO);
+    SSL_CTX_free(tls_client);
+    printf("  target: every transfer at least %.1fx its floor (no TLS)\n", TARGET_RATIO);
+    if (!only || !strcmp(only, "tls"))
+        printf("  TLS: a0ipc's connection negotiated %s; the TLS floor used %s\n", grpc_tls,
+               floor_tls_name[0] ? floor_tls_name : "-");
     printf(
-        "CPU: srv = the floor's sender (floor rows) or a0ipcd, cli = this process, in %% of one "
+        "\nCPU: srv = the floor's sender (floor rows) or a0ipcd, cli = this process, in %% of one "
         "CPU.\n"
         "others = CPU taken by every other process on the machine, plus steal, while measuring:\n"
         "figures are only comparable between runs where it stays near 0%%.\n"
         "VmHWM = a0ipcd's peak resident memory during the row (reset before it through\n"
-        "/proc/PID/clear_refs; * = the reset was refused, so it is the peak since startup).\n\n");
+        "/proc/PID/clear_refs; * = the reset was refused, so it is the peak since startup).\n"
+        "file write floor = this process writing the same bytes to a new file in the root in\n"
+        "%d KiB writes, then fsync: what an upload's destination costs without any rpc.\n\n",
+        COPY_CHUNK / 1024);
 
     long rss = bu_proc_status_kb(bu_daemon_pid, "VmRSS");
-    printf("a0ipcd memory after the runs: VmRSS %.1f MiB\n", rss / 1024.0);
+    long tls_rss = bu_proc_status_kb(tls_pid, "VmRSS");
+    printf("a0ipcd memory after the runs: VmRSS %.1f MiB (plaintext), %.1f MiB (TLS)\n",
+           rss / 1024.0, tls_rss / 1024.0);
+    int tls_status = bu_stop_pid(tls_pid);
     bu_print_exit_status(bu_stop_daemon());
+    bu_print_exit_status(tls_status);
     return 0;
 }

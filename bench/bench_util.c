@@ -176,29 +176,25 @@ void bu_kill_child(pid_t pid)
 
 /* ---- the daemon ---- */
 
-void bu_start_daemon(const char *path, int cpu, const char *const *extra, char *unix_target,
-                     char *tcp_target, size_t cap)
+/* Starts a0ipcd pinned to cpu with args (NULL-terminated) plus --ready-file TMP/readySUFFIX
+ * and --log-calls false, output in TMP/a0ipcdSUFFIX.log; waits until its ready file lists the
+ * addresses. unix_target may be NULL when no unix listener is asked for. */
+static pid_t spawn_daemon(const char *path, int cpu, const char *const *args, const char *suffix,
+                          char *unix_target, char *tcp_target, size_t cap)
 {
-    char sock[300], ready[300], log[300], listen_unix[310];
-    snprintf(sock, sizeof sock, "%s/a0ipcd.sock", bu_tmpdir);
-    snprintf(ready, sizeof ready, "%s/ready", bu_tmpdir);
-    snprintf(log, sizeof log, "%s/a0ipcd.log", bu_tmpdir);
-    snprintf(listen_unix, sizeof listen_unix, "unix:%s", sock);
+    char ready[300], log[300];
+    snprintf(ready, sizeof ready, "%s/ready%s", bu_tmpdir, suffix);
+    snprintf(log, sizeof log, "%s/a0ipcd%s.log", bu_tmpdir, suffix);
 
-    const char *argv[32];
+    const char *argv[40];
     size_t n = 0;
     argv[n++] = path;
-    argv[n++] = "--listen";
-    argv[n++] = listen_unix;
-    argv[n++] = "--listen";
-    argv[n++] = "127.0.0.1:0";
-    argv[n++] = "--insecure";
+    for (size_t i = 0; args[i] && n < sizeof argv / sizeof argv[0] - 5; i++)
+        argv[n++] = args[i];
     argv[n++] = "--ready-file";
     argv[n++] = ready;
     argv[n++] = "--log-calls";
     argv[n++] = "false";
-    for (size_t i = 0; extra && extra[i] && n < sizeof argv / sizeof argv[0] - 1; i++)
-        argv[n++] = extra[i];
     argv[n] = NULL;
 
     fflush(NULL);
@@ -219,12 +215,10 @@ void bu_start_daemon(const char *path, int cpu, const char *const *extra, char *
         fprintf(stderr, "exec %s: %s\n", path, strerror(errno));
         _exit(127);
     }
-    bu_daemon_pid = pid;
 
     for (int64_t deadline = bu_now_ns() + 10 * 1000000000LL; bu_now_ns() < deadline;) {
         int status;
         if (waitpid(pid, &status, WNOHANG) == pid) {
-            bu_daemon_pid = -1;
             char cmd[400];
             snprintf(cmd, sizeof cmd, "cat '%s' >&2", log);
             if (system(cmd) != 0)
@@ -237,20 +231,65 @@ void bu_start_daemon(const char *path, int cpu, const char *const *extra, char *
             continue;
         }
         char line[256];
-        unix_target[0] = tcp_target[0] = '\0';
+        if (unix_target)
+            unix_target[0] = '\0';
+        tcp_target[0] = '\0';
         while (fgets(line, sizeof line, f)) {
             line[strcspn(line, "\n")] = '\0';
-            if (strncmp(line, "unix:", 5) == 0)
-                snprintf(unix_target, cap, "%s", line);
-            else if (line[0])
+            if (strncmp(line, "unix:", 5) == 0) {
+                if (unix_target)
+                    snprintf(unix_target, cap, "%s", line);
+            } else if (line[0]) {
                 snprintf(tcp_target, cap, "ipv4:%s", line); /* a literal: no resolver involved */
+            }
         }
         fclose(f);
-        if (!unix_target[0] || !tcp_target[0])
+        if ((unix_target && !unix_target[0]) || !tcp_target[0])
             bu_die("a0ipcd's ready file %s lacks an address", ready);
-        return;
+        return pid;
     }
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
     bu_die("a0ipcd did not become ready within 10 s (log: %s)", log);
+}
+
+void bu_start_daemon(const char *path, int cpu, const char *const *extra, char *unix_target,
+                     char *tcp_target, size_t cap)
+{
+    char sock[300], listen_unix[310];
+    snprintf(sock, sizeof sock, "%s/a0ipcd.sock", bu_tmpdir);
+    snprintf(listen_unix, sizeof listen_unix, "unix:%s", sock);
+    const char *args[40] = {"--listen", listen_unix, "--listen", "127.0.0.1:0", "--insecure"};
+    size_t n = 5;
+    for (size_t i = 0; extra && extra[i] && n < sizeof args / sizeof args[0] - 1; i++)
+        args[n++] = extra[i];
+    args[n] = NULL;
+    bu_daemon_pid = spawn_daemon(path, cpu, args, "", unix_target, tcp_target, cap);
+}
+
+pid_t bu_start_tls_daemon(const char *path, int cpu, const char *const *extra, char *tcp_target,
+                          size_t cap)
+{
+    const char *args[40] = {"--listen", "127.0.0.1:0"};
+    size_t n = 2;
+    for (size_t i = 0; extra && extra[i] && n < sizeof args / sizeof args[0] - 1; i++)
+        args[n++] = extra[i];
+    args[n] = NULL;
+    pid_t pid = spawn_daemon(path, cpu, args, "-tls", NULL, tcp_target, cap);
+    if (n_children < sizeof children / sizeof children[0])
+        children[n_children++] = pid; /* killed at exit unless stopped before */
+    return pid;
+}
+
+int bu_stop_pid(pid_t pid)
+{
+    for (size_t i = 0; i < n_children; i++)
+        if (children[i] == pid)
+            children[i] = -1;
+    int status = -1;
+    kill(pid, SIGTERM);
+    waitpid(pid, &status, 0);
+    return status;
 }
 
 int bu_stop_daemon(void)

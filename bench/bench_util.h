@@ -50,8 +50,14 @@ void bu_kill_child(pid_t pid);
  * output goes to TMP/a0ipcd.log, shown if startup fails. */
 void bu_start_daemon(const char *path, int cpu, const char *const *extra, char *unix_target,
                      char *tcp_target, size_t cap);
+/* A second a0ipcd, for TLS: pinned to cpu, listening on 127.0.0.1:0 only, with the extra
+ * arguments (the TLS options; NULL-terminated) and --ready-file and --log-calls false. Fills
+ * tcp_target; output in TMP/a0ipcd-tls.log. Killed at exit unless bu_stop_pid stopped it. */
+pid_t bu_start_tls_daemon(const char *path, int cpu, const char *const *extra, char *tcp_target,
+                          size_t cap);
 /* SIGTERM, as an operator would; returns the wait status. */
 int bu_stop_daemon(void);
+int bu_stop_pid(pid_t pid);
 void bu_print_exit_status(int status);
 
 /* utime + stime in ns: of pid (all its threads), of this process; -1 if unknown. */

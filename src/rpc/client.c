@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "rpc/client.h"
+#include "rpc/msgbuf.h"
 
 typedef struct method_handle {
     const a0ipc_rpc_method *method;
@@ -34,6 +35,7 @@ struct a0ipc_rpc_stream {
     grpc_slice details;
     const char *error_string;
     bool got_initial_md, finished, at_end, parse_error;
+    a0ipc_rpc_msgbuf borrowed;           /* where recv_borrowed decodes */
     char tag_send, tag_recv, tag_status; /* distinct addresses used as tags */
 };
 
@@ -330,6 +332,7 @@ static a0ipc_rpc_stream *stream_start(a0ipc_rpc_channel *c, const a0ipc_rpc_meth
         return NULL;
     }
     s->m = m;
+    a0ipc_rpc_msgbuf_init(&s->borrowed);
     s->cq = grpc_completion_queue_create_for_pluck(NULL);
     s->call = create_call(c, m, s->cq, o);
     s->details = grpc_empty_slice();
@@ -425,12 +428,12 @@ int a0ipc_rpc_stream_close_send(a0ipc_rpc_stream *s)
     return ok ? 0 : -1;
 }
 
-int a0ipc_rpc_stream_recv(a0ipc_rpc_stream *s, ProtobufCMessage **out)
+/* The next message's bytes: 1 with *bb set (the caller destroys it), 0 at the end, -1. */
+static int recv_buffer(a0ipc_rpc_stream *s, grpc_byte_buffer **bb)
 {
-    *out = NULL;
+    *bb = NULL;
     if (s->at_end)
         return 0;
-    grpc_byte_buffer *bb = NULL;
     grpc_op ops[2];
     size_t n = 0;
     memset(ops, 0, sizeof ops);
@@ -440,24 +443,73 @@ int a0ipc_rpc_stream_recv(a0ipc_rpc_stream *s, ProtobufCMessage **out)
         s->got_initial_md = true;
     }
     ops[n].op = GRPC_OP_RECV_MESSAGE;
-    ops[n++].data.recv_message.recv_message = &bb;
+    ops[n++].data.recv_message.recv_message = bb;
     if (grpc_call_start_batch(s->call, ops, n, &s->tag_recv, NULL) != GRPC_CALL_OK ||
         !pluck(s->cq, &s->tag_recv)) {
-        if (bb)
-            grpc_byte_buffer_destroy(bb);
+        if (*bb)
+            grpc_byte_buffer_destroy(*bb);
+        *bb = NULL;
         return -1;
     }
-    if (!bb) {
+    if (!*bb) {
         s->at_end = true;
         return 0;
     }
+    return 1;
+}
+
+/* A message that did not parse ends the call: the rest of the stream cannot be trusted. */
+static int parse_failed(a0ipc_rpc_stream *s)
+{
+    s->parse_error = true;
+    grpc_call_cancel(s->call, NULL);
+    return -1;
+}
+
+int a0ipc_rpc_stream_recv(a0ipc_rpc_stream *s, ProtobufCMessage **out)
+{
+    *out = NULL;
+    grpc_byte_buffer *bb;
+    int rc = recv_buffer(s, &bb);
+    if (rc != 1)
+        return rc;
     *out = unpack(s->m->response, bb);
     grpc_byte_buffer_destroy(bb);
-    if (!*out) {
-        s->parse_error = true;
-        grpc_call_cancel(s->call, NULL);
-        return -1;
-    }
+    return *out ? 1 : parse_failed(s);
+}
+
+int a0ipc_rpc_stream_recv_borrowed(a0ipc_rpc_stream *s, const ProtobufCMessage **out)
+{
+    *out = NULL;
+    grpc_byte_buffer *bb;
+    int rc = recv_buffer(s, &bb);
+    if (rc != 1)
+        return rc;
+    size_t len;
+    *out = a0ipc_rpc_msgbuf_unpack(&s->borrowed, s->m->response, bb, &len);
+    grpc_byte_buffer_destroy(bb);
+    return *out ? 1 : parse_failed(s);
+}
+
+int a0ipc_rpc_stream_recv_split(a0ipc_rpc_stream *s, uint32_t field, const ProtobufCMessage **out,
+                                const a0ipc_rpc_piece **pieces, size_t *n_pieces)
+{
+    *out = NULL;
+    *pieces = NULL;
+    *n_pieces = 0;
+    /* The previous message's bytes go back before the next ones are read: held across the
+     * read, they made the heap grow (and page-fault in) while the message arrived. */
+    a0ipc_rpc_msgbuf_release(&s->borrowed);
+    grpc_byte_buffer *bb;
+    int rc = recv_buffer(s, &bb);
+    if (rc != 1)
+        return rc;
+    size_t len;
+    *out = a0ipc_rpc_msgbuf_unpack_split(&s->borrowed, s->m->response, bb, field, &len);
+    if (!*out)
+        return parse_failed(s);
+    *pieces = s->borrowed.pieces;
+    *n_pieces = s->borrowed.n_pieces;
     return 1;
 }
 
@@ -495,6 +547,7 @@ void a0ipc_rpc_stream_free(a0ipc_rpc_stream *s)
     gpr_free((void *)s->error_string);
     grpc_metadata_array_destroy(&s->initial_md);
     grpc_metadata_array_destroy(&s->trailing_md);
+    a0ipc_rpc_msgbuf_free(&s->borrowed);
     drain_and_destroy(s->cq);
     free(s);
 }

@@ -29,6 +29,7 @@ void a0ipc_rpc_server_options_init(a0ipc_rpc_server_options *o)
     o->max_receive_message_bytes = 4 * 1024 * 1024;
     o->max_send_message_bytes = 4 * 1024 * 1024;
     o->max_concurrent_streams = 100;
+    o->stream_window_bytes = 4 * 1024 * 1024;
     o->log_calls = true;
     o->handshake_timeout_ms = 3000;
 }
@@ -139,12 +140,14 @@ a0ipc_rpc_server *a0ipc_rpc_server_new(const a0ipc_rpc_server_options *o, a0ipc_
         a0ipc_rpc_server_options_init(&s->opts);
     if (s->opts.cq_threads < 1)
         s->opts.cq_threads = 1;
+    if (s->opts.stream_window_bytes < 65536)
+        s->opts.stream_window_bytes = 65536; /* HTTP/2's own initial window */
     pthread_mutex_init(&s->mu, NULL);
     pthread_cond_init(&s->cv, NULL);
     pthread_mutex_init(&s->peers_mu, NULL);
     s->shutdown_tag.done = shutdown_done;
 
-    grpc_arg args[5];
+    grpc_arg args[7];
     memset(args, 0, sizeof args);
     args[0].type = GRPC_ARG_INTEGER;
     args[0].key = GRPC_ARG_MAX_RECEIVE_MESSAGE_LENGTH;
@@ -165,7 +168,13 @@ a0ipc_rpc_server *a0ipc_rpc_server_new(const a0ipc_rpc_server_options *o, a0ipc_
     args[4].type = GRPC_ARG_INTEGER;
     args[4].key = GRPC_ARG_SERVER_HANDSHAKE_TIMEOUT_MS;
     args[4].value.integer = s->opts.handshake_timeout_ms;
-    grpc_channel_args chargs = {5, args};
+    args[5].type = GRPC_ARG_INTEGER;
+    args[5].key = GRPC_ARG_HTTP2_BDP_PROBE;
+    args[5].value.integer = 0;
+    args[6].type = GRPC_ARG_INTEGER;
+    args[6].key = GRPC_ARG_HTTP2_STREAM_LOOKAHEAD_BYTES;
+    args[6].value.integer = s->opts.stream_window_bytes;
+    grpc_channel_args chargs = {7, args};
 
     s->server = grpc_server_create(&chargs, NULL);
     s->cq = grpc_completion_queue_create_for_next(NULL);

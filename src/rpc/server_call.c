@@ -56,6 +56,7 @@ a0ipc_rpc_ctx *a0ipc_rpc_ctx_new(a0ipc_rpc_server *s, const registered_method *r
     ctx->reg = reg;
     grpc_metadata_array_init(&ctx->md);
     grpc_call_details_init(&ctx->details);
+    a0ipc_rpc_msgbuf_init(&ctx->borrowed);
     atomic_init(&ctx->refs, 2);
     atomic_init(&ctx->stop, false);
     ctx->close_tag.done = ctx_close_done;
@@ -150,6 +151,9 @@ static void ctx_destroy(a0ipc_rpc_ctx *ctx)
     if (ctx->final_message)
         grpc_byte_buffer_destroy(ctx->final_message);
     grpc_slice_unref(ctx->final_details);
+    a0ipc_rpc_msgbuf_free(&ctx->borrowed);
+    if (ctx->has_data_slice)
+        grpc_slice_unref(ctx->data_slice);
     for (arena_block *b = ctx->arena, *next; b; b = next) {
         next = b->next;
         free(b);
@@ -380,7 +384,9 @@ static void ctx_op_done(cq_tag *t, bool ok)
     pthread_mutex_unlock(&ctx->mu);
 }
 
-a0ipc_code a0ipc_rpc_send(a0ipc_rpc_ctx *ctx, const ProtobufCMessage *msg)
+/* Sends bb (len bytes) as the next message and waits until the transport took it. bb stays
+ * the caller's. */
+static a0ipc_code send_buffer(a0ipc_rpc_ctx *ctx, grpc_byte_buffer *bb, size_t len)
 {
     /* No early refusal when the call should stop: a handler winding down at shutdown may still
      * send its last messages. A call that is really gone fails the batch below. */
@@ -391,20 +397,86 @@ a0ipc_code a0ipc_rpc_send(a0ipc_rpc_ctx *ctx, const ProtobufCMessage *msg)
         ops[n++].op = GRPC_OP_SEND_INITIAL_METADATA;
         ctx->sent_initial_metadata = true;
     }
-    size_t len;
     ops[n].op = GRPC_OP_SEND_MESSAGE;
-    ops[n++].data.send_message.send_message = pack(msg, &len);
-    bool ok = run_blocking(ctx, ops, n);
-    grpc_byte_buffer_destroy(ops[n - 1].data.send_message.send_message);
-    if (!ok)
+    ops[n++].data.send_message.send_message = bb;
+    if (!run_blocking(ctx, ops, n))
         return stop_code(ctx);
     ctx->bytes_out += len;
     return A0IPC_OK;
 }
 
-int a0ipc_rpc_recv(a0ipc_rpc_ctx *ctx, ProtobufCMessage **out)
+a0ipc_code a0ipc_rpc_send(a0ipc_rpc_ctx *ctx, const ProtobufCMessage *msg)
 {
-    *out = NULL;
+    size_t len;
+    grpc_byte_buffer *bb = pack(msg, &len);
+    a0ipc_code code = send_buffer(ctx, bb, len);
+    grpc_byte_buffer_destroy(bb);
+    return code;
+}
+
+/* Room before the data for its field's tag and length (two varints of at most 5 and 10). */
+#define DATA_HEADROOM 16
+
+uint8_t *a0ipc_rpc_data_buffer(a0ipc_rpc_ctx *ctx, size_t cap)
+{
+    if (ctx->has_data_slice && cap <= ctx->data_cap)
+        return GRPC_SLICE_START_PTR(ctx->data_slice) + DATA_HEADROOM;
+    if (ctx->has_data_slice)
+        grpc_slice_unref(ctx->data_slice);
+    /* A new slice per message: the core may still hold the previous one (it is freed when the
+     * core lets go of it), so a buffer is never written while the transport reads it. */
+    ctx->data_slice = grpc_slice_malloc(DATA_HEADROOM + cap);
+    ctx->data_cap = cap;
+    ctx->has_data_slice = true;
+    return GRPC_SLICE_START_PTR(ctx->data_slice) + DATA_HEADROOM;
+}
+
+static size_t put_varint(uint8_t *p, uint64_t v)
+{
+    size_t n = 0;
+    do {
+        p[n++] = (uint8_t)((v & 0x7f) | (v >= 0x80 ? 0x80 : 0));
+        v >>= 7;
+    } while (v);
+    return n;
+}
+
+a0ipc_code a0ipc_rpc_send_data(a0ipc_rpc_ctx *ctx, const ProtobufCMessage *msg, uint32_t field,
+                               size_t len)
+{
+    if (len && (!ctx->has_data_slice || len > ctx->data_cap))
+        return a0ipc_rpc_fail(ctx, A0IPC_INTERNAL, "send_data: %zu bytes without a buffer", len);
+    size_t rest_len;
+    grpc_byte_buffer *rest = pack(msg, &rest_len);
+    if (!len) {
+        a0ipc_code code = send_buffer(ctx, rest, rest_len);
+        grpc_byte_buffer_destroy(rest);
+        return code;
+    }
+    /* The field goes on the wire as tag, length, bytes; written into the headroom so that the
+     * three are one slice. Protobuf readers accept fields in any order, so the rest of the
+     * message follows it. */
+    uint8_t head[DATA_HEADROOM];
+    size_t k = put_varint(head, ((uint64_t)field << 3) | 2);
+    k += put_varint(head + k, len);
+    uint8_t *data = GRPC_SLICE_START_PTR(ctx->data_slice) + DATA_HEADROOM;
+    memcpy(data - k, head, k);
+    grpc_slice parts[2];
+    parts[0] = grpc_slice_sub(ctx->data_slice, DATA_HEADROOM - k, DATA_HEADROOM + len);
+    parts[1] = rest->data.raw.slice_buffer.slices[0];
+    grpc_byte_buffer *bb = grpc_raw_byte_buffer_create(parts, 2);
+    grpc_slice_unref(parts[0]);
+    grpc_byte_buffer_destroy(rest);
+    grpc_slice_unref(ctx->data_slice); /* the byte buffer holds it now */
+    ctx->has_data_slice = false;
+    a0ipc_code code = send_buffer(ctx, bb, k + len + rest_len);
+    grpc_byte_buffer_destroy(bb);
+    return code;
+}
+
+/* The next request message's bytes into ctx->recv_buf: 1, 0 at the end, -1 (see server.h). */
+static int recv_buffer(a0ipc_rpc_ctx *ctx)
+{
     grpc_op op;
     memset(&op, 0, sizeof op);
     op.op = GRPC_OP_RECV_MESSAGE;
@@ -430,16 +502,42 @@ int a0ipc_rpc_recv(a0ipc_rpc_ctx *ctx, ProtobufCMessage **out)
             return -1; /* cancelled or expired, as seen by RECV_CLOSE_ON_SERVER */
         return 0;      /* the client half-closed */
     }
-    size_t len;
-    *out = unpack(ctx->reg->method->request, ctx->recv_buf, &len);
+    return 1;
+}
+
+/* Counts a decoded message in, or marks the parse failure; frees the bytes either way. */
+static int recv_done(a0ipc_rpc_ctx *ctx, bool parsed, size_t len)
+{
     grpc_byte_buffer_destroy(ctx->recv_buf);
     ctx->recv_buf = NULL;
-    if (!*out) {
+    if (!parsed) {
         ctx->recv_parse_error = true;
         return -1;
     }
     ctx->bytes_in += len;
     return 1;
+}
+
+int a0ipc_rpc_recv(a0ipc_rpc_ctx *ctx, ProtobufCMessage **out)
+{
+    *out = NULL;
+    int rc = recv_buffer(ctx);
+    if (rc != 1)
+        return rc;
+    size_t len = 0;
+    *out = unpack(ctx->reg->method->request, ctx->recv_buf, &len);
+    return recv_done(ctx, *out != NULL, len);
+}
+
+int a0ipc_rpc_recv_borrowed(a0ipc_rpc_ctx *ctx, const ProtobufCMessage **out)
+{
+    *out = NULL;
+    int rc = recv_buffer(ctx);
+    if (rc != 1)
+        return rc;
+    size_t len = 0;
+    *out = a0ipc_rpc_msgbuf_unpack(&ctx->borrowed, ctx->reg->method->request, ctx->recv_buf, &len);
+    return recv_done(ctx, *out != NULL, len);
 }
 
 a0ipc_code a0ipc_rpc_ctx_recv_error(a0ipc_rpc_ctx *ctx)

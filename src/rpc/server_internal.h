@@ -6,6 +6,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 
+#include "rpc/msgbuf.h"
 #include "rpc/server.h"
 #include "rpc/worker_pool.h"
 
@@ -58,6 +59,10 @@ struct a0ipc_rpc_ctx {
     pthread_cond_t cv;
     bool op_done, op_ok;
     grpc_byte_buffer *recv_buf;
+    a0ipc_rpc_msgbuf borrowed; /* where recv_borrowed decodes */
+    grpc_slice data_slice;     /* a0ipc_rpc_data_buffer's, until send_data sends it */
+    size_t data_cap;
+    bool has_data_slice;
     bool sent_initial_metadata;
     bool recv_parse_error;
 

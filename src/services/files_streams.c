@@ -1,6 +1,6 @@
 /* a0.runtime.v1.Files: the streaming handlers (Read, Write, Archive, Watch).
  *
- * Memory per stream is one message: each handler reuses one buffer (or builds one batch) and
+ * Memory per stream is one message: each handler fills one buffer (or builds one batch) and
  * a0ipc_rpc_send returns only when the transport has taken the message, so a slow client slows
  * the handler down instead of making the daemon buffer. Nothing per message goes into call
  * memory (a0ipc_rpc_ctx_alloc), which would live as long as the stream. */
@@ -24,13 +24,10 @@ a0ipc_code a0ipc_files_h_read(a0ipc_rpc_ctx *ctx, const A0__Runtime__V1__ReadReq
     if (a0ipc_files_read_open(a0ipc_files_h_root(ctx), req->path, req->offset, req->length, &rd,
                               &size, &st))
         return a0ipc_rpc_fail_status(ctx, &st);
-    uint8_t *buf = malloc(A0IPC_FILES_CHUNK_MAX);
-    if (!buf) {
-        a0ipc_files_read_close(rd);
-        return a0ipc_rpc_fail(ctx, A0IPC_RESOURCE_EXHAUSTED, "out of memory");
-    }
     a0ipc_code code = A0IPC_OK;
     for (bool first = true;; first = false) {
+        /* The file is read straight into the message's buffer: no copy of its bytes in here. */
+        uint8_t *buf = a0ipc_rpc_data_buffer(ctx, A0IPC_FILES_CHUNK_MAX);
         size_t n = 0;
         uint64_t off = 0;
         if (a0ipc_files_read_next(rd, buf, A0IPC_FILES_CHUNK_MAX, &n, &off, &st)) {
@@ -41,16 +38,13 @@ a0ipc_code a0ipc_files_h_read(a0ipc_rpc_ctx *ctx, const A0__Runtime__V1__ReadReq
             break;
         /* The first message goes out even when empty: it carries the file's size. */
         A0__Runtime__V1__ReadResponse m = A0__RUNTIME__V1__READ_RESPONSE__INIT;
-        m.data.data = buf;
-        m.data.len = n;
         m.offset = off;
         if (first)
             m.file_size = size;
-        code = a0_runtime_v1_files_read_send(ctx, &m);
+        code = a0ipc_rpc_send_data(ctx, &m.base, 1 /* ReadResponse.data */, n);
         if (code || n == 0)
             break;
     }
-    free(buf);
     a0ipc_files_read_close(rd);
     return code;
 }
@@ -114,22 +108,23 @@ a0ipc_code a0ipc_files_h_write(a0ipc_rpc_ctx *ctx, A0__Runtime__V1__WriteRespons
         return code;
 
     /* From here on every way out that is not a commit aborts: the temporary file goes, the
-     * destination stays as it was. */
+     * destination stays as it was. The chunks are borrowed: decoded into memory the call
+     * reuses, so a 1 GiB upload does not allocate (and page-fault in) 1024 chunk buffers. */
     for (;;) {
-        m = NULL;
-        rc = a0_runtime_v1_files_write_recv(ctx, &m);
+        const ProtobufCMessage *any = NULL;
+        rc = a0ipc_rpc_recv_borrowed(ctx, &any);
         if (rc < 0) { /* broken, cancelled, past its deadline, or the server is stopping */
             a0ipc_files_write_abort(w);
             return a0ipc_rpc_ctx_recv_error(ctx);
         }
         if (rc == 0)
             break;
-        if (m->content_case != A0__RUNTIME__V1__WRITE_REQUEST__CONTENT_DATA)
+        const A0__Runtime__V1__WriteRequest *d = (const A0__Runtime__V1__WriteRequest *)any;
+        if (d->content_case != A0__RUNTIME__V1__WRITE_REQUEST__CONTENT_DATA)
             code = a0ipc_rpc_fail(ctx, A0IPC_INVALID_ARGUMENT,
                                   "write: every message after the header must carry data");
-        else if (a0ipc_files_write_chunk(w, m->data.data, m->data.len, &st))
+        else if (a0ipc_files_write_chunk(w, d->data.data, d->data.len, &st))
             code = a0ipc_rpc_fail_status(ctx, &st);
-        protobuf_c_message_free_unpacked(&m->base, NULL);
         if (code) {
             a0ipc_files_write_abort(w);
             return code;
