@@ -35,7 +35,7 @@ struct a0ipc_rpc_stream {
     grpc_slice details;
     const char *error_string;
     bool got_initial_md, finished, at_end, parse_error;
-    a0ipc_rpc_msgbuf borrowed;           /* where recv_borrowed decodes */
+    a0ipc_rpc_msgbuf borrowed;           /* where recv_split decodes */
     char tag_send, tag_recv, tag_status; /* distinct addresses used as tags */
 };
 
@@ -474,19 +474,6 @@ int a0ipc_rpc_stream_recv(a0ipc_rpc_stream *s, ProtobufCMessage **out)
     if (rc != 1)
         return rc;
     *out = unpack(s->m->response, bb);
-    grpc_byte_buffer_destroy(bb);
-    return *out ? 1 : parse_failed(s);
-}
-
-int a0ipc_rpc_stream_recv_borrowed(a0ipc_rpc_stream *s, const ProtobufCMessage **out)
-{
-    *out = NULL;
-    grpc_byte_buffer *bb;
-    int rc = recv_buffer(s, &bb);
-    if (rc != 1)
-        return rc;
-    size_t len;
-    *out = a0ipc_rpc_msgbuf_unpack(&s->borrowed, s->m->response, bb, &len);
     grpc_byte_buffer_destroy(bb);
     return *out ? 1 : parse_failed(s);
 }

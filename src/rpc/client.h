@@ -75,13 +75,11 @@ int a0ipc_rpc_stream_close_send(a0ipc_rpc_stream *s);
 /* Receives the next message: 1 with *out set, 0 at the end of the response stream, -1 when the
  * call failed or the message did not parse (a0ipc_rpc_stream_finish says why). */
 int a0ipc_rpc_stream_recv(a0ipc_rpc_stream *s, ProtobufCMessage **out);
-/* The same, but *out belongs to the stream: it is valid until the next receive on s or
- * a0ipc_rpc_stream_free, and must not be freed. Messages are decoded into memory the stream
- * reuses, so a long stream of large messages (file data) allocates nothing per message. */
-int a0ipc_rpc_stream_recv_borrowed(a0ipc_rpc_stream *s, const ProtobufCMessage **out);
-/* The same again, but the bytes field number `field` (a message's file data) is not copied:
- * *out is decoded without it, and its content is *pieces[0..*n_pieces), in place in the bytes
- * received, valid as long as *out. */
+/* The same, but *out belongs to the stream (valid until the next receive on s or
+ * a0ipc_rpc_stream_free; not to be freed; decoded into memory the stream reuses, so a long
+ * stream of large messages allocates nothing per message), and the bytes field number `field`
+ * (a message's file data) is not copied: *out is decoded without it, and its content is
+ * *pieces[0..*n_pieces), in place in the bytes received, valid as long as *out. */
 int a0ipc_rpc_stream_recv_split(a0ipc_rpc_stream *s, uint32_t field, const ProtobufCMessage **out,
                                 const a0ipc_rpc_piece **pieces, size_t *n_pieces);
 /* Waits for the call's final status (after recv returned 0 or -1, or at any time to give up the

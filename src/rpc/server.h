@@ -227,6 +227,10 @@ a0ipc_code a0ipc_rpc_fail_status(a0ipc_rpc_ctx *ctx, a0ipc_status *st);
  * handler with when the call is gone (CANCELLED, DEADLINE_EXCEEDED, UNAVAILABLE). Worker
  * handlers of streaming methods only. */
 a0ipc_code a0ipc_rpc_send(a0ipc_rpc_ctx *ctx, const ProtobufCMessage *msg);
+/* The stream's last response message: sent in one batch with the status once the handler
+ * returns OK (dropped otherwise), which saves a blocking round trip through the completion
+ * queue. Never blocks. */
+a0ipc_code a0ipc_rpc_send_last(a0ipc_rpc_ctx *ctx, const ProtobufCMessage *msg);
 
 /* Sending one large bytes field without copying it (file data): the handler fills the buffer
  * a0ipc_rpc_data_buffer returns (valid until the next a0ipc_rpc_send_data; cap bytes) and sends

@@ -150,6 +150,8 @@ static void ctx_destroy(a0ipc_rpc_ctx *ctx)
         grpc_byte_buffer_destroy(ctx->payload);
     if (ctx->final_message)
         grpc_byte_buffer_destroy(ctx->final_message);
+    if (ctx->last_message)
+        grpc_byte_buffer_destroy(ctx->last_message);
     grpc_slice_unref(ctx->final_details);
     a0ipc_rpc_msgbuf_free(&ctx->borrowed);
     if (ctx->has_data_slice)
@@ -474,6 +476,14 @@ a0ipc_code a0ipc_rpc_send_data(a0ipc_rpc_ctx *ctx, const ProtobufCMessage *msg, 
     return code;
 }
 
+a0ipc_code a0ipc_rpc_send_last(a0ipc_rpc_ctx *ctx, const ProtobufCMessage *msg)
+{
+    if (ctx->last_message)
+        grpc_byte_buffer_destroy(ctx->last_message);
+    ctx->last_message = pack(msg, &ctx->last_len);
+    return A0IPC_OK;
+}
+
 /* The next request message's bytes into ctx->recv_buf: 1, 0 at the end, -1 (see server.h). */
 static int recv_buffer(a0ipc_rpc_ctx *ctx)
 {
@@ -568,7 +578,13 @@ static void ctx_finish(a0ipc_rpc_ctx *ctx, const ProtobufCMessage *resp)
         ops[n++].op = GRPC_OP_SEND_INITIAL_METADATA;
         ctx->sent_initial_metadata = true;
     }
-    if (resp && ctx->status.code == A0IPC_OK) {
+    if (ctx->last_message && ctx->status.code == A0IPC_OK) {
+        ctx->final_message = ctx->last_message;
+        ctx->last_message = NULL;
+        ctx->bytes_out += ctx->last_len;
+        ops[n].op = GRPC_OP_SEND_MESSAGE;
+        ops[n++].data.send_message.send_message = ctx->final_message;
+    } else if (resp && ctx->status.code == A0IPC_OK) {
         size_t len;
         ctx->final_message = pack(resp, &len);
         ctx->bytes_out += len;

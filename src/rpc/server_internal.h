@@ -51,6 +51,8 @@ struct a0ipc_rpc_ctx {
     int cancelled;
     cq_tag final_tag; /* the batch that sends the status */
     grpc_byte_buffer *final_message;
+    grpc_byte_buffer *last_message; /* a0ipc_rpc_send_last: goes with the status */
+    size_t last_len;
     grpc_slice final_details;
 
     /* One blocking send or receive at a time, waited for by the handler's thread. */

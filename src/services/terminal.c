@@ -161,8 +161,12 @@ static a0ipc_code run(a0ipc_rpc_ctx *ctx, const A0__Runtime__V1__RunRequest *req
             code = stop_code(ctx);
             break;
         }
+        if (k == A0IPC_TERM_EV_DONE) { /* the last event: it goes with the status */
+            code = a0ipc_rpc_send_last(ctx, &r.base);
+            break;
+        }
         code = a0_runtime_v1_terminal_run_send(ctx, &r);
-        if (code != A0IPC_OK || k == A0IPC_TERM_EV_DONE)
+        if (code != A0IPC_OK)
             break;
     }
     a0ipc_rpc_ctx_on_stop(ctx, NULL, NULL);

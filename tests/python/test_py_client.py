@@ -234,8 +234,10 @@ class PlainDaemon(unittest.TestCase):
                     break
                 got.append(ev.output.data)
             self.assertEqual(b"".join(got), b"hello\r\n24 80\r\n")
-            # Signal the foreground command, once its first output says it runs
-            events = c.run(s.session_id, "echo started; sleep 30").__aiter__()
+            # Signal the foreground command, once its first output says it runs: the process that
+            # prints "started" becomes the sleep, so it is in the foreground when the line comes
+            # (with `echo started; sleep 30` the signal could reach the shell before the sleep)
+            events = c.run(s.session_id, "sh -c 'echo started; exec sleep 30'").__aiter__()
             self.assertEqual((await events.__anext__()).output.data, b"started\r\n")
             await c.signal(s.session_id, 2)
             ev = await events.__anext__()
