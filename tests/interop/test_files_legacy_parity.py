@@ -25,12 +25,13 @@ import time
 import unittest
 
 sys.path.insert(0, os.environ["A0IPC_PYTHON_GEN"])
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+from legacy_fixture import MTIME, build_fixture, reset_mtimes  # noqa: E402,F401
 
 import grpc  # noqa: E402
 from a0.runtime.v1 import files_pb2 as pb  # noqa: E402
 from a0.runtime.v1 import files_pb2_grpc as pb_grpc  # noqa: E402
 
-MTIME = 1700000000
 
 
 class LegacyError(Exception):
@@ -38,34 +39,6 @@ class LegacyError(Exception):
         super().__init__(message)
         self.type = type_
         self.message = message
-
-
-def build_fixture(root):
-    """The tree of shared/legacy/README.md section 2."""
-    files = {
-        "a.txt": b"hello\n",
-        "B.md": b"# title\n",
-        ".hidden": b"secret\n",
-        "bin.dat": bytes(range(256)),
-        "empty": b"",
-        "sub/one.txt": b"one\n",
-        "sub/deeper/two.txt": b"two\n" * 100,
-        "Zeta/z.txt": b"z",
-        "utf8-été.txt": "café ☕\n".encode(),
-    }
-    os.makedirs(os.path.join(root, "emptydir"))
-    for rel, data in files.items():
-        p = os.path.join(root, rel)
-        os.makedirs(os.path.dirname(p), exist_ok=True)
-        with open(p, "wb") as f:
-            f.write(data)
-
-
-def reset_mtimes(root):
-    for dirpath, dirnames, filenames in os.walk(root):
-        for n in dirnames + filenames:
-            os.utime(os.path.join(dirpath, n), (MTIME, MTIME), follow_symlinks=False)
-    os.utime(root, (MTIME, MTIME))
 
 
 class Adapter:

@@ -29,7 +29,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 SERVER = os.path.join(HERE, "reference_server.py")
 SHARED = os.environ.get("A0IPC_SHARED_LEGACY", os.path.join(HERE, "../../../shared/legacy"))
 PASSWORD = "s3cret"
-MTIME = 1700000000
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+from legacy_fixture import MTIME, build_fixture, reset_mtimes  # noqa: E402,F401
 MODULE = "helpers.rfc_files"
 
 
@@ -40,34 +41,6 @@ def load_golden(name):
                              "beside the repository, or set A0IPC_SHARED_LEGACY)")
     with open(path, encoding="utf-8") as f:
         return json.load(f)
-
-
-def build_fixture(root):
-    files = {
-        "a.txt": b"hello\n",
-        "B.md": b"# title\n",
-        ".hidden": b"secret\n",
-        "bin.dat": bytes(range(256)),
-        "empty": b"",
-        "sub/one.txt": b"one\n",
-        "sub/deeper/two.txt": b"two\n" * 100,
-        "Zeta/z.txt": b"z",
-        "utf8-été.txt": "café ☕\n".encode(),
-    }
-    os.makedirs(os.path.join(root, "emptydir"))
-    for rel, data in files.items():
-        path = os.path.join(root, rel)
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        with open(path, "wb") as f:
-            f.write(data)
-    reset_mtimes(root)
-
-
-def reset_mtimes(root):
-    for top, dirs, files in os.walk(root):
-        for name in dirs + files:
-            os.utime(os.path.join(top, name), (MTIME, MTIME), follow_symlinks=False)
-    os.utime(root, (MTIME, MTIME))
 
 
 def subst(value, root):
@@ -183,6 +156,7 @@ class ReferenceServerTest(unittest.TestCase):
     def setUp(self):
         self.root = tempfile.mkdtemp(prefix="a0ipc-refsrv-")
         build_fixture(self.root)
+        reset_mtimes(self.root)
 
     def tearDown(self):
         shutil.rmtree(self.root, ignore_errors=True)

@@ -16,7 +16,8 @@ import sys
 import tempfile
 import time
 
-MTIME = 1700000000
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+from legacy_fixture import MTIME, build_fixture, reset_mtimes  # noqa: E402,F401
 
 
 def env_path(name, what):
@@ -41,36 +42,6 @@ def shared_legacy(name):
 def transcripts():
     with open(shared_legacy("files_transcripts.json"), encoding="utf-8") as f:
         return json.load(f)["steps"]
-
-
-def build_fixture(root):
-    """The tree of legacy/README.md §2."""
-    files = {
-        "a.txt": b"hello\n",
-        "B.md": b"# title\n",
-        ".hidden": b"secret\n",
-        "bin.dat": bytes(range(256)),
-        "empty": b"",
-        "sub/one.txt": b"one\n",
-        "sub/deeper/two.txt": b"two\n" * 100,
-        "Zeta/z.txt": b"z",
-        "utf8-été.txt": "café ☕\n".encode(),
-    }
-    os.makedirs(os.path.join(root, "emptydir"))
-    for rel, data in files.items():
-        p = os.path.join(root, rel)
-        os.makedirs(os.path.dirname(p), exist_ok=True)
-        with open(p, "wb") as f:
-            f.write(data)
-
-
-def reset_mtimes(root):
-    """The recorded run shows 1700000000 even for what it created: its harness set the mtimes
-    back before each step; so do the replays."""
-    for dirpath, dirnames, filenames in os.walk(root):
-        for n in dirnames + filenames:
-            os.utime(os.path.join(dirpath, n), (MTIME, MTIME), follow_symlinks=False)
-    os.utime(root, (MTIME, MTIME))
 
 
 def wait_ready_file(proc, path, what, log_path, timeout=15):

@@ -1,0 +1,36 @@
+"""The fixture tree of shared/legacy/README.md section 2, for the Python tests that replay
+files_transcripts.json (tests/interop, tests/legacy, tests/python). Standard library only."""
+import os
+
+MTIME = 1700000000
+
+FILES = {
+    "a.txt": b"hello\n",
+    "B.md": b"# title\n",
+    ".hidden": b"secret\n",
+    "bin.dat": bytes(range(256)),
+    "empty": b"",
+    "sub/one.txt": b"one\n",
+    "sub/deeper/two.txt": b"two\n" * 100,
+    "Zeta/z.txt": b"z",
+    "utf8-été.txt": "café ☕\n".encode(),
+}
+
+
+def build_fixture(root):
+    """The tree in root (an existing, empty directory), plus the empty directory emptydir."""
+    os.makedirs(os.path.join(root, "emptydir"))
+    for rel, data in FILES.items():
+        path = os.path.join(root, rel)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "wb") as f:
+            f.write(data)
+
+
+def reset_mtimes(root):
+    """The recorded run shows 1700000000 even for what it created: its harness set the mtimes
+    back before each step; so do the replays."""
+    for top, dirs, files in os.walk(root):
+        for name in dirs + files:
+            os.utime(os.path.join(top, name), (MTIME, MTIME), follow_symlinks=False)
+    os.utime(root, (MTIME, MTIME))
