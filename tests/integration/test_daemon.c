@@ -223,60 +223,32 @@ static void sigterm_during_watch_ends_it_cleanly(void **state)
     assert_true(test_daemon_log_contains(d, "shutting down"));
 }
 
-/* Runs a0ipcd with args and returns its exit code; its stderr goes to err (cap bytes). */
-static int run_daemon(const char *const *args, char *err, size_t cap)
-{
-    int pipefd[2];
-    assert_int_equal(pipe(pipefd), 0);
-    pid_t pid = fork();
-    if (pid == 0) {
-        dup2(pipefd[1], STDERR_FILENO);
-        dup2(pipefd[1], STDOUT_FILENO);
-        close(pipefd[0]);
-        const char *argv[16] = {test_daemon_path()};
-        for (int i = 0; args[i] && i < 14; i++)
-            argv[i + 1] = args[i];
-        execv(argv[0], (char *const *)argv);
-        _exit(127);
-    }
-    close(pipefd[1]);
-    size_t n = 0;
-    ssize_t got;
-    while (n + 1 < cap && (got = read(pipefd[0], err + n, cap - 1 - n)) > 0)
-        n += (size_t)got;
-    err[n] = '\0';
-    close(pipefd[0]);
-    int status;
-    waitpid(pid, &status, 0);
-    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-}
-
 static void refuses_bad_start(void **state)
 {
     test_daemon *d = *state;
     char out[4096];
     const char *plain[] = {"--listen", "127.0.0.1:0", NULL};
-    assert_int_equal(run_daemon(plain, out, sizeof out), 2);
+    assert_int_equal(test_daemon_run(plain, out, sizeof out), 2);
     assert_non_null(strstr(out, "refusing plaintext TCP"));
     const char *anywhere[] = {"--listen", "0.0.0.0:0", "--insecure", NULL};
-    assert_int_equal(run_daemon(anywhere, out, sizeof out), 2);
+    assert_int_equal(test_daemon_run(anywhere, out, sizeof out), 2);
     assert_non_null(strstr(out, "loopback addresses only"));
     const char *unknown[] = {"--bogus", NULL};
-    assert_int_equal(run_daemon(unknown, out, sizeof out), 2);
+    assert_int_equal(test_daemon_run(unknown, out, sizeof out), 2);
     assert_non_null(strstr(out, "--bogus"));
     /* Taken addresses are errors, not silently shared. */
     const char *same_port[] = {"--listen", d->tcp_target, "--insecure", NULL};
-    assert_int_equal(run_daemon(same_port, out, sizeof out), 1);
+    assert_int_equal(test_daemon_run(same_port, out, sizeof out), 1);
     assert_non_null(strstr(out, "cannot listen"));
     const char *same_sock[] = {"--listen", d->unix_target, NULL};
-    assert_int_equal(run_daemon(same_sock, out, sizeof out), 1);
+    assert_int_equal(test_daemon_run(same_sock, out, sizeof out), 1);
     assert_non_null(strstr(out, "in use"));
     assert_true(test_daemon_running(d));
     const char *help[] = {"--help", NULL};
-    assert_int_equal(run_daemon(help, out, sizeof out), 0);
+    assert_int_equal(test_daemon_run(help, out, sizeof out), 0);
     assert_non_null(strstr(out, "--listen ADDR"));
     const char *version[] = {"--version", NULL};
-    assert_int_equal(run_daemon(version, out, sizeof out), 0);
+    assert_int_equal(test_daemon_run(version, out, sizeof out), 0);
     assert_non_null(strstr(out, "a0ipcd "));
 }
 
@@ -334,7 +306,7 @@ static void metrics_endpoint(void **state)
     char out[4096];
     const char *remote[] = {"--listen", "unix:/tmp/a0ipc-metrics-refused.sock", "--metrics-listen",
                             "0.0.0.0:0", NULL};
-    assert_int_equal(run_daemon(remote, out, sizeof out), 1);
+    assert_int_equal(test_daemon_run(remote, out, sizeof out), 1);
     assert_non_null(strstr(out, "not a loopback address"));
 }
 
