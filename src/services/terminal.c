@@ -63,6 +63,14 @@ static unsigned within_deadline(a0ipc_rpc_ctx *ctx, unsigned limit_ms, bool *dea
     return limit_ms;
 }
 
+/* An output event, pointing into the cursor's buffer (valid until its next event). */
+static void fill_output(Output *out, const a0ipc_term_event *ev)
+{
+    out->seq = ev->seq;
+    out->data.data = (uint8_t *)ev->data;
+    out->data.len = ev->len;
+}
+
 static void fill_done(Done *d, const a0ipc_term_event *ev)
 {
     d->reason = (A0__Runtime__V1__DoneReason)ev->reason; /* same numbers by design */
@@ -138,9 +146,7 @@ static a0ipc_code run(a0ipc_rpc_ctx *ctx, const A0__Runtime__V1__RunRequest *req
         Output out = A0__RUNTIME__V1__OUTPUT__INIT;
         Done done = A0__RUNTIME__V1__DONE__INIT;
         if (k == A0IPC_TERM_EV_OUTPUT) {
-            out.seq = ev.seq;
-            out.data.data = (uint8_t *)ev.data;
-            out.data.len = ev.len;
+            fill_output(&out, &ev);
             r.event_case = A0__RUNTIME__V1__RUN_RESPONSE__EVENT_OUTPUT;
             r.output = &out;
         } else if (k == A0IPC_TERM_EV_DONE) {
@@ -193,9 +199,7 @@ static a0ipc_code attach(a0ipc_rpc_ctx *ctx, const A0__Runtime__V1__AttachReques
         Done done = A0__RUNTIME__V1__DONE__INIT;
         bool last = false;
         if (k == A0IPC_TERM_EV_OUTPUT) {
-            out.seq = ev.seq;
-            out.data.data = (uint8_t *)ev.data;
-            out.data.len = ev.len;
+            fill_output(&out, &ev);
             r.event_case = A0__RUNTIME__V1__ATTACH_RESPONSE__EVENT_OUTPUT;
             r.output = &out;
         } else if (k == A0IPC_TERM_EV_LOST) {
