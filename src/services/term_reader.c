@@ -9,7 +9,7 @@
 #include <sys/wait.h>
 
 #include "services/term_clean.h"
-#include "services/term_dialog.h"
+#include "common/term_dialog.h"
 #include "services/term_internal.h"
 #include "services/term_shell.h"
 

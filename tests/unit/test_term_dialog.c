@@ -7,7 +7,7 @@
 
 #include <cmocka.h>
 
-#include "services/term_dialog.h"
+#include "common/term_dialog.h"
 
 static bool match(const a0ipc_term_dialog *d, const char *tail)
 {

@@ -14,7 +14,6 @@
  * a0ipcd: the next Run first reads what came since and is refused (FAILED_PRECONDITION) unless
  * the prompt is back. That output is dropped: the legacy keeps none to attach to. The legacy
  * itself typed the next command into whatever ran. */
-#include <regex.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -23,6 +22,7 @@
 #include <time.h>
 
 #include "common/legacy_clean.h"
+#include "common/term_dialog.h"
 #include "transport/legacy/legacy_transport_internal.h"
 
 #define READ_CAP       (64 * 1024)
@@ -163,69 +163,6 @@ static a0ipc_code ltr_create_session(a0ipc_transport *t, const a0ipc_call_option
         return ltr_oom(st); /* the session stays listed; close_session ends it */
     }
     return A0IPC_OK;
-}
-
-/* ---- dialogs ---- */
-
-static const char *const legacy_dialogs[] = {"y/n", "yes/no", ":$", "\\?$"};
-
-typedef struct dialogs {
-    regex_t re[16];
-    size_t n;
-} dialogs;
-
-static void dialogs_free(dialogs *d)
-{
-    for (size_t i = 0; i < d->n; i++)
-        regfree(&d->re[i]);
-    d->n = 0;
-}
-
-static a0ipc_code dialogs_compile(dialogs *d, const char *const *p, size_t n, a0ipc_status *st)
-{
-    d->n = 0;
-    if (!p || n == 0) {
-        p = legacy_dialogs;
-        n = sizeof legacy_dialogs / sizeof legacy_dialogs[0];
-    }
-    if (n > sizeof d->re / sizeof d->re[0])
-        return a0ipc_status_set(st, A0IPC_INVALID_ARGUMENT, "at most %zu dialog patterns",
-                                sizeof d->re / sizeof d->re[0]);
-    for (size_t i = 0; i < n; i++) {
-        if (regcomp(&d->re[i], p[i], REG_EXTENDED | REG_ICASE | REG_NOSUB) != 0) {
-            dialogs_free(d);
-            return a0ipc_status_set(st, A0IPC_INVALID_ARGUMENT,
-                                    "dialog pattern %zu (\"%s\") is not a valid regular expression",
-                                    i, p[i]);
-        }
-        d->n = i + 1;
-    }
-    return A0IPC_OK;
-}
-
-/* The legacy's rule: one of the last two non-empty lines of the cleaned text is a dialog. */
-static bool dialogs_match(const dialogs *d, const char *cleaned)
-{
-    size_t end = strlen(cleaned);
-    for (int lines = 0; lines < 2 && end > 0;) {
-        while (end > 0 && cleaned[end - 1] == '\n')
-            end--;
-        size_t start = end;
-        while (start > 0 && cleaned[start - 1] != '\n')
-            start--;
-        if (end > start) {
-            char *line = strndup(cleaned + start, end - start);
-            bool hit = false;
-            for (size_t i = 0; line && i < d->n && !hit; i++)
-                hit = regexec(&d->re[i], line, 0, NULL, 0) == 0;
-            free(line);
-            if (hit)
-                return true;
-            lines++;
-        }
-        end = start;
-    }
-    return false;
 }
 
 /* ---- Run ---- */
@@ -397,8 +334,10 @@ static a0ipc_code run_loop(runner *r, const a0ipc_call_options *o, a0ipc_run_res
                            a0ipc_status *st)
 {
     const a0ipc_run_options *ro = r->ro;
-    dialogs dlg;
-    if (dialogs_compile(&dlg, ro->dialog_patterns, ro->n_dialog_patterns, st) != A0IPC_OK)
+    a0ipc_term_dialog *dlg = NULL;
+    if (ro->dialog_timeout_ms &&
+        !(dlg = a0ipc_term_dialog_new(ro->dialog_patterns,
+                                      ro->dialog_patterns ? ro->n_dialog_patterns : 0, st)))
         return st->code;
     a0ipc_code code = a0ipc_legacy_ssh_send_command(r->s->ssh, ro->command, st);
     int64_t start = mono_ms(), last = start;
@@ -446,15 +385,12 @@ static a0ipc_code run_loop(runner *r, const a0ipc_call_options *o, a0ipc_run_res
             dialog_checked = true; /* once per quiet spell */
             size_t n = r->recent_len + r->line_len;
             uint8_t *tail = malloc(n + 1);
-            char *text = NULL;
             if (tail) {
                 memcpy(tail, r->recent, r->recent_len);
                 memcpy(tail + r->recent_len, r->line, r->line_len);
-                text = a0ipc_legacy_clean_output(tail, n, NULL);
             }
-            bool hit = text && dialogs_match(&dlg, text);
+            bool hit = tail && a0ipc_term_dialog_match(dlg, tail, n);
             free(tail);
-            free(text);
             if (hit) {
                 code = finish(r, A0IPC_DONE_DIALOG, out, st);
                 break;
@@ -488,7 +424,7 @@ static a0ipc_code run_loop(runner *r, const a0ipc_call_options *o, a0ipc_run_res
         }
     }
     free(buf);
-    dialogs_free(&dlg);
+    a0ipc_term_dialog_free(dlg);
     return code;
 }
 

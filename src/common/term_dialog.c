@@ -1,10 +1,10 @@
-#include "services/term_dialog.h"
+#include "common/term_dialog.h"
 
 #include <regex.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "services/term_clean.h"
+#include "common/legacy_clean.h"
 
 struct a0ipc_term_dialog {
     size_t n;
@@ -67,20 +67,19 @@ static bool line_matches(const a0ipc_term_dialog *d, const char *line)
 
 bool a0ipc_term_dialog_match(const a0ipc_term_dialog *d, const uint8_t *tail, size_t len)
 {
-    a0ipc_term_text text = A0IPC_TERM_TEXT_INIT;
-    if (a0ipc_term_clean(tail, len, &text) != 0 || !text.p) {
-        a0ipc_term_text_free(&text);
+    size_t text_len = 0;
+    char *text = a0ipc_legacy_clean_output(tail, len, &text_len);
+    if (!text)
         return false;
-    }
     /* Walk back over the lines. The legacy cleaning leaves a line with no text as it was
      * (carriage returns and spaces included): cut trailing white space here, and skip lines
      * left empty. */
     bool hit = false;
     int seen = 0;
-    char *end = text.p + text.len;
-    while (seen < 2 && end > text.p && !hit) {
+    char *end = text + text_len;
+    while (seen < 2 && end > text && !hit) {
         char *start = end;
-        while (start > text.p && start[-1] != '\n')
+        while (start > text && start[-1] != '\n')
             start--;
         char *stop = end;
         while (stop > start && stop[-1] && strchr(" \t\r\v\f", stop[-1]))
@@ -90,8 +89,8 @@ bool a0ipc_term_dialog_match(const a0ipc_term_dialog *d, const uint8_t *tail, si
             hit = line_matches(d, start);
             seen++;
         }
-        end = start > text.p ? start - 1 : start;
+        end = start > text ? start - 1 : start;
     }
-    a0ipc_term_text_free(&text);
+    free(text);
     return hit;
 }
