@@ -1,5 +1,7 @@
 #include "cli/backend.h"
 
+#include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,14 +29,17 @@ static void settings_free(legacy_settings *ls)
 static char *read_secret(const char *path, a0ipc_status *st)
 {
     FILE *f = fopen(path, "r");
-    char line[1024];
-    if (!f || !fgets(line, sizeof line, f)) {
-        if (f)
-            fclose(f);
-        a0ipc_status_set(st, A0IPC_INVALID_ARGUMENT, "cannot read the secret file %s", path);
+    if (!f) {
+        a0ipc_status_from_errno(st, errno, "cannot read the secret file %s", path);
         return NULL;
     }
+    char line[1024];
+    bool got = fgets(line, sizeof line, f) != NULL;
     fclose(f);
+    if (!got) {
+        a0ipc_status_set(st, A0IPC_INVALID_ARGUMENT, "the secret file %s is empty", path);
+        return NULL;
+    }
     line[strcspn(line, "\r\n")] = '\0';
     char *s = strdup(line);
     explicit_bzero(line, sizeof line);
