@@ -34,6 +34,7 @@
 #include "a0ipc/transport.h"
 #include "bench_tls.h"
 #include "bench_util.h"
+#include "common/heap_tuning.h"
 #include "security/certgen.h"
 
 #define MIB              (1024 * 1024)
@@ -432,6 +433,8 @@ int main(int argc, char **argv)
     close(ltcp);
     close(ltls);
     bu_pin_to(cli_cpu); /* before the first channel: the core's threads inherit it */
+    /* As the CLI does: the bench is a program embedding the library (bench/README.md). */
+    a0ipc_heap_tune_for_streams();
 
     printf("bench_files: Files.Read / Files.Write on a0ipcd next to a raw socket copy floor "
            "(figures only)\n");

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cli/commands.h"
+#include "common/heap_tuning.h"
 #include "cli/runner.h"
 
 static void usage(FILE *out)
@@ -28,6 +29,7 @@ int main(int argc, char **argv)
         usage(argc < 2 ? stderr : stdout);
         return argc < 2 ? A0IPC_EXIT_USAGE : 0;
     }
+    a0ipc_heap_tune_for_streams(); /* get, archive: downloads of any size */
     if (!strcmp(argv[1], "--version")) {
         printf("a0ipc %s\n", A0IPC_VERSION);
         return 0;
