@@ -26,6 +26,8 @@
 #include "a0ipc/grpc_transport.h"
 #include "a0ipc/transport.h"
 #include "bench_util.h"
+#include "services/term_marker.h"
+#include "services/term_shell.h"
 
 #define DEFAULT_ROUNDS 500
 #define WARMUP_ROUNDS  50
@@ -157,6 +159,85 @@ static row floor_echo(int cpu, int rounds, int64_t *lat)
     close(m);
     kill(pid, SIGKILL);
     waitpid(pid, NULL, 0);
+    row r = {0};
+    finish_rounds(&r, lat, (size_t)rounds, a, b);
+    return r;
+}
+
+/* Reads from the PTY until bash's end-of-command marker (an OSC ended by BEL) has arrived. */
+static void read_marker(int fd)
+{
+    char buf[4096];
+    for (;;) {
+        ssize_t r = read(fd, buf, sizeof buf);
+        if (r <= 0)
+            bu_die("bash on a PTY: read: %s", r < 0 ? strerror(errno) : "EOF");
+        if (memchr(buf, '\a', (size_t)r))
+            return;
+    }
+}
+
+/* Not a floor but the shell's own share of a Run: the default shell on a PTY of this process,
+ * set up with the daemon's own line (a0ipc_term_marker_setup), then for each round the line
+ * a0ipcd types for Run("echo x") (a0ipc_term_shell_line), read back to its end marker. What is
+ * left of a Run's round trip after this is the daemon and the rpc. */
+static row bash_part(int cpu, int rounds, int64_t *lat)
+{
+    int m;
+    char *const argv[] = {"/bin/bash", NULL};
+    pid_t pid = pty_child(cpu, &m, argv);
+    char nonce[A0IPC_TERM_NONCE_LEN + 1];
+    char *setup = a0ipc_term_random_hex(nonce) == 0 ? a0ipc_term_marker_setup(nonce) : NULL;
+    if (!setup || bu_write_full(m, setup, strlen(setup)) != 0)
+        bu_die("bash on a PTY: set-up line: %s", strerror(errno));
+    free(setup);
+    read_marker(m); /* bash has read its start-up files and is at its first prompt */
+    mark_daemon = -1;
+    mark_child = pid;
+    bu_cpu_mark a = mark_now();
+    for (int i = -WARMUP_ROUNDS; i < rounds; i++) {
+        size_t len;
+        char *line =
+            a0ipc_term_shell_line((uint64_t)(i + WARMUP_ROUNDS + 1), "echo x", 6, NULL, &len);
+        if (!line)
+            bu_die("out of memory");
+        int64_t t = bu_now_ns();
+        if (bu_write_full(m, line, len) != 0)
+            bu_die("bash on a PTY: write: %s", strerror(errno));
+        read_marker(m);
+        if (i >= 0)
+            lat[i] = bu_now_ns() - t;
+        else if (i == -1)
+            a = mark_now();
+        free(line);
+    }
+    bu_cpu_mark b = mark_now();
+    close(m);
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
+    row r = {0};
+    finish_rounds(&r, lat, (size_t)rounds, a, b);
+    return r;
+}
+
+/* Not a floor either: the rpc's share, an empty unary call (Health.Check) on the same channel. */
+static row health_part(a0ipc_transport *t, int rounds, int64_t *lat)
+{
+    mark_daemon = bu_daemon_pid;
+    mark_child = -1;
+    bu_cpu_mark a = mark_now();
+    for (int i = -WARMUP_ROUNDS; i < rounds; i++) {
+        a0ipc_serving serving;
+        a0ipc_status st = A0IPC_STATUS_INIT;
+        int64_t t0 = bu_now_ns();
+        if (a0ipc_health(t, NULL, "", &serving, &st) != A0IPC_OK)
+            bu_die("health: %s: %s", a0ipc_code_name(st.code), a0ipc_status_message(&st));
+        if (i >= 0)
+            lat[i] = bu_now_ns() - t0;
+        else if (i == -1)
+            a = mark_now();
+    }
+    bu_cpu_mark b = mark_now();
     row r = {0};
     finish_rounds(&r, lat, (size_t)rounds, a, b);
     return r;
@@ -458,6 +539,9 @@ int main(int argc, char **argv)
            "floor (%d) = \"x\\n\" written to a PTY running cat (echo off), read back to "
            "\"\\n\"\n",
            rounds, WARMUP_ROUNDS, rounds > FLOOR_ROUNDS ? rounds : FLOOR_ROUNDS);
+    printf("parts      : (%d each) the default shell on a PTY here, set up and driven with the "
+           "lines a0ipcd types for a Run; Health.Check on the bench's channel\n",
+           rounds > FLOOR_ROUNDS ? rounds : FLOOR_ROUNDS);
     printf("output     : a0ipc_run(\"head -c %" PRIu64 " /dev/zero\") counted by the callback; "
            "floor = the same head under forkpty, read here; MB = 10^6 bytes\n\n",
            output_bytes);
@@ -468,8 +552,9 @@ int main(int argc, char **argv)
     int floor_rounds = rounds > FLOOR_ROUNDS ? rounds : FLOOR_ROUNDS;
     int64_t *floor_lat = bu_xmalloc((size_t)floor_rounds * sizeof *floor_lat);
     row fe = floor_echo(srv_cpu, floor_rounds, floor_lat);
-    free(floor_lat);
     row fo = floor_output(srv_cpu, output_bytes);
+    /* The parts get as many rounds as the floor: fewer would be too short for their CPU columns. */
+    row bp = bash_part(srv_cpu, floor_rounds, floor_lat);
     bu_pin_to(cli_cpu); /* before the first channel: the core's threads inherit it */
 
     a0ipc_grpc_options go;
@@ -482,6 +567,8 @@ int main(int argc, char **argv)
     int shell_pid;
     char *id = new_session(t, NULL, &shell_pid);
     row se = session_echo(t, id, shell_pid, rounds, lat);
+    row hp = health_part(t, floor_rounds, floor_lat);
+    free(floor_lat);
     row so = session_output(t, id, shell_pid, output_bytes);
     close_session(t, id);
     free(id);
@@ -491,7 +578,11 @@ int main(int argc, char **argv)
     printf(RT_COLS, "", "p50 us", "p99 us", "p50/floor", "srv us/rt", "cli us/rt", "others");
     print_rt("raw PTY echo floor (cat)", &fe, NULL);
     print_rt("a0ipc_run(\"echo x\")", &se, &fe);
-    printf("  target: p50 within %.1fx of the floor\n\n", TARGET_P50_RATIO);
+    printf("  target: p50 within %.1fx of the floor\n", TARGET_P50_RATIO);
+    printf("  parts of that round trip, each measured alone (not floors):\n");
+    print_rt("bash: the Run's line, to marker", &bp, &fe);
+    print_rt("Health.Check (empty rpc)", &hp, &fe);
+    printf("\n");
     printf("Output throughput\n");
     printf(TP_COLS, "", "MB/s", "of floor", "srv CPU", "cli CPU", "others", "bytes");
     print_tp("raw PTY read floor (head)", &fo, NULL);
