@@ -79,6 +79,7 @@ typedef struct row {
     double p50, p99;       /* us, round-trip rows */
     double srv_us, cli_us; /* CPU per round trip */
     double mb_s;           /* throughput rows, 10^6 bytes per second */
+    double daemon_sw;      /* a0ipcd's context switches per round trip (session rows) */
     uint64_t bytes, lost;  /* throughput rows: received, and reported lost by the daemon */
     bu_cpu_use cpu;
 } row;
@@ -339,6 +340,7 @@ static row session_echo(a0ipc_transport *t, const char *id, int shell_pid, int r
         bu_die("run echo x: no x in the output");
     mark_daemon = bu_daemon_pid;
     mark_child = shell_pid;
+    long long sw0 = bu_proc_switches(bu_daemon_pid);
     bu_cpu_mark a = mark_now();
     for (int i = 0; i < rounds; i++) {
         int64_t t0 = bu_now_ns();
@@ -346,8 +348,10 @@ static row session_echo(a0ipc_transport *t, const char *id, int shell_pid, int r
         lat[i] = bu_now_ns() - t0;
     }
     bu_cpu_mark b = mark_now();
+    long long sw1 = bu_proc_switches(bu_daemon_pid);
     row r = {0};
     finish_rounds(&r, lat, (size_t)rounds, a, b);
+    r.daemon_sw = sw0 >= 0 && sw1 >= sw0 ? (double)(sw1 - sw0) / rounds : -1;
     return r;
 }
 
@@ -579,6 +583,9 @@ int main(int argc, char **argv)
     print_rt("raw PTY echo floor (cat)", &fe, NULL);
     print_rt("a0ipc_run(\"echo x\")", &se, &fe);
     printf("  target: p50 within %.1fx of the floor\n", TARGET_P50_RATIO);
+    if (se.daemon_sw >= 0)
+        printf("  a0ipcd's threads switched %.1f times per Run (its shell's not counted)\n",
+               se.daemon_sw);
     printf("  parts of that round trip, each measured alone (not floors):\n");
     print_rt("bash: the Run's line, to marker", &bp, &fe);
     print_rt("Health.Check (empty rpc)", &hp, &fe);

@@ -1,6 +1,7 @@
 /* bench_util: helpers the benchmarks share (see bench_util.h). */
 #include "bench_util.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -340,10 +341,9 @@ int64_t bu_self_cpu_ns(void)
            ((int64_t)ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) * 1000;
 }
 
-long bu_proc_status_kb(pid_t pid, const char *key)
+static long status_value(const char *path, const char *key)
 {
-    char path[64], line[256];
-    snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
+    char line[256];
     FILE *f = fopen(path, "r");
     if (!f)
         return -1;
@@ -357,6 +357,36 @@ long bu_proc_status_kb(pid_t pid, const char *key)
     }
     fclose(f);
     return kb;
+}
+
+long bu_proc_status_kb(pid_t pid, const char *key)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
+    return status_value(path, key);
+}
+
+long long bu_proc_switches(pid_t pid)
+{
+    char path[96];
+    snprintf(path, sizeof path, "/proc/%d/task", (int)pid);
+    DIR *d = opendir(path);
+    if (!d)
+        return -1;
+    long long n = 0;
+    for (struct dirent *e; (e = readdir(d));) {
+        if (e->d_name[0] == '.')
+            continue;
+        snprintf(path, sizeof path, "/proc/%d/task/%.16s/status", (int)pid, e->d_name);
+        long v = status_value(path, "voluntary_ctxt_switches");
+        long nv = status_value(path, "nonvoluntary_ctxt_switches");
+        if (v > 0)
+            n += v;
+        if (nv > 0)
+            n += nv;
+    }
+    closedir(d);
+    return n;
 }
 
 bool bu_reset_hwm(pid_t pid)

@@ -65,6 +65,8 @@ int64_t bu_proc_cpu_ns(pid_t pid);
 int64_t bu_self_cpu_ns(void);
 /* Value in kB of a "Key:  123 kB" line of /proc/PID/status, or -1. */
 long bu_proc_status_kb(pid_t pid, const char *key);
+/* Context switches (voluntary and not) of pid's threads alive now, or -1. */
+long long bu_proc_switches(pid_t pid);
 /* Resets pid's VmHWM to its current VmRSS (writes 5 to /proc/PID/clear_refs), so the next
  * VmHWM is the peak of what follows. Returns false when the kernel refuses. */
 bool bu_reset_hwm(pid_t pid);
