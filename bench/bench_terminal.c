@@ -84,14 +84,34 @@ typedef struct row {
     bu_cpu_use cpu;
 } row;
 
-static void finish_rounds(row *r, int64_t *lat, size_t n, bu_cpu_mark a, bu_cpu_mark b)
+/* Runs round(arg, k) for k = 1, 2, ...: `warmup` times untimed, then `rounds` times, each timed
+ * into lat, with the CPU of the server side set in mark_daemon/mark_child and of this process
+ * measured over the timed ones; the daemon's context switches too when mark_daemon is set. */
+static row time_rounds(void (*round)(void *arg, int k), void *arg, int warmup, int rounds,
+                       int64_t *lat)
 {
+    int k = 0;
+    while (k < warmup)
+        round(arg, ++k);
+    long long sw0 = mark_daemon > 0 ? bu_proc_switches(mark_daemon) : -1;
+    bu_cpu_mark a = mark_now();
+    for (int i = 0; i < rounds; i++) {
+        int64_t t0 = bu_now_ns();
+        round(arg, ++k);
+        lat[i] = bu_now_ns() - t0;
+    }
+    bu_cpu_mark b = mark_now();
+    long long sw1 = mark_daemon > 0 ? bu_proc_switches(mark_daemon) : -1;
+    size_t n = (size_t)rounds;
+    row r = {0};
     bu_sort_ns(lat, n);
-    r->p50 = bu_pct_us(lat, n, 50);
-    r->p99 = bu_pct_us(lat, n, 99);
-    r->srv_us = (double)(b.server - a.server) / 1000.0 / (double)n;
-    r->cli_us = (double)(b.client - a.client) / 1000.0 / (double)n;
-    r->cpu = bu_cpu_between(a, b);
+    r.p50 = bu_pct_us(lat, n, 50);
+    r.p99 = bu_pct_us(lat, n, 99);
+    r.srv_us = (double)(b.server - a.server) / 1000.0 / (double)n;
+    r.cli_us = (double)(b.client - a.client) / 1000.0 / (double)n;
+    r.cpu = bu_cpu_between(a, b);
+    r.daemon_sw = sw0 >= 0 && sw1 >= sw0 ? (double)(sw1 - sw0) / (double)n : -1;
+    return r;
 }
 
 /* ---- the floor: PTYs of this process ---- */
@@ -123,17 +143,31 @@ static pid_t pty_child(int cpu, int *master, char *const argv[])
     return pid;
 }
 
-/* Reads from the PTY until a newline arrives. */
-static void read_line(int fd)
+/* Reads from the PTY until the byte `end` arrives. */
+static void read_until(int fd, char end, const char *who)
 {
-    char buf[256];
+    char buf[4096];
     for (;;) {
         ssize_t r = read(fd, buf, sizeof buf);
         if (r <= 0)
-            bu_die("floor: PTY read: %s", r < 0 ? strerror(errno) : "EOF");
-        if (memchr(buf, '\n', (size_t)r))
+            bu_die("%s: PTY read: %s", who, r < 0 ? strerror(errno) : "EOF");
+        if (memchr(buf, end, (size_t)r))
             return;
     }
+}
+
+static void write_or_die(int fd, const char *s, size_t len, const char *who)
+{
+    if (bu_write_full(fd, s, len) != 0)
+        bu_die("%s: PTY write: %s", who, strerror(errno));
+}
+
+static void cat_round(void *arg, int k)
+{
+    (void)k;
+    int m = *(int *)arg;
+    write_or_die(m, "x\n", 2, "floor");
+    read_until(m, '\n', "floor");
 }
 
 static row floor_echo(int cpu, int rounds, int64_t *lat)
@@ -141,47 +175,31 @@ static row floor_echo(int cpu, int rounds, int64_t *lat)
     int m;
     char *const argv[] = {"cat", NULL};
     pid_t pid = pty_child(cpu, &m, argv);
-    for (int i = 0; i < WARMUP_ROUNDS; i++) {
-        if (bu_write_full(m, "x\n", 2) != 0)
-            bu_die("floor: PTY write: %s", strerror(errno));
-        read_line(m);
-    }
     mark_daemon = -1;
     mark_child = pid;
-    bu_cpu_mark a = mark_now();
-    for (int i = 0; i < rounds; i++) {
-        int64_t t = bu_now_ns();
-        if (bu_write_full(m, "x\n", 2) != 0)
-            bu_die("floor: PTY write: %s", strerror(errno));
-        read_line(m);
-        lat[i] = bu_now_ns() - t;
-    }
-    bu_cpu_mark b = mark_now();
+    row r = time_rounds(cat_round, &m, WARMUP_ROUNDS, rounds, lat);
     close(m);
     kill(pid, SIGKILL);
     waitpid(pid, NULL, 0);
-    row r = {0};
-    finish_rounds(&r, lat, (size_t)rounds, a, b);
     return r;
-}
-
-/* Reads from the PTY until bash's end-of-command marker (an OSC ended by BEL) has arrived. */
-static void read_marker(int fd)
-{
-    char buf[4096];
-    for (;;) {
-        ssize_t r = read(fd, buf, sizeof buf);
-        if (r <= 0)
-            bu_die("bash on a PTY: read: %s", r < 0 ? strerror(errno) : "EOF");
-        if (memchr(buf, '\a', (size_t)r))
-            return;
-    }
 }
 
 /* Not a floor but the shell's own share of a Run: the default shell on a PTY of this process,
  * set up with the daemon's own line (a0ipc_term_marker_setup), then for each round the line
  * a0ipcd types for Run("echo x") (a0ipc_term_shell_line), read back to its end marker. What is
  * left of a Run's round trip after this is the daemon and the rpc. */
+static void bash_round(void *arg, int k)
+{
+    int m = *(int *)arg;
+    size_t len;
+    char *line = a0ipc_term_shell_line((uint64_t)k, "echo x", 6, NULL, &len);
+    if (!line)
+        bu_die("out of memory");
+    write_or_die(m, line, len, "bash on a PTY");
+    free(line);
+    read_until(m, '\a', "bash on a PTY"); /* the marker, an OSC ended by BEL */
+}
+
 static row bash_part(int cpu, int rounds, int64_t *lat)
 {
     int m;
@@ -189,59 +207,35 @@ static row bash_part(int cpu, int rounds, int64_t *lat)
     pid_t pid = pty_child(cpu, &m, argv);
     char nonce[A0IPC_TERM_NONCE_LEN + 1];
     char *setup = a0ipc_term_random_hex(nonce) == 0 ? a0ipc_term_marker_setup(nonce) : NULL;
-    if (!setup || bu_write_full(m, setup, strlen(setup)) != 0)
+    if (!setup)
         bu_die("bash on a PTY: set-up line: %s", strerror(errno));
+    write_or_die(m, setup, strlen(setup), "bash on a PTY");
     free(setup);
-    read_marker(m); /* bash has read its start-up files and is at its first prompt */
+    read_until(m, '\a', "bash on a PTY"); /* it has read its start-up files: first prompt */
     mark_daemon = -1;
     mark_child = pid;
-    bu_cpu_mark a = mark_now();
-    for (int i = -WARMUP_ROUNDS; i < rounds; i++) {
-        size_t len;
-        char *line =
-            a0ipc_term_shell_line((uint64_t)(i + WARMUP_ROUNDS + 1), "echo x", 6, NULL, &len);
-        if (!line)
-            bu_die("out of memory");
-        int64_t t = bu_now_ns();
-        if (bu_write_full(m, line, len) != 0)
-            bu_die("bash on a PTY: write: %s", strerror(errno));
-        read_marker(m);
-        if (i >= 0)
-            lat[i] = bu_now_ns() - t;
-        else if (i == -1)
-            a = mark_now();
-        free(line);
-    }
-    bu_cpu_mark b = mark_now();
+    row r = time_rounds(bash_round, &m, WARMUP_ROUNDS, rounds, lat);
     close(m);
     kill(pid, SIGKILL);
     waitpid(pid, NULL, 0);
-    row r = {0};
-    finish_rounds(&r, lat, (size_t)rounds, a, b);
     return r;
 }
 
 /* Not a floor either: the rpc's share, an empty unary call (Health.Check) on the same channel. */
+static void health_round(void *arg, int k)
+{
+    (void)k;
+    a0ipc_serving serving;
+    a0ipc_status st = A0IPC_STATUS_INIT;
+    if (a0ipc_health(arg, NULL, "", &serving, &st) != A0IPC_OK)
+        bu_die("health: %s: %s", a0ipc_code_name(st.code), a0ipc_status_message(&st));
+}
+
 static row health_part(a0ipc_transport *t, int rounds, int64_t *lat)
 {
     mark_daemon = bu_daemon_pid;
     mark_child = -1;
-    bu_cpu_mark a = mark_now();
-    for (int i = -WARMUP_ROUNDS; i < rounds; i++) {
-        a0ipc_serving serving;
-        a0ipc_status st = A0IPC_STATUS_INIT;
-        int64_t t0 = bu_now_ns();
-        if (a0ipc_health(t, NULL, "", &serving, &st) != A0IPC_OK)
-            bu_die("health: %s: %s", a0ipc_code_name(st.code), a0ipc_status_message(&st));
-        if (i >= 0)
-            lat[i] = bu_now_ns() - t0;
-        else if (i == -1)
-            a = mark_now();
-    }
-    bu_cpu_mark b = mark_now();
-    row r = {0};
-    finish_rounds(&r, lat, (size_t)rounds, a, b);
-    return r;
+    return time_rounds(health_round, t, WARMUP_ROUNDS, rounds, lat);
 }
 
 /* The command waits for a line on its PTY, so that forking it is not timed, then prints. */
@@ -331,28 +325,29 @@ static void close_session(a0ipc_transport *t, const char *id)
         bu_die("close session: %s: %s", a0ipc_code_name(st.code), a0ipc_status_message(&st));
 }
 
+typedef struct echo_run {
+    a0ipc_transport *t;
+    const char *id;
+    out_count c;
+} echo_run;
+
+static void echo_round(void *arg, int k)
+{
+    (void)k;
+    echo_run *e = arg;
+    run_once(e->t, e->id, "echo x", &e->c);
+}
+
 static row session_echo(a0ipc_transport *t, const char *id, int shell_pid, int rounds, int64_t *lat)
 {
-    out_count c = {0};
-    for (int i = 0; i < WARMUP_ROUNDS; i++)
-        run_once(t, id, "echo x", &c);
-    if (!c.saw_x)
+    echo_run e = {t, id, {0}};
+    for (int k = 1; k <= WARMUP_ROUNDS; k++)
+        echo_round(&e, k);
+    if (!e.c.saw_x)
         bu_die("run echo x: no x in the output");
     mark_daemon = bu_daemon_pid;
     mark_child = shell_pid;
-    long long sw0 = bu_proc_switches(bu_daemon_pid);
-    bu_cpu_mark a = mark_now();
-    for (int i = 0; i < rounds; i++) {
-        int64_t t0 = bu_now_ns();
-        run_once(t, id, "echo x", &c);
-        lat[i] = bu_now_ns() - t0;
-    }
-    bu_cpu_mark b = mark_now();
-    long long sw1 = bu_proc_switches(bu_daemon_pid);
-    row r = {0};
-    finish_rounds(&r, lat, (size_t)rounds, a, b);
-    r.daemon_sw = sw0 >= 0 && sw1 >= sw0 ? (double)(sw1 - sw0) / rounds : -1;
-    return r;
+    return time_rounds(echo_round, &e, 0, rounds, lat);
 }
 
 static row session_output(a0ipc_transport *t, const char *id, int shell_pid, uint64_t bytes)
