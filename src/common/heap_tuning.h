@@ -2,7 +2,8 @@
 #ifndef A0IPC_COMMON_HEAP_TUNING_H
 #define A0IPC_COMMON_HEAP_TUNING_H
 
-/* Keeps the core's ~1 MiB message buffers on the heap and the heap's top mapped (glibc only;
+/* Keeps the core's receive buffers (up to 4 MiB) and a0ipc's 1 MiB messages on the heap, and
+ * the heap's top mapped (glibc only;
  * a no-op elsewhere). Without it, glibc's moving mmap threshold and its trimming of the heap
  * top make a download fault every page of its receive buffers in again, at random, per
  * transfer: 3-10x slower (bench/README.md, "Downloads are bimodal"). Process-wide, so only
