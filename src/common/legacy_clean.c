@@ -3,6 +3,8 @@
 #include <stdbool.h>
 #include <stdlib.h>
 
+#include "common/utf8.h"
+
 #define REPLACEMENT 0xFFFD
 
 /* Python's str.isspace (3.11): what strip() and rstrip() remove. */
@@ -33,51 +35,27 @@ static bool py_space(uint32_t c)
     }
 }
 
-/* The range the k-th byte (k >= 1) after lead may take, as CPython's decoder checks it. */
-static bool cont_ok(uint8_t lead, size_t k, uint8_t b)
-{
-    if (k == 1) {
-        switch (lead) {
-        case 0xE0:
-            return b >= 0xA0 && b <= 0xBF;
-        case 0xED:
-            return b >= 0x80 && b <= 0x9F;
-        case 0xF0:
-            return b >= 0x90 && b <= 0xBF;
-        case 0xF4:
-            return b >= 0x80 && b <= 0x8F;
-        default:
-            break;
-        }
-    }
-    return b >= 0x80 && b <= 0xBF;
-}
-
 /* bytes.decode("utf-8", "replace") into code points; returns how many. */
 static size_t decode(const uint8_t *in, size_t len, uint32_t *out)
 {
     size_t n = 0, i = 0;
     while (i < len) {
         uint8_t b = in[i];
-        size_t need;
-        uint32_t v;
         if (b < 0x80) {
             out[n++] = b;
             i++;
             continue;
-        } else if (b >= 0xC2 && b <= 0xDF) {
-            need = 1, v = b & 0x1F;
-        } else if (b >= 0xE0 && b <= 0xEF) {
-            need = 2, v = b & 0x0F;
-        } else if (b >= 0xF0 && b <= 0xF4) {
-            need = 3, v = b & 0x07;
-        } else {
+        }
+        size_t seq = a0ipc_utf8_seq_len(b);
+        if (!seq) {
             out[n++] = REPLACEMENT;
             i++;
             continue;
         }
+        size_t need = seq - 1;
+        uint32_t v = b & (0x7Fu >> seq); /* the lead byte's payload bits: 5, 4 or 3 */
         size_t k = 1;
-        while (k <= need && i + k < len && cont_ok(b, k, in[i + k])) {
+        while (k <= need && i + k < len && a0ipc_utf8_cont_ok(b, k, in[i + k])) {
             v = (v << 6) | (in[i + k] & 0x3F);
             k++;
         }
