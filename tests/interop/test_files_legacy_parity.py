@@ -26,7 +26,8 @@ import unittest
 
 sys.path.insert(0, os.environ["A0IPC_PYTHON_GEN"])
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
-from legacy_fixture import MTIME, build_fixture, reset_mtimes  # noqa: E402,F401
+from legacy_fixture import (MTIME, build_fixture, comparable_message,  # noqa: E402,F401
+                            reset_mtimes, subst)
 
 import grpc  # noqa: E402
 from a0.runtime.v1 import files_pb2 as pb  # noqa: E402
@@ -165,27 +166,6 @@ class Adapter:
             raise LegacyError("Exception",
                               "Failed to move file %s to %s: %s" % (src, dst, e.details()))
         return True
-
-
-def subst(value, root):
-    if isinstance(value, str):
-        return value.replace("$ROOT", root)
-    if isinstance(value, list):
-        return [subst(v, root) for v in value]
-    if isinstance(value, dict):
-        return {k: subst(v, root) for k, v in value.items()}
-    return value
-
-
-def comparable_message(message, path_args):
-    """The message up to the first ':' that follows the last path it names."""
-    end = 0
-    for p in path_args:
-        i = message.find(p, end)
-        if i >= 0:
-            end = i + len(p)
-    colon = message.find(":", end)
-    return message if colon < 0 else message[:colon]
 
 
 class LegacyParity(unittest.TestCase):

@@ -30,7 +30,7 @@ SERVER = os.path.join(HERE, "reference_server.py")
 SHARED = os.environ.get("A0IPC_SHARED_LEGACY", os.path.join(HERE, "../../../shared/legacy"))
 PASSWORD = "s3cret"
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
-from legacy_fixture import MTIME, build_fixture, reset_mtimes  # noqa: E402,F401
+from legacy_fixture import MTIME, build_fixture, reset_mtimes, subst  # noqa: E402,F401
 MODULE = "helpers.rfc_files"
 
 
@@ -41,16 +41,6 @@ def load_golden(name):
                              "beside the repository, or set A0IPC_SHARED_LEGACY)")
     with open(path, encoding="utf-8") as f:
         return json.load(f)
-
-
-def subst(value, root):
-    if isinstance(value, str):
-        return value.replace("$ROOT", root)
-    if isinstance(value, list):
-        return [subst(v, root) for v in value]
-    if isinstance(value, dict):
-        return {k: subst(v, root) for k, v in value.items()}
-    return value
 
 
 def strict_equal(a, b, path="result"):

@@ -13,37 +13,17 @@ import unittest
 import zipfile
 
 import support
+from legacy_fixture import comparable_message, subst
 
 from a0ipc import files, files_async, metrics
 from a0ipc.client import RuntimeClient
 from a0ipc.files_async import FileHelpers
 
 
-def subst(value, root):
-    if isinstance(value, str):
-        return value.replace("$ROOT", root)
-    if isinstance(value, list):
-        return [subst(v, root) for v in value]
-    if isinstance(value, dict):
-        return {k: subst(v, root) for k, v in value.items()}
-    return value
-
-
 def helper_name(function):
     """_list_folder_impl -> list_folder"""
     assert function.startswith("_") and function.endswith("_impl"), function
     return function[1:-len("_impl")]
-
-
-def up_to_reason(message, paths):
-    """The README's rule: the message up to the first ':' after the paths it names."""
-    end = 0
-    for p in paths:
-        i = message.find(p, end)
-        if i >= 0:
-            end = i + len(p)
-    colon = message.find(":", end)
-    return message if colon < 0 else message[:colon]
 
 
 def strictly_equal(a, b):
@@ -79,8 +59,8 @@ class ReplayMixin:
                     self.assertIsNotNone(error, "expected %s, got %r" % (want, got))
                     self.assertEqual(type(error).__name__, want["type"], str(error))
                     paths = [a for a in args if isinstance(a, str) and a.startswith(root)]
-                    self.assertEqual(up_to_reason(str(error), paths),
-                                     up_to_reason(want["message"], paths))
+                    self.assertEqual(comparable_message(str(error), paths),
+                                     comparable_message(want["message"], paths))
                     continue
                 self.assertIsNone(error, "unexpected %s: %s" % (type(error).__name__, error))
                 want = subst(step["result"], root)

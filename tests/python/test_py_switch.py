@@ -13,7 +13,8 @@ import unittest
 import zipfile
 
 import support
-from test_py_files import ReplayMixin, strictly_equal, up_to_reason
+from legacy_fixture import comparable_message
+from test_py_files import ReplayMixin, strictly_equal
 
 from a0ipc import files, metrics, routing
 from a0ipc.client import RuntimeClient
@@ -154,7 +155,8 @@ class BothSidesAgree(unittest.TestCase):
                         paths = [a for a in args if isinstance(a, str)]
                         lm = str(lv).replace(self.roots["legacy"], "$R")
                         gm = str(gv).replace(self.roots["grpc"], "$R")
-                        self.assertEqual(up_to_reason(gm, paths), up_to_reason(lm, paths))
+                        self.assertEqual(comparable_message(gm, paths),
+                                         comparable_message(lm, paths))
                     elif name == "read_directory":
                         self.assertEqual(self.zip_files(gv), self.zip_files(lv))
                     else:

@@ -1,5 +1,6 @@
-"""The fixture tree of shared/legacy/README.md section 2, for the Python tests that replay
-files_transcripts.json (tests/interop, tests/legacy, tests/python). Standard library only."""
+"""The fixture tree of shared/legacy/README.md section 2, and the README's comparison rules, for
+the Python tests that replay files_transcripts.json (tests/interop, tests/legacy, tests/python).
+Standard library only."""
 import os
 
 MTIME = 1700000000
@@ -34,3 +35,26 @@ def reset_mtimes(root):
         for name in dirs + files:
             os.utime(os.path.join(top, name), (MTIME, MTIME), follow_symlinks=False)
     os.utime(root, (MTIME, MTIME))
+
+
+def subst(value, root):
+    """A transcript value with $ROOT replaced by the fixture's root, all the way down."""
+    if isinstance(value, str):
+        return value.replace("$ROOT", root)
+    if isinstance(value, list):
+        return [subst(v, root) for v in value]
+    if isinstance(value, dict):
+        return {k: subst(v, root) for k, v in value.items()}
+    return value
+
+
+def comparable_message(message, path_args):
+    """The README's rule: the message up to the first ':' that follows the last path it names
+    (what follows is Python's reason, worded by the platform)."""
+    end = 0
+    for p in path_args:
+        i = message.find(p, end)
+        if i >= 0:
+            end = i + len(p)
+    colon = message.find(":", end)
+    return message if colon < 0 else message[:colon]
