@@ -131,48 +131,42 @@ class GrpcFiles:
 
     # ---- delete ----
 
-    async def delete_file(self, path):
+    async def _remove_as(self, path, want, noun, not_kind, **kw):
+        """Removes path as a `want` (a FileType). True when done; False when it is a symlink to a
+        `want`, which the daemon never follows here and the caller treats as the legacy did.
+        Otherwise the legacy's exceptions, `noun` ("File", "Folder") in their words."""
         try:
-            await self.client.remove(path, type=pb.FILE_TYPE_FILE)
+            await self.client.remove(path, type=want, **kw)
             return True
         except errors.RuntimeError_ as e:
             if not _answer(e):
                 raise
             if e.code == "NOT_FOUND":
-                raise FileNotFoundError("File not found: %s" % path) from None
+                raise FileNotFoundError("%s not found: %s" % (noun, path)) from None
             if e.code != "FAILED_PRECONDITION":
-                raise Exception("Failed to delete file %s: %s" % (path, reason(e, path))) \
-                    from None
-        # The wrong kind, as the daemon sees it (it never follows a symlink here).
+                raise Exception("Failed to delete %s %s: %s" % (noun.lower(), path,
+                                                                reason(e, path))) from None
+        # The wrong kind, as the daemon sees it: look through a symlink.
         target = await self._stat(path)
         if target is None:
-            raise FileNotFoundError("File not found: %s" % path)
-        if target.type != pb.FILE_TYPE_FILE:
-            raise Exception("Path is not a file: %s" % path)
-        # A symlink to a file: os.remove removes the link.
-        await self.client.remove(path, type=pb.FILE_TYPE_SYMLINK)
+            raise FileNotFoundError("%s not found: %s" % (noun, path))
+        if target.type != want:
+            raise Exception(not_kind % path)
+        return False
+
+    async def delete_file(self, path):
+        if not await self._remove_as(path, pb.FILE_TYPE_FILE, "File", "Path is not a file: %s"):
+            # A symlink to a file: os.remove removes the link.
+            await self.client.remove(path, type=pb.FILE_TYPE_SYMLINK)
         return True
 
     async def delete_folder(self, path):
-        try:
-            await self.client.remove(path, recursive=True, type=pb.FILE_TYPE_DIR)
-            return True
-        except errors.RuntimeError_ as e:
-            if not _answer(e):
-                raise
-            if e.code == "NOT_FOUND":
-                raise FileNotFoundError("Folder not found: %s" % path) from None
-            if e.code != "FAILED_PRECONDITION":
-                raise Exception("Failed to delete folder %s: %s" % (path, reason(e, path))) \
-                    from None
-        target = await self._stat(path)
-        if target is None:
-            raise FileNotFoundError("Folder not found: %s" % path)
-        if target.type != pb.FILE_TYPE_DIR:
-            raise Exception("Path is not a directory: %s" % path)
-        # shutil.rmtree refuses a symlink to a directory, with these words.
-        raise Exception("Failed to delete folder %s: Cannot call rmtree on a symbolic link"
-                        % path)
+        if not await self._remove_as(path, pb.FILE_TYPE_DIR, "Folder",
+                                     "Path is not a directory: %s", recursive=True):
+            # shutil.rmtree refuses a symlink to a directory, with these words.
+            raise Exception("Failed to delete folder %s: Cannot call rmtree on a symbolic link"
+                            % path)
+        return True
 
     # ---- list ----
 
