@@ -371,10 +371,7 @@ int main(int argc, char **argv)
         else
             daemon_path = argv[i];
     }
-    if (access(daemon_path, X_OK) != 0) {
-        fprintf(stderr, "bench_files: %s: %s\n", daemon_path, strerror(errno));
-        return 2;
-    }
+    bu_require_executable("bench_files", daemon_path);
     if (!dir)
         dir = default_dir();
     uint64_t size = size_mib * MIB;

@@ -411,10 +411,7 @@ int main(int argc, char **argv)
         return 2;
     }
     const char *daemon_path = argc == 2 ? argv[1] : A0IPCD_DEFAULT_PATH;
-    if (access(daemon_path, X_OK) != 0) {
-        fprintf(stderr, "bench_health: %s: %s\n", daemon_path, strerror(errno));
-        return 2;
-    }
+    bu_require_executable("bench_health", daemon_path);
     bu_init("bench_health", NULL);
 
     /* Server side on the first CPU we may use, client side on the second. */

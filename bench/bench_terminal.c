@@ -513,10 +513,7 @@ int main(int argc, char **argv)
         else
             daemon_path = argv[i];
     }
-    if (access(daemon_path, X_OK) != 0) {
-        fprintf(stderr, "bench_terminal: %s: %s\n", daemon_path, strerror(errno));
-        return 2;
-    }
+    bu_require_executable("bench_terminal", daemon_path);
     uint64_t output_bytes = output_mb * 1000000;
     bu_init("bench_terminal", NULL);
 

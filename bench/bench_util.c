@@ -122,6 +122,14 @@ double bu_pct_us(const int64_t *sorted, size_t n, double p)
 
 /* ---- pinning and children ---- */
 
+void bu_require_executable(const char *name, const char *path)
+{
+    if (access(path, X_OK) != 0) {
+        fprintf(stderr, "%s: %s: %s\n", name, path, strerror(errno));
+        exit(2);
+    }
+}
+
 int bu_pick_cpus(int *srv, int *cli)
 {
     cpu_set_t allowed;

@@ -14,6 +14,8 @@
 #define A0IPCD_DEFAULT_PATH "a0ipcd"
 #endif
 
+/* Exits with status 2 and a message naming the bench when path is not an executable file. */
+void bu_require_executable(const char *name, const char *path);
 /* The temporary directory of this run (empty before bu_init). */
 extern char bu_tmpdir[256];
 /* The daemon started by bu_start_daemon, -1 when none runs. */
