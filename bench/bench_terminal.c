@@ -515,6 +515,7 @@ int main(int argc, char **argv)
     }
     bu_require_executable("bench_terminal", daemon_path);
     uint64_t output_bytes = output_mb * 1000000;
+    int floor_rounds = rounds > FLOOR_ROUNDS ? rounds : FLOOR_ROUNDS; /* also the parts' */
     bu_init("bench_terminal", NULL);
 
     int srv_cpu, cli_cpu, ncpu = bu_pick_cpus(&srv_cpu, &cli_cpu);
@@ -534,10 +535,10 @@ int main(int argc, char **argv)
     printf("round trip : a0ipc_run(\"echo x\") on one open bash session, %d after %d warm-up; "
            "floor (%d) = \"x\\n\" written to a PTY running cat (echo off), read back to "
            "\"\\n\"\n",
-           rounds, WARMUP_ROUNDS, rounds > FLOOR_ROUNDS ? rounds : FLOOR_ROUNDS);
+           rounds, WARMUP_ROUNDS, floor_rounds);
     printf("parts      : (%d each) the default shell on a PTY here, set up and driven with the "
            "lines a0ipcd types for a Run; Health.Check on the bench's channel\n",
-           rounds > FLOOR_ROUNDS ? rounds : FLOOR_ROUNDS);
+           floor_rounds);
     printf("output     : a0ipc_run(\"head -c %" PRIu64 " /dev/zero\") counted by the callback; "
            "floor = the same head under forkpty, read here; MB = 10^6 bytes\n\n",
            output_bytes);
@@ -545,7 +546,6 @@ int main(int argc, char **argv)
 
     /* The floors fork, so they run before the first channel starts the core's threads: both
      * back to back, right before the session rows, so that all four see the same VM weather. */
-    int floor_rounds = rounds > FLOOR_ROUNDS ? rounds : FLOOR_ROUNDS;
     int64_t *floor_lat = bu_xmalloc((size_t)floor_rounds * sizeof *floor_lat);
     row fe = floor_echo(srv_cpu, floor_rounds, floor_lat);
     row fo = floor_output(srv_cpu, output_bytes);
