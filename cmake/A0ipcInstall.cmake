@@ -62,6 +62,13 @@ write_basic_package_version_file(${A0IPC_PKG_DIR}/a0ipcConfigVersion.cmake
 install(FILES ${A0IPC_PKG_DIR}/a0ipcConfig.cmake ${A0IPC_PKG_DIR}/a0ipcConfigVersion.cmake
         DESTINATION ${A0IPC_CMAKE_DIR})
 
+# The Python package's source and the contract, for `a0ipc agent-zero install` (it pip-installs
+# the package, with stubs generated from proto/, into Agent Zero's own interpreter).
+install(DIRECTORY python/ DESTINATION ${CMAKE_INSTALL_DATADIR}/a0ipc/python
+        PATTERN "__pycache__" EXCLUDE PATTERN "_gen" EXCLUDE PATTERN "build" EXCLUDE
+        PATTERN "*.egg-info" EXCLUDE)
+install(DIRECTORY proto/ DESTINATION ${CMAKE_INSTALL_DATADIR}/a0ipc/proto)
+
 # Manual pages.
 install(FILES ${A0IPC_PKG_DIR}/man/a0ipcd.8 DESTINATION ${CMAKE_INSTALL_MANDIR}/man8)
 install(FILES ${A0IPC_PKG_DIR}/man/a0ipc.1 DESTINATION ${CMAKE_INSTALL_MANDIR}/man1)

@@ -17,6 +17,7 @@ int a0ipc_cmd_health(int argc, char **argv);
 int a0ipc_cmd_certs(int argc, char **argv);
 int a0ipc_cmd_token(int argc, char **argv);
 int a0ipc_cmd_router(int argc, char **argv);
+int a0ipc_cmd_agent_zero(int argc, char **argv);
 
 /* The transport commands (runner.h): files (stat, ls, get, ...) and terminal (exec, run, ...). */
 struct a0ipc_cli_cmd;

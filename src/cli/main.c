@@ -19,7 +19,8 @@ static void usage(FILE *out)
                  "  token add NAME --allow PERMISSION...   make a token, store its hash\n"
                  "  token remove NAME      revoke a token (then reload a0ipcd: SIGHUP)\n"
                  "  token list             the tokens' names and permissions\n"
-                 "  router flags|bucket    the migration router's flags, a key's canary side\n\n"
+                 "  router flags|bucket    the migration router's flags, a key's canary side\n"
+                 "  agent-zero install|uninstall|status DIR   switch Agent Zero v1.x to a0ipcd\n\n"
                  "  --version              print the version\n");
 }
 
@@ -40,6 +41,8 @@ int main(int argc, char **argv)
         return a0ipc_cmd_token(argc - 1, argv + 1);
     if (!strcmp(argv[1], "router"))
         return a0ipc_cmd_router(argc - 1, argv + 1);
+    if (!strcmp(argv[1], "agent-zero"))
+        return a0ipc_cmd_agent_zero(argc - 1, argv + 1);
     size_t n_files, n_term;
     const a0ipc_cli_cmd *files = a0ipc_cli_files_commands(&n_files);
     const a0ipc_cli_cmd *term = a0ipc_cli_terminal_commands(&n_term);
