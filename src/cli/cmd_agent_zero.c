@@ -30,12 +30,13 @@ static const char *package_source(void)
 int a0ipc_cmd_agent_zero(int argc, char **argv)
 {
     if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
-        printf("Usage: a0ipc agent-zero install|uninstall|status AGENT_ZERO_DIR [OPTION]...\n"
-               "  install    the plugin (usr/plugins/a0ipc), the a0ipc Python package in Agent\n"
-               "             Zero's interpreter, the settings (usr/.env)\n"
-               "  uninstall  remove all three: Agent Zero runs as before\n"
-               "  status     what is installed, and a smoke test against a0ipcd\n"
-               "a0ipc agent-zero COMMAND --help lists the command's options (docs/agent-zero.md).\n");
+        printf(
+            "Usage: a0ipc agent-zero install|uninstall|status AGENT_ZERO_DIR [OPTION]...\n"
+            "  install    the plugin (usr/plugins/a0ipc), the a0ipc Python package in Agent\n"
+            "             Zero's interpreter, the settings (usr/.env)\n"
+            "  uninstall  remove all three: Agent Zero runs as before\n"
+            "  status     what is installed, and a smoke test against a0ipcd\n"
+            "a0ipc agent-zero COMMAND --help lists the command's options (docs/agent-zero.md).\n");
         return argc < 2 ? A0IPC_EXIT_USAGE : A0IPC_EXIT_OK;
     }
     const char *src = package_source();
