@@ -129,23 +129,28 @@ def flags():
 _clients = {}
 
 
-def _client():
+def _client(f):
     """The RuntimeClient for the connection settings in force (one per settings, on the
-    background loop)."""
+    background loop). With a fallback to legacy, a daemon that is not there fails fast
+    (UNAVAILABLE) instead of being waited for; A0IPC_WAIT_FOR_READY overrides."""
     from a0ipc.channel import ConnectionOptions
     from a0ipc.client import RuntimeClient
-    options = ConnectionOptions.from_env()
+    options = ConnectionOptions.from_env(
+        **({} if os.environ.get("A0IPC_WAIT_FOR_READY") else {"wait_for_ready": not f.fallback}))
     client = _clients.get(options)
     if client is None:
         client = _clients[options] = RuntimeClient(options=options)
     return client
 
 
-async def _on_grpc(impl, args, kwargs):
-    from a0ipc.agent_zero.functions._fs import RemoteOS
+async def _on_grpc(impl, args, kwargs, f):
+    from a0ipc.agent_zero.functions._fs import RemoteOS, Transport
 
     async def run():
-        return await impl(RemoteOS(_client()), *args, **kwargs)
+        try:
+            return await impl(RemoteOS(_client(f)), *args, **kwargs)
+        except Transport as t:
+            raise t.error from None
     return await _loop.run_async(run())
 
 
@@ -211,7 +216,7 @@ async def call(func, module, name, args, kwargs):
         return await _counted("legacy", name, _on_legacy(module, name, args, kwargs))
     if where == "grpc":
         try:
-            return await _counted("grpc", name, _on_grpc(impl, args, kwargs))
+            return await _counted("grpc", name, _on_grpc(impl, args, kwargs, f))
         except errors.Unavailable as e:
             if not f.fallback:
                 raise
@@ -220,7 +225,7 @@ async def call(func, module, name, args, kwargs):
             return await _counted("legacy", name, _on_legacy(module, name, args, kwargs))
     legacy, grpc = await asyncio.gather(
         _outcome(_counted("legacy", name, _on_legacy(module, name, args, kwargs))),
-        _outcome(_counted("grpc", name, _on_grpc(impl, args, kwargs))))
+        _outcome(_counted("grpc", name, _on_grpc(impl, args, kwargs, f))))
     metrics.inc("a0ipc_router_shadow_comparisons_total", method=name)
     diff = compare.differ(name, args, legacy, grpc)
     if diff:

@@ -8,8 +8,11 @@ the caller gave it (``FileNotFoundError: [Errno 2] No such file or directory: '/
 from a0ipcd becomes an errno here (NOT_FOUND -> ENOENT, ALREADY_EXISTS -> EEXIST,
 PERMISSION_DENIED -> EACCES, FAILED_PRECONDITION -> ENOTDIR / EISDIR / ENOTEMPTY by the daemon's
 words, RESOURCE_EXHAUSTED -> ENOSPC, INVALID_ARGUMENT -> EINVAL / ENAMETOOLONG); every other
-status (UNAVAILABLE, DEADLINE_EXCEEDED, UNAUTHENTICATED, ...) is not a file-system answer and
-propagates as a0ipc's own exception, so the backend switch can see it.
+status (UNAVAILABLE, DEADLINE_EXCEEDED, UNAUTHENTICATED, ...) is not a file-system answer: it
+travels as :class:`Transport`, a BaseException that the ported logic cannot swallow where Agent
+Zero swallows file errors (a listing that fails is an empty listing; a daemon that is down must
+not be), and the dispatch raises a0ipc's own exception from it, so the backend switch (fallback)
+and the caller see it.
 
 Paths: an absolute path is sent as it is (a0ipcd confines it to its root: run it with ``--root
 /`` to serve the whole host as Agent Zero's container runtime did, or with a narrower root, and
@@ -76,6 +79,15 @@ def _errno_of(e):
     return None
 
 
+class Transport(BaseException):
+    """Carries a0ipc's exception for a status that is not a file-system answer out of the
+    implementations (which catch Exception where Agent Zero does); see the module's doc."""
+
+    def __init__(self, error):
+        super().__init__(error)
+        self.error = error
+
+
 class Info:
     """What os.stat / os.lstat answer, from a FileInfo: st_mode (type bits included), st_size,
     st_mtime (the float Python computes: seconds + nanoseconds * 1e-9), symlink target."""
@@ -127,7 +139,7 @@ class RemoteOS:
         except errors.RuntimeError_ as e:
             code = _errno_of(e)
             if code is None:
-                raise
+                raise Transport(e) from None
             raise oserror(code, path, path2) from None
 
     # ---- stat ----

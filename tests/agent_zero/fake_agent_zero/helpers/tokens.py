@@ -19,7 +19,7 @@ _PIECES = re.compile(
     r"|\s+(?!\S)"
     r"|\s+")
 # pieces that are more than one cl100k_base token (from the recorded counts)
-_MULTI = {"caf\u00e9": 2, " \u2615\n": 3, " \u2615": 2}
+_MULTI = {"caf\u00e9": 2, " \u2615\n": 3, " \u2615": 2, " toke": 2}
 
 
 def count_tokens(text, encoding_name="cl100k_base"):
