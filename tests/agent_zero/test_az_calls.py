@@ -546,6 +546,24 @@ class Dispatch(unittest.TestCase):
         self.assertEqual(received(), [("api.rename_work_dir_file", "rename_item",
                                        [missing, "b"], {})])
 
+    def test_path_outside_a_narrower_root(self):
+        scratch = tempfile.mkdtemp(prefix="a0az-root-")
+        self.addCleanup(shutil.rmtree, scratch, True)
+        with open(os.path.join(scratch, "in.txt"), "wb") as f:
+            f.write(b"inside")
+        daemon = Daemon(scratch, tcp=False)
+        self.addCleanup(daemon.stop)
+        os.environ["A0IPC_TARGET"] = daemon.unix
+        files = self.tree.module("helpers.files")
+        gwf = self.tree.module("api.get_work_dir_files")
+        self.assertEqual(self.call(files.read_file_base64, os.path.join(scratch, "in.txt")),
+                         base64.b64encode(b"inside").decode())
+        with self.assertRaises(PermissionError) as cm:
+            self.call(files.read_file_base64, "/etc/hostname")
+        self.assertEqual(str(cm.exception), "[Errno 13] Permission denied: '/etc/hostname'")
+        self.assertIs(type(cm.exception), PermissionError)
+        self.assertEqual(self.call(gwf.get_files, "/etc")["entries"], [])
+
     def test_refused_and_in_process(self):
         from a0ipc.agent_zero.dispatch import Refused
         os.environ["A0IPC_TARGET"] = "unix:/nonexistent-a0az.sock"

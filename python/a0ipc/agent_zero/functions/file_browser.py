@@ -10,6 +10,7 @@ be stat'ed (dangling links) left out, sizes of folders 0, symlinks marked with t
 as the split leaves it. Errors are swallowed where Agent Zero swallows them (listing, delete,
 upload answer empty/False), and raised with Agent Zero's own texts where it raises.
 """
+import asyncio
 import base64
 import binascii
 import mimetypes
@@ -57,6 +58,7 @@ async def _entries(fs, full):
     except OSError:
         return files, folders
     entries = sorted(listing.entries, key=lambda e: e.name.encode("utf-8", "surrogateescape"))
+    rows = []
     for e in entries:
         if "\n" in e.name:
             continue  # ls would print it over two lines, neither of which parses
@@ -73,13 +75,19 @@ async def _entries(fs, full):
                 name = both
         else:
             name = _ls_name(e.name)
-        if not name:
+        if name:
+            rows.append((name, target, info, name == e.name and not info.is_link))
+
+    async def stat_of(name, info, listed):
+        # an entry listed under its own name that is no symlink: the listing is its stat
+        if listed:
+            return info
+        return await fs._try(fs.stat(posixpath.join(full, name)))
+    stats = await asyncio.gather(*(stat_of(n, i, listed) for n, _, i, listed in rows))
+    for (name, target, info, _), st in zip(rows, stats):
+        if st is None:
             continue
         path = posixpath.join(full, name)
-        try:
-            st = await fs.stat(path)
-        except OSError:
-            continue
         entry = {"name": name, "path": posixpath.relpath(path, BASE),
                  "modified": datetime.fromtimestamp(st.st_mtime).isoformat()}
         if info.is_link and target:
