@@ -119,7 +119,6 @@ class Calls(unittest.TestCase):
         self.addCleanup(os.umask, old_umask)
         self.t0 = time.time()
         self.scratch = self.make_scratch()
-        self.addCleanup(shutil.rmtree, self.scratch, True)
         self.root = os.path.join(self.scratch, "fx")
         self.extra = os.path.join(self.scratch, "extra")
         self.home = os.path.join(self.scratch, "home")
@@ -144,27 +143,27 @@ class Calls(unittest.TestCase):
         """A scratch dir whose extra tree's big.promptinclude.md path counts 14 tokens (the
         stand-in tokenizer), as in the recording: the prompt-include budget charges the path
         (derived from the recorded budget step: 300 - 281 - 5)."""
-        base = tempfile.mkdtemp(prefix="a0az-")
-        sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
-                                        "fake_agent_zero"))
-        try:
-            import importlib.util
-            spec = importlib.util.spec_from_file_location(
-                "_a0az_tokens", os.path.join(os.path.dirname(os.path.abspath(__file__)),
-                                             "fake_agent_zero", "helpers", "tokens.py"))
-            tokens = importlib.util.module_from_spec(spec)
-            spec.loader.exec_module(tokens)
-        finally:
-            sys.path.pop(0)
-        path = base
-        for _ in range(20):
-            n = tokens.count_tokens(os.path.join(path, "extra", "big.promptinclude.md"))
-            if n >= 14:
+        here = os.path.dirname(os.path.abspath(__file__))
+        import importlib.util
+        spec = importlib.util.spec_from_file_location(
+            "_a0az_tokens", os.path.join(here, "fake_agent_zero", "helpers", "tokens.py"))
+        tokens = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(tokens)
+
+        def cost(path):
+            return tokens.count_tokens(os.path.join(path, "extra", "big.promptinclude.md"))
+        tmp = "/tmp" if os.path.isdir("/tmp") else tempfile.gettempdir()
+        for _ in range(100):  # the random part of the name may cost too much: another one
+            base = tempfile.mkdtemp(prefix="az", dir=tmp)
+            if cost(base) <= 14:
                 break
+            os.rmdir(base)
+        path = base
+        while cost(path) < 14:
             path = os.path.join(path, "p")
-        self.padded_ok = n == 14
+        self.padded_ok = cost(path) == 14
         os.makedirs(path, exist_ok=True)
-        self.scratch_base = base
+        self.addCleanup(shutil.rmtree, base, True)
         return path
 
     def build_extra(self):
