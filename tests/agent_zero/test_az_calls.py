@@ -529,6 +529,14 @@ class Dispatch(unittest.TestCase):
         os.environ["A0IPC_FALLBACK"] = "true"
         self.assertEqual(self.call(gwf.get_files, scratch)["parent_path"], "legacy")
         self.assertEqual(received()[-1], ("api.get_work_dir_files", "get_files", [scratch], {}))
+        # the functions that are not file work follow the switch too: on legacy they go to the
+        # container as before (this server does not serve helpers.job_loop: the import fails)
+        os.environ.update(A0IPC_BACKEND="grpc", A0IPC_METHODS="pause_loop=legacy")
+        loop = self.tree.module("helpers.job_loop")
+        with self.assertRaises(ModuleNotFoundError) as cm:
+            self.call(loop.pause_loop)
+        self.assertEqual(str(cm.exception), "No module named 'helpers.job_loop'")
+        self.assertEqual(received()[-1], ("helpers.job_loop", "pause_loop", [], {}))
 
     def test_legacy_side_decodes_chained_errors(self):
         received = self.legacy_runtime()

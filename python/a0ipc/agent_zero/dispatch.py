@@ -23,6 +23,10 @@ Where a call goes is decided per call by the backend switch (a0ipc.routing, read
   call on legacy. The plugin's default is false (a host switched to a0ipcd usually has no
   legacy runtime left); set it to true while both run.
 
+The switch decides for every function of the table, the ones that are not file work included:
+on the legacy side pause_loop, _provide_root_password and _search go to the container as
+before; on the a0ipcd side they are answered as a native host answers them (functions/native.py).
+
 The legacy side speaks the RFC exactly as Agent Zero's development mode does (a0ipc.rfc): module,
 function_name, args and kwargs, signed with ``RFC_PASSWORD``, to ``rfc_url``:``rfc_port_http``
 read from Agent Zero's settings (environment ``A0_SET_rfc_url`` / ``A0_SET_rfc_port_http`` or
@@ -208,12 +212,12 @@ async def call(func, module, name, args, kwargs):
     impl = TABLE.get(full)
     if impl is None:
         raise NotServed(module, name)
-    if impl is _IN_PROCESS:
-        return await native.run_in_process(func, *args, **kwargs)
     f = flags()
     where = _choose(full, name, f)
     if where == "legacy":
         return await _counted("legacy", name, _on_legacy(module, name, args, kwargs))
+    if where == "grpc" and impl is _IN_PROCESS:
+        return await native.run_in_process(func, *args, **kwargs)
     if where == "grpc":
         try:
             return await _counted("grpc", name, _on_grpc(impl, args, kwargs, f))
