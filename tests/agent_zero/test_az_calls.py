@@ -571,6 +571,20 @@ class Dispatch(unittest.TestCase):
         self.assertIs(type(cm.exception), PermissionError)
         self.assertEqual(self.call(gwf.get_files, "/etc")["entries"], [])
 
+    def test_gitignore_patterns_without_pathspec(self):
+        # the scan's fallback when pathspec is not importable: git's rules
+        from a0ipc.agent_zero.functions.promptinclude import _Spec
+        spec = _Spec(["venv/**", "**/node_modules/**", "*.log", "/build", "cache/", "!keep.log",
+                      "a/**/z", "[abc].md"])
+        for path, want in (("venv/x", True), ("a/venv/x", False), ("node_modules/p", True),
+                           ("a/node_modules/b/c", True), ("node_modules", False),
+                           ("x/y.log", True), ("keep.log", False), ("build", True),
+                           ("build/x", True), ("a/build", False), ("cache/", True),
+                           ("a/cache/x", True), ("cache", False), ("a/z", True),
+                           ("a/b/c/z", True), ("b.md", True), ("d.md", False)):
+            with self.subTest(path=path):
+                self.assertEqual(spec.match_file(path), want)
+
     def test_refused_and_in_process(self):
         from a0ipc.agent_zero.dispatch import Refused
         os.environ["A0IPC_TARGET"] = "unix:/nonexistent-a0az.sock"
