@@ -20,6 +20,7 @@ import hashlib
 import hmac
 import json
 import os
+import re
 import socket
 import urllib.error
 import urllib.request
@@ -68,37 +69,97 @@ class LegacyError(Exception):
         self.type_name = type_name
 
 
-_TRACEBACK = "\n\nTraceback (most recent call last):"
+_TRACEBACK_HEAD = "Traceback (most recent call last):"
+_CHAIN_LINES = ("The above exception was the direct cause of the following exception:",
+                "During handling of the above exception, another exception occurred:")
+_ERRNO_MESSAGE = re.compile(r"\[Errno (\d+)\] ([^:]*)(?:: (.*))?\Z", re.DOTALL)
+
+
+def _exception_start(line):
+    """(type name, message start) when line is "<Type>: <message>" or a bare "<Type>" with a
+    dotted Python name, else None."""
+    name, sep, rest = line.partition(":")
+    if not name or not all(w.isidentifier() or w == "<locals>" for w in name.split(".")):
+        return None
+    if not sep:
+        return name, ""
+    return name, rest[1:] if rest.startswith(" ") else rest
+
+
+def _raised_in(lines):
+    """The "<Type>: <message>" lines of the exception that ends a traceback text: the last
+    chained section (after the last "The above exception ..." / "During handling ..."), its
+    first line at column 0 after the frames (frames are indented; Agent Zero's formatter adds
+    a second "Traceback ..." header and ">>> N stack lines skipped <<<"). None when the section
+    has no such line (Agent Zero's formatter moved it to the top of the body)."""
+    start = 0
+    for i, line in enumerate(lines):
+        if line in _CHAIN_LINES:
+            start = i + 1
+    section = lines[start:]
+    for i, line in enumerate(section):
+        if not line or line[0] in " \t" or line == _TRACEBACK_HEAD:
+            continue
+        if line.startswith(">>>") and line.endswith("<<<"):
+            continue
+        found = _exception_start(line)
+        if found is None:
+            continue
+        rest = section[i + 1:]
+        while rest and not rest[-1].strip():
+            rest = rest[:-1]
+        return found[0], "\n".join([found[1]] + rest)
+    return None
+
+
+def _make(name, message):
+    cls = getattr(builtins, name, None) if "." not in name else None
+    if isinstance(cls, type) and issubclass(cls, Exception):
+        if issubclass(cls, OSError):
+            m = _ERRNO_MESSAGE.match(message)
+            if m:
+                # "[Errno N] strerror[: 'file'[ -> 'file2']]": rebuilt with errno and the paths
+                files = _quoted_paths(m.group(3)) if m.group(3) is not None else ()
+                e = cls(int(m.group(1)), m.group(2), *files)
+                if str(e) == message:
+                    return e
+        return cls(message)
+    return LegacyError(name, message)
+
+
+def _quoted_paths(text):
+    import ast
+    parts = text.split(" -> ")
+    try:
+        values = [ast.literal_eval(p) for p in parts]
+    except (ValueError, SyntaxError):
+        return ()
+    if not all(isinstance(v, str) for v in values) or len(values) > 2:
+        return ()
+    return (values[0],) if len(values) == 1 else (values[0], None, values[1])
 
 
 def legacy_exception(text):
     """The exception a legacy 500 body describes — the one table from legacy failure bodies to
-    Python exceptions. Two layouts (README §1): a type whose name ends in "Error" puts
-    "<Type>: <message>" first, then a blank line and the traceback; anything else is the
-    traceback alone, ending in "<Type>: <message>"."""
-    if not text.startswith(_TRACEBACK[2:]):
-        # "<Type>: <message>", a blank line, the traceback (maybe several, chained)
-        head = text.partition(_TRACEBACK)[0]
-        name, _, message = head.partition(": ")
-    else:
-        # The traceback alone (chained ones too): the exception raised last is described by
-        # its last lines, from the last line that starts "Type: message" (traceback lines are
-        # indented and "During handling ..." has no such start).
-        lines = text.rstrip("\n").split("\n")
-        start = None
-        for i in range(len(lines) - 1, -1, -1):
-            word = lines[i].split(": ", 1)[0]
-            if ": " in lines[i] and all(w.isidentifier() for w in word.split(".")):
-                start = i
-                break
-        if start is None:
-            return Exception(text.rstrip("\n"))
-        name, first = lines[start].split(": ", 1)
-        message = "\n".join([first] + lines[start + 1:])
-    cls = getattr(builtins, name, None)
-    if isinstance(cls, type) and issubclass(cls, Exception):
-        return cls(message)
-    return LegacyError(name, message)
+    Python exceptions — as Agent Zero's server writes them (helpers/errors.py format_error
+    through api.py): the full traceback text of the exception, chained causes first; when any
+    line of it is "<Something>Error: ..." the last such line is moved to the top of the body,
+    followed by a blank line. That top line can be a CAUSE: for ``raise Exception("Failed to
+    move file S to D: ...")`` inside ``except OSError`` the body starts with the OSError, and
+    the exception raised is the one that ends the last chained section. So: the exception that
+    ends the traceback when there is one, else the top line."""
+    lines = text.replace("\r\n", "\n").split("\n")
+    top = None
+    if lines and not lines[0].startswith(_TRACEBACK_HEAD):
+        top = _exception_start(lines[0])
+        if top is not None:
+            lines = lines[1:]  # the moved line (it is not part of the traceback below)
+    raised = _raised_in(lines)
+    if raised is not None:
+        return _make(*raised)
+    if top is not None:
+        return _make(*top)
+    return Exception(text.rstrip("\n"))
 
 
 class RfcClient:

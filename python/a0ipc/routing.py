@@ -8,7 +8,9 @@ every call so that a change takes effect at once:
                         A0IPC_METHODS.
   A0IPC_CANARY_PERCENT  0..100: the share of routing keys sent to gRPC in canary mode.
   A0IPC_METHODS         per-helper overrides of A0IPC_BACKEND (as the C router's
-                        method.<name>): "read_file_as_base64=grpc,move_file=legacy".
+                        method.<name>): "read_file_as_base64=grpc,move_file=legacy". The
+                        Agent Zero plugin's dispatch takes its function names here too, short
+                        or in full: "get_files=legacy,helpers.files.zip_dir=grpc".
   A0IPC_FALLBACK        true (default) | false: repeat a call on legacy when a0ipcd answers
                         UNAVAILABLE (it did not process the call).
   A0IPC_ROUTING_KEY     the routing key of calls that name none.
@@ -129,9 +131,10 @@ def _file_values(path):
     return c["values"]
 
 
-def flags(env=None):
+def flags(env=None, default_backend="legacy", default_fallback=True):
     """The flags in force: the flags file, then the environment. ValueError for a bad value
-    (nothing is guessed: a typo must not move traffic)."""
+    (nothing is guessed: a typo must not move traffic). default_backend and default_fallback
+    apply when neither sets them (the Agent Zero plugin's dispatch: grpc, no fallback)."""
     env = os.environ if env is None else env
     v = dict(_file_values(env["A0IPC_FLAGS_FILE"])) if env.get("A0IPC_FLAGS_FILE") else {}
     for name, var in (("backend", "A0IPC_BACKEND"), ("canary-percent", "A0IPC_CANARY_PERCENT"),
@@ -143,10 +146,11 @@ def flags(env=None):
     if "backend" in v:
         backend = _mode(v["backend"], "A0IPC_BACKEND")
     else:
-        backend = "canary" if "canary-percent" in v else "legacy"
+        backend = "canary" if "canary-percent" in v else default_backend
     return Flags(backend=backend, canary_percent=percent,
                  methods=_methods(v.get("methods", "")),
-                 fallback=_bool(v["fallback"], "A0IPC_FALLBACK") if "fallback" in v else True,
+                 fallback=(_bool(v["fallback"], "A0IPC_FALLBACK") if "fallback" in v
+                           else default_fallback),
                  routing_key=v.get("routing-key") or None)
 
 

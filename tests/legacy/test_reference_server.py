@@ -83,15 +83,40 @@ def message_matches(got, want, root):
 
 
 def exception_of(body):
-    """(type, message) from a 500 body: the first line for "...Error" types, else the last
-    non-empty line (README section 1)."""
+    """(type, message) of the exception a 500 body reports, laid out as Agent Zero's server
+    lays it out (reference_server.py's doc): the one that ends the traceback's last chained
+    section; when that line was moved to the top of the body (an "...Error" type), the top
+    line."""
     lines = body.split("\n")
-    first = lines[0]
+    top = None
+    if lines and not lines[0].startswith("Traceback") and ": " in lines[0]:
+        top = tuple(lines[0].split(": ", 1))
+        lines = lines[1:]
+    start = 0
+    for i, line in enumerate(lines):
+        if line.startswith("The above exception was") or line.startswith("During handling"):
+            start = i + 1
+    for i, line in enumerate(lines[start:]):
+        if not line or line[0] in " \t" or line.startswith("Traceback") or line.startswith(">>>"):
+            continue
+        type_, _, msg = line.partition(": ")
+        rest = [x for x in lines[start + i + 1:]]
+        while rest and not rest[-1].strip():
+            rest.pop()
+        return type_, "\n".join([msg] + rest)
+    return top
+
+
+def old_exception_of(body):
+    """The rule this file used before (legacy/README.md section 1 read literally: the first
+    line for "...Error" types, else the last line): wrong for a chained failure whose cause is
+    an "...Error", as Agent Zero's server puts the cause's line on top."""
+    first = body.split("\n")[0]
     if not first.startswith("Traceback") and ": " in first:
         type_, msg = first.split(": ", 1)
         if type_.endswith("Error"):
             return type_, msg
-    last = [line for line in lines if line.strip()][-1]
+    last = [line for line in body.split("\n") if line.strip()][-1]
     type_, _, msg = last.partition(": ")
     return type_, msg
 
@@ -229,6 +254,31 @@ class ReferenceServerTest(unittest.TestCase):
         self.assertTrue(text.startswith("Traceback (most recent call last):\n"))
         self.assertEqual([line for line in text.split("\n") if line][-1],
                          f"Exception: Path is not a file: {self.root}")
+
+    def test_chained_error_body_is_agent_zeros_layout(self):
+        # _move_file_impl wraps the OSError: Exception("Failed to move file S to D: ...")
+        src, dst = os.path.join(self.root, "nothere"), os.path.join(self.root, "x")
+        status, _, text = self.server.call("_move_file_impl", [src, dst])
+        self.assertEqual(status, 500)
+        lines = text.split("\n")
+        cause = f"FileNotFoundError: [Errno 2] No such file or directory: '{src}' -> '{dst}'"
+        self.assertEqual(lines[:4], [cause, "", "Traceback (most recent call last):",
+                                     "Traceback (most recent call last):"])
+        self.assertIn("During handling of the above exception, another exception occurred:",
+                      lines)
+        self.assertNotIn(cause, lines[1:])  # moved to the top
+        raised = ("Exception", f"Failed to move file {src} to {dst}: [Errno 2] No such file or "
+                               f"directory: '{src}' -> '{dst}'")
+        self.assertEqual([line for line in lines if line][-1], ": ".join(raised))
+        self.assertEqual(exception_of(text), raised)
+        self.assertNotEqual(old_exception_of(text), raised)  # the old reading took the cause
+        # a plain "...Error" that is raised itself: on top, and not repeated below
+        status, _, text = self.server.call("_read_file_as_base64_impl",
+                                           [os.path.join(self.root, "missing")])
+        self.assertEqual(exception_of(text), ("FileNotFoundError", "File not found: "
+                                              + os.path.join(self.root, "missing")))
+        self.assertEqual(text.split("\n").count("FileNotFoundError: File not found: "
+                                                 + os.path.join(self.root, "missing")), 1)
 
     def test_only_the_served_module(self):
         status, _, text = self.server.call("getcwd", [], module="os")

@@ -25,3 +25,14 @@ def deabsolute_path(path):
 
 def exists(*relative_paths):
     return os.path.exists(get_abs_path(*relative_paths))
+
+
+# Runtime functions called through call_development_function (stand-ins: a call through the
+# a0ipc dispatch must never run them in the framework process).
+
+def read_file_base64(relative_path):
+    raise AssertionError("ran in the framework process")
+
+
+def zip_dir(dir_path):
+    raise AssertionError("ran in the framework process")
