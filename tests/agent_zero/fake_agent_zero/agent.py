@@ -1,7 +1,9 @@
 """Stand-in of Agent Zero's agent module: an Agent with ``data``, ``get_tool`` (extensible, as in
 Agent Zero: tools/<name>.py of the plugins in order, else Unknown) and ``read_prompt`` (the
-prompts/ folders of the enabled plugins; ``{{name}}`` placeholders)."""
+prompts/ folders of the enabled plugins; ``{{name}}`` placeholders; a prompt that is one fenced
+JSON block loses its ``~~~json`` fences, as Agent Zero's read_prompt does)."""
 import os
+import re
 
 from helpers import extension, plugins
 
@@ -40,5 +42,6 @@ class Agent:
                     text = f.read()
                 for k, v in kwargs.items():
                     text = text.replace("{{%s}}" % k, str(v))
-                return text
+                fenced = re.fullmatch(r"\s*~~~json\n(.*\n)~~~\s*", text, re.S)
+                return fenced.group(1) if fenced else text
         raise FileNotFoundError(file)
