@@ -437,6 +437,35 @@ class Sessions(unittest.TestCase):
         self.assertLess(med, 0.25)
 
 
+class ShellReadOutput(unittest.TestCase):
+    """a0ipc.shell.GrpcInteractiveSession (the drop-in session class): read_output with
+    reset_full_output=True keeps output that arrived but was not read yet (it came back as
+    Agent Zero's "No output returned" before)."""
+
+    def setUp(self):
+        self.env = TermEnv()
+        self.addCleanup(self.env.close)
+
+    def test_reset_full_output_keeps_unread_output(self):
+        from a0ipc.client import RuntimeClient
+        from a0ipc.shell import GrpcInteractiveSession
+
+        async def go():
+            async with RuntimeClient.from_env() as c:
+                s = GrpcInteractiveSession(c, argv=["bash"], env={"HOME": self.env.home})
+                await s.connect()
+                try:
+                    await s.send_command("echo hello")
+                    await s.wait(timeout=10, final=True)
+                    full, partial = await s.read_output(timeout=1, reset_full_output=True)
+                    self.assertEqual((full, partial), ("hello\n", "hello\n"))
+                    full, partial = await s.read_output(timeout=0, reset_full_output=True)
+                    self.assertEqual(full, "")
+                finally:
+                    await s.close()
+        asyncio.run(go())
+
+
 def _daemon_at(sock, root):
     """An a0ipcd listening on a given unix socket path (the restart test's 'same address')."""
     import subprocess
