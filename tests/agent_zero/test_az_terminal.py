@@ -412,6 +412,29 @@ class Sessions(unittest.TestCase):
                 await terminal.close_client()
         asyncio.run(go())
 
+    def test_output_printed_while_idle_is_shown(self):
+        env = self.env
+
+        async def go():
+            from a0ipc.agent_zero import terminal
+            a = env.agent()
+            try:
+                await self.call(a, runtime="terminal", session=0, code="(sleep 0.5; echo late) &")
+                await asyncio.sleep(1.5)
+                t = await self.call(a, runtime="terminal", session=0, code="echo now")
+                self.assertTrue(t.startswith("late\n\nnow\n(exit 0) "), t)
+                await self.call(a, runtime="terminal", session=0, code="(sleep 0.5; echo late2) &")
+                await asyncio.sleep(1.5)
+                t = await self.call(a, runtime="output", session=0)
+                self.assertEqual(t, "late2\n")
+                t = await self.call(a, runtime="terminal", session=0, code="kill -9 $$")
+                self.assertIn("[SYSTEM: The shell of terminal session 0 has ended (signal 9).", t)
+                t = await self.call(a, runtime="terminal", session=0, code="echo after")
+                self.assertTrue(t.startswith("\nafter\n(exit 0) "), t)
+            finally:
+                await terminal.close_client()
+        asyncio.run(go())
+
     def test_echo_latency(self):
         env = self.env
 

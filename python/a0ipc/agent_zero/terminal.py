@@ -276,7 +276,7 @@ class Terminal:
                 when, what = min(deadlines)
                 try:
                     ev = await events.next(max(0.0, when - now))
-                except asyncio.TimeoutError:
+                except _Timeout:
                     if what == "dialog?":
                         dialog_checked = True
                         lines = last_text.splitlines()[-2:] if last_text else []
@@ -341,9 +341,18 @@ class Terminal:
 
     async def run(self, s, command, timeouts, session_number):
         """Types command into an idle session and follows it."""
+        raw = bytearray()
+        info = await s.state()
+        if info is None:
+            raise errors.NotFound("session %s is gone" % s.id)
+        if info.state == 4:  # the shell ended while idle
+            s.ended = True
+            return self.ended_note(session_number, info)
+        if info.end_seq > s.seq:  # printed while idle (a background job): shown first, as
+            raw += (await self.unread(s, info, expect_done=False))[0]  # Agent Zero does
+        raw += RUN_LEADING
         s.commands += 1
-        stream = client().run(s.id, command)
-        raw = bytearray(RUN_LEADING)
+        stream = client().run(s.id, command, timeout=_stream_deadline(timeouts))
         ending, done = await self.follow(s, stream, raw, timeouts, True, "run")
         if ending == "exited":
             s.finished = done.command_number
@@ -352,7 +361,7 @@ class Terminal:
 
     async def attach(self, s, timeouts, session_number, raw=None):
         """Follows the running command from what was last given to the agent."""
-        stream = client().attach(s.id, s.seq)
+        stream = client().attach(s.id, s.seq, timeout=_stream_deadline(timeouts))
         raw = bytearray() if raw is None else raw
         ending, done = await self.follow(s, stream, raw, timeouts, False, "attach")
         return await self.finish(s, ending, done, raw, timeouts, session_number)
@@ -363,13 +372,13 @@ class Terminal:
         raw = bytearray()
         if info.end_seq <= s.seq and not expect_done:
             return raw, None
-        events = _Events(client().attach(s.id, s.seq))
+        events = _Events(client().attach(s.id, s.seq, timeout=60))
         done = None
         try:
             while True:
                 try:
                     ev = await events.next(2.0)
-                except (asyncio.TimeoutError, StopAsyncIteration):
+                except (_Timeout, StopAsyncIteration):
                     break
                 which = ev.WhichOneof("event")
                 if which == "output":
@@ -392,6 +401,10 @@ class Terminal:
         return raw, done
 
 
+class _Timeout(Exception):
+    """No event within the wait (not a gRPC deadline, which is a TimeoutError too)."""
+
+
 class _Events:
     """The events of a stream, one pending read at a time: a timeout does not cancel the read
     (which would end the stream's iterator), the next call waits for the same read."""
@@ -406,7 +419,7 @@ class _Events:
             self.pending = asyncio.ensure_future(self.it.__anext__())
         done, _ = await asyncio.wait({self.pending}, timeout=timeout)
         if not done:
-            raise asyncio.TimeoutError()
+            raise _Timeout()
         fut, self.pending = self.pending, None
         return fut.result()
 
@@ -421,6 +434,12 @@ class _Events:
 def _consume(fut):
     if not fut.cancelled():
         fut.exception()
+
+
+def _stream_deadline(timeouts):
+    """A Run or Attach stream is cancelled at the max-execution timeout at the latest; its gRPC
+    deadline only bounds a call to a daemon that does not answer at all."""
+    return float(timeouts["max_exec_timeout"]) + 60.0
 
 
 def _num(v):
