@@ -247,9 +247,15 @@ class Scenarios(unittest.TestCase):
     # -- the improvements, one by one --
 
     def test_exact_completion_is_immediate(self):
-        for name in ("exit3", "py_terminal", "state", "x_stderr_only", "x_no_output_command"):
-            with self.subTest(name):
-                self.assertLess(self.results[name][0][1], 0.45)  # Agent Zero: >= 0.5 (polls)
+        # Agent Zero's poll made each of these >= 0.5 s; here they end when a0ipcd says so
+        # (the replay runs 9 scenarios at once, so single figures vary: the median is checked;
+        # Sessions.test_echo_latency measures without load)
+        names = ("exit3", "py_terminal", "state", "x_stderr_only", "x_no_output_command",
+                 "stderr", "unicode", "x_cd_env_persistence")
+        times = [self.results[n][0][1] for n in names]
+        print("\nshort commands during the replay: %s s"
+              % " ".join("%.3f" % t for t in times), file=sys.stderr)
+        self.assertLess(statistics.median(times), 0.25)
 
     def test_exit_code_shown(self):
         self.assertTrue(self.mine("exit3", 0).endswith("\nout<PROMPT 3 $WORKDIR>"))
@@ -319,6 +325,30 @@ class Units(unittest.TestCase):
         self.assertEqual(out[:head], "a" * head)
         self.assertTrue(out.endswith("b" * (1000000 - len(placeholder) - head)))
         self.assertEqual(self.t.fix_full_output("x" * 1000000), "x" * 1000000)
+
+
+class TakeOver(unittest.TestCase):
+    """get_tool as Agent Zero's agent loop calls it (keywords) and positionally."""
+
+    def setUp(self):
+        from az_support import AgentZeroTree
+        self.tree = AgentZeroTree()
+        self.addCleanup(self.tree.close)
+
+    def test_get_tool_hands_out_a0ipc_tools(self):
+        agent = self.tree.module("agent").Agent(0)
+        Tool = self.tree.module("helpers.tool").Tool
+        t = agent.get_tool(name="code_execution_tool", method=None,
+                           args={"runtime": "terminal", "code": "true"}, message="m",
+                           loop_data=None)
+        self.assertEqual((type(t).__name__, t.name, t.args["code"], t.message),
+                         ("CodeExecution", "code_execution_tool", "true", "m"))
+        self.assertIsInstance(t, Tool)
+        t = agent.get_tool("input", None, {"keyboard": "y"}, "", None)
+        self.assertEqual(type(t).__name__, "Input")
+        self.assertIsInstance(t, Tool)
+        t = agent.get_tool(name="response", method=None, args={}, message="", loop_data=None)
+        self.assertEqual(type(t).__name__, "Unknown")
 
 
 class Sessions(unittest.TestCase):
