@@ -80,7 +80,10 @@ class TermEnv:
         else:
             args = dict(call)
             tool = self.tool(agent, "code_execution_tool", args)
+        await tool.before_execution(**args)
         resp = await tool.execute(**args)
+        await tool.after_execution(resp)
+        self.last_log = tool.log
         return resp.message
 
     def close(self):

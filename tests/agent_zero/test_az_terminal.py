@@ -128,6 +128,7 @@ class Scenarios(unittest.TestCase):
         cls.data = transcripts()["runs"]["fast"]["scenarios"]
         cls.results = {}   # name -> [(text or None, elapsed)]
         cls.checks = {}    # name -> what a "check" step found
+        cls.logs = {}      # (name, step) -> the step's log item
         cls.marker = str(os.getpid())
         t0 = time.monotonic()
         try:
@@ -182,11 +183,14 @@ class Scenarios(unittest.TestCase):
             if name == "x_reset_leaves_shell" and call.get("runtime") == "reset":
                 cls.checks["_shell_pid"] = agent.get_data(STATE_KEY)[4].pid
             t = time.monotonic()
+            log = None
             try:
                 text = await cls.env.call(agent, call)
+                log = agent.context.log.items[-1]
             except Exception as e:  # recorded as a failure of the step
                 text = "EXCEPTION %r" % e
             out.append((text, time.monotonic() - t))
+            cls.logs[(name, i)] = log
 
     def mine(self, name, i):
         text, _ = self.results[name][i]
@@ -243,6 +247,38 @@ class Scenarios(unittest.TestCase):
               "differences), %d not run; replay %.1f s"
               % (exact + documented, exact, documented, len(skipped), self.total),
               file=sys.stderr)
+
+    def test_log_heading_and_content(self):
+        """The log item (web UI) of every step whose text is Agent Zero's: the same heading and
+        the same content (the log prefix, then the text)."""
+        compared = 0
+        for name, scen in self.data.items():
+            if name in IMPROVED or name in ("env_path", "x_tty_facts", "x_nodejs_eval_script",
+                                            "x_utf8_chunk_split"):
+                continue
+            for i, step in enumerate(scen["steps"]):
+                if "check" in step["call"] or "heading" not in step:
+                    continue
+                with self.subTest(scenario=name, step=i):
+                    log = self.logs[(name, i)]
+                    heading = normalize_mine(log.heading, self.env.workdir)
+                    if (name, i) == ("ansi_cr", 0):
+                        # the last line is a line of its own (documented difference 1), so
+                        # the output's own last line is the heading, not the line before it
+                        self.assertEqual(heading, "icon://terminal [0] no-newline "
+                                                  "icon://done_all")
+                    else:
+                        self.assertEqual(heading, step["heading"])
+                    if "log_prefix" in step:
+                        content = drop_exit(job_notices_out(normalize_mine(
+                            log.content.replace(self.marker, "PID"), self.env.workdir)))
+                        rec = normalize_recorded(step["log_prefix"] + step["text"])
+                        if name == "max_time_then_reset":
+                            content, rec = (re.sub(r"(x\n)+", "x...\n", v)
+                                            for v in (content, rec))
+                        self.assertEqual(content, rec)
+                    compared += 1
+        self.assertGreater(compared, 50)
 
     # -- the improvements, one by one --
 

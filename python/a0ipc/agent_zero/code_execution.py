@@ -103,6 +103,9 @@ def _make_classes(Tool, Response):
             reset = bool(self.args.get("reset", False) or runtime_arg == "reset")
             self.cfg = terminal.parse_config(_plugin_config(self.agent))
             self.prefix = ""
+            self._t = None
+            self._log_kind = None   # "follow", "guard", "info" (what the final log shows)
+            self._guard_out = ""
 
             if runtime_arg == "python":
                 code = self.args["code"]
@@ -123,12 +126,13 @@ def _make_classes(Tool, Response):
             elif runtime_arg == "reset":
                 await self.prepare_state(True, session)
                 response = self._term().info("reset")
+                self._log_kind = "info"
             else:
                 response = self.agent.read_prompt("fw.code.runtime_wrong.md",
                                                   runtime=runtime_arg)
             if not response:
                 response = self._term().info("no_output")
-            self._log(self.prefix + response)
+            self._log_final(response)
             return Response(message=response, break_loop=False)
 
         # -- Agent Zero's log item and history --
@@ -154,15 +158,40 @@ def _make_classes(Tool, Response):
                 add(self.name, response.message, id=log.id if log else "",
                     **(response.additional or {}))
 
-        def _log(self, content):
+        def heading_from_output(self, output, skip_lines=0, done=False):
+            icon = " icon://done_all" if done else ""
+            lines = output.splitlines() if output else []
+            for i in range(len(lines) - skip_lines - 1, -1, -1):
+                line = lines[i].strip()
+                if line:
+                    return self.get_heading(line) + icon
+            return self.get_heading() + icon
+
+        def _log(self, **kwargs):
             log = getattr(self, "log", None)
-            if log is None:
-                return
-            lines = [line.strip() for line in content.splitlines() if line.strip()]
-            try:
-                log.update(content=content, heading=self.get_heading(lines[-1] if lines else ""))
-            except Exception:
-                pass
+            if log is not None:
+                log.update(**kwargs)
+
+        def _log_start(self):
+            self._log_kind = "follow"
+            if self.prefix:
+                self._log(content=self.prefix)
+
+        def _log_final(self, response):
+            kind, t = self._log_kind, self._t
+            if kind == "follow" and t is not None and t.ending is not None:
+                if t.ending == "exited":
+                    self._log(content=self.prefix + response,
+                              heading=self.heading_from_output(response, 1, True))
+                elif t.ending == "no_output":
+                    self._log(content=self.prefix + response)
+                else:
+                    self._log(content=self.prefix + response,
+                              heading=self.heading_from_output(t.out, 0))
+            elif kind == "guard":
+                self._log(content=response, heading=self.heading_from_output(self._guard_out))
+            elif kind is not None:
+                self._log(content=response)
 
         def _short(self, command):
             short = " ".join(command[:250].split())
@@ -185,8 +214,12 @@ def _make_classes(Tool, Response):
                 return terminal.TRUNCATED_TEXT.replace("{{length}}", str(length))
 
         def _term(self):
-            return terminal.Terminal(self.cfg, self._prompt, self._truncated,
-                                     on_output=lambda text: self._log(self.prefix + text))
+            if self._t is None:
+                self._t = terminal.Terminal(
+                    self.cfg, self._prompt, self._truncated,
+                    on_output=lambda text: self._log(
+                        content=self.prefix + text, heading=self.heading_from_output(text)))
+            return self._t
 
         # -- sessions --
 
@@ -254,15 +287,18 @@ def _make_classes(Tool, Response):
                         msg = t.info("pause_dialog", timeout=1)
                     else:
                         msg = t.info("running", session=s.number)
+                    self._log_kind, self._guard_out = "guard", out
                     return (out + "\n\n" + msg) if out else msg
                 else:  # input for the running command
                     if terminal.is_lone_control(command):
                         await terminal.client().write_input(s.id, command)
                     else:
                         await terminal.client().write_input(s.id, command + "\n")
+                    self._log_start()
                     return await t.attach(s, timeouts, s.number, raw=raw)
             if terminal.is_lone_control(command):
                 return before + t.idle_note(s.number)
+            self._log_start()
             return before + await t.run(s, command, timeouts, s.number)
 
         async def get_output(self, session):
@@ -273,13 +309,16 @@ def _make_classes(Tool, Response):
                 info = await s.state()
                 if info is None:
                     raise errors.NotFound("session %s" % s.id)
+                self._log_kind = "info"
                 if s.running:
                     if info.state == 2:
+                        self._log_start()
                         return await t.attach(s, self.cfg["output_timeouts"], session)
                     raw, done = await t.unread(s, info, expect_done=True)
                     out = t.text(raw)
                     if done is not None and done.reason == 1:
                         s.running = False
+                        self._log_kind, t.ending, t.out = "follow", "exited", out
                         return out + ("" if not out or out.endswith("\n") else "\n") + \
                             await s.prompt_line(done.exit_code)
                     s.running, s.ended = False, True

@@ -222,6 +222,8 @@ class Terminal:
         self.prompt = prompt
         self.truncated = truncated
         self.on_output = on_output or (lambda text: None)
+        self.ending = None  # how the last followed command's call ended
+        self.out = ""       # and its cleaned output
 
     def info(self, name, **kwargs):
         return self.prompt("info", info=self.prompt(name, **kwargs))
@@ -318,6 +320,7 @@ class Terminal:
     async def finish(self, s, ending, done, raw, timeouts, session_number):
         """The agent's text for a followed command."""
         out = self.text(raw)
+        self.ending, self.out = ending, out
         if ending == "exited":
             s.running = False
             s.exit_code = done.exit_code

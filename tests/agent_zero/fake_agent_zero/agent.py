@@ -17,11 +17,49 @@ class Unknown:
         self.agent, self.name, self.args = agent, name, args
 
 
+class LogItem:
+    """An entry of the chat's log (the web UI's item): type, heading, content, kvps."""
+
+    def __init__(self, **kwargs):
+        self.id = kwargs.pop("id", "")
+        self.type = kwargs.get("type")
+        self.heading = kwargs.get("heading", "")
+        self.content = kwargs.get("content", "")
+        self.kvps = kwargs.get("kvps")
+        self.updates = []
+
+    def update(self, **kwargs):
+        self.updates.append(kwargs)
+        for k in ("heading", "content", "kvps"):
+            if k in kwargs and kwargs[k] is not None:
+                setattr(self, k, kwargs[k])
+
+
+class Log:
+    def __init__(self):
+        self.items = []
+
+    def log(self, **kwargs):
+        item = LogItem(**kwargs)
+        self.items.append(item)
+        return item
+
+
+class AgentContext:
+    def __init__(self):
+        self.log = Log()
+
+
 class Agent:
-    def __init__(self, number=0):
+    def __init__(self, number=0, context=None):
         self.number = number
         self.agent_name = "A%d" % number
         self.data = {}
+        self.context = context or AgentContext()
+        self.history = []
+
+    def hist_add_tool_result(self, tool_name, tool_result, **kwargs):
+        self.history.append((tool_name, tool_result, kwargs))
 
     def get_data(self, field):
         return self.data.get(field)
