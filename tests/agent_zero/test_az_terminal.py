@@ -179,6 +179,8 @@ class Scenarios(unittest.TestCase):
                 out.append((None, 0.0))
                 continue
             call = json.loads(json.dumps(call).replace("PID", cls.marker))
+            if os.environ.get("AGENT_ZERO_SRC") and "code" in call:  # x_nodejs_eval_script
+                call["code"] = call["code"].replace("$A0_SRC", os.environ["AGENT_ZERO_SRC"])
             await asyncio.sleep(WAIT_BEFORE.get((name, i), 0))
             if name == "x_reset_leaves_shell" and call.get("runtime") == "reset":
                 cls.checks["_shell_pid"] = agent.get_data(STATE_KEY)[4].pid
