@@ -201,7 +201,8 @@ class Session:
         except errors.RuntimeError_:
             pass
         user, host = self.user_host
-        return "(exit %d) %s@%s:%s%s" % (exit_code, user, host, cwd, "#" if user == "root" else "$")
+        code = "?" if exit_code is None else str(exit_code)
+        return "(exit %s) %s@%s:%s%s" % (code, user, host, cwd, "#" if user == "root" else "$")
 
     async def state(self):
         """a0ipcd's SessionInfo of this session, or None when it does not know it."""
@@ -401,7 +402,15 @@ class Terminal:
                     break
         finally:
             events.close()
+        if expect_done and done is None and info.state == 1:
+            # idle, but its completion is no longer in the ring buffer: ended, status unknown
+            done = _Completion()
         return raw, done
+
+
+class _Completion:
+    """A completion whose exit status is not known any more."""
+    reason, exit_code, signal, command_number, last_seq = 1, None, 0, 0, 0
 
 
 class _Timeout(Exception):
