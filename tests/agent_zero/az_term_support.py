@@ -22,6 +22,14 @@ class TermEnv:
 
     def __init__(self, timeouts=FAST):
         self._saved_env = dict(os.environ)
+        self.tmp = self.tree = self.daemon = self.terminal = None
+        try:
+            self._setup(timeouts)
+        except BaseException:
+            self.close()
+            raise
+
+    def _setup(self, timeouts):
         for k in list(os.environ):
             if k.startswith("A0IPC_") and k not in ("A0IPC_PYTHON_GEN",):
                 del os.environ[k]
@@ -51,7 +59,6 @@ class TermEnv:
                                   "[a-zA-Z0-9_.-]+@[^:]+:[^$#]+[$#] ?$\n\\(?.*\\)?\\s*PS\\s+[^>]+> ?$")
         with open(os.path.join(cfgdir, "config.json"), "w") as f:
             json.dump(cfg, f)
-        self.daemon = None
         self.start_daemon()
         from a0ipc.agent_zero import terminal
         self.terminal = terminal
@@ -87,13 +94,18 @@ class TermEnv:
         return resp.message
 
     def close(self):
-        self.terminal.session_overrides.update({"argv": [], "env": {}, "cwd": None})
+        if self.terminal is not None:
+            self.terminal.session_overrides.update({"argv": [], "env": {}, "cwd": None})
         if self.daemon is not None:
             self.daemon.stop()
-        self.tree.close()
+            self.daemon = None
+        if self.tree is not None:
+            self.tree.close()
+            self.tree = None
         os.environ.clear()
         os.environ.update(self._saved_env)
-        shutil.rmtree(self.tmp, ignore_errors=True)
+        if self.tmp is not None:
+            shutil.rmtree(self.tmp, ignore_errors=True)
 
 
 def run(coro):

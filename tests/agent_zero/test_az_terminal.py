@@ -405,11 +405,13 @@ class Sessions(unittest.TestCase):
         async def before():
             a = env.agent()
             text = await self.call(a, runtime="terminal", session=0, code="cd /tmp; echo one")
+            busy = await self.call(a, runtime="terminal", session=1, code="sleep 60")
             from a0ipc.agent_zero import terminal
             await terminal.close_client()
-            return a, text
-        agent, text = asyncio.run(before())
+            return a, text, busy
+        agent, text, busy = asyncio.run(before())
         self.assertTrue(text.startswith("\none\n(exit 0) "), text)
+        self.assertIn("seconds since last output update", busy)
         # a new daemon on the same socket path
         sock = env.daemon.unix[len("unix:"):]
         env.daemon.stop()
@@ -421,10 +423,14 @@ class Sessions(unittest.TestCase):
             try:
                 t1 = await self.call(agent, runtime="terminal", session=0, code="echo two; pwd")
                 t2 = await self.call(agent, runtime="terminal", session=0, code="echo three")
-                return t1, t2
+                t3 = await self.call(agent, runtime="output", session=1)
+                t4 = await self.call(agent, runtime="terminal", session=1, code="echo four")
+                return t1, t2, t3, t4
             finally:
                 await terminal.close_client()
-        t1, t2 = asyncio.run(after())
+        t1, t2, t3, t4 = asyncio.run(after())
+        self.assertTrue(t3.startswith("[SYSTEM: Terminal session 1 was lost"), t3)
+        self.assertTrue(t4.startswith("\nfour\n(exit 0) "), t4)
         note = "[SYSTEM: Terminal session 0 was lost"
         self.assertTrue(t1.startswith(note), t1)
         self.assertIn("\ntwo\n%s\n(exit 0) " % env.workdir, t1)
