@@ -509,6 +509,24 @@ class Sessions(unittest.TestCase):
                 await terminal.close_client()
         asyncio.run(go())
 
+    def test_large_output_is_cut_and_fast(self):
+        env = self.env
+
+        async def go():
+            from a0ipc.agent_zero import terminal
+            a = env.agent()
+            try:
+                t0 = time.monotonic()
+                t = await self.call(a, runtime="terminal", session=0, code="seq 1 300000")
+                return t, time.monotonic() - t0
+            finally:
+                await terminal.close_client()
+        text, took = asyncio.run(go())
+        self.assertLess(took, 8.0)  # one cleaning per need, not one per piece of output
+        self.assertTrue(text.startswith("\n1\n2\n3\n"), text[:20])
+        self.assertRegex(text, r"<<\n\d+ CHARACTERS REMOVED TO SAVE SPACE\n>>")
+        self.assertRegex(text, r"\n300000\n\(exit 0\) \S+$")
+
     def test_echo_latency(self):
         env = self.env
 

@@ -115,6 +115,8 @@ session_overrides = {"argv": [], "env": {}, "cwd": None, "rows": 0, "cols": 0}
 RUN_LEADING = b"\r\n"  # what Agent Zero's local shell prints before a command's output
 
 
+LOG_INTERVAL_S = 0.5  # the log item (web UI) follows the output at most this often
+
 # ---- one client per event loop (grpc.aio's rule) ----
 
 _clients = weakref.WeakKeyDictionary()
@@ -264,7 +266,7 @@ class Terminal:
         start = time.monotonic()
         last_output = start
         dialog_checked = False
-        last_text = self.text(raw)
+        last_log = 0.0
         events = _Events(stream)
         try:
             while True:
@@ -282,7 +284,8 @@ class Terminal:
                 except _Timeout:
                     if what == "dialog?":
                         dialog_checked = True
-                        lines = last_text.splitlines()[-2:] if last_text else []
+                        text = self.text(raw)
+                        lines = text.splitlines()[-2:] if text else []
                         if any(p.search(line.strip()) for line in lines for p in patterns):
                             return "dialog", None
                         continue
@@ -295,13 +298,15 @@ class Terminal:
                     if o.data:
                         raw += o.data
                         s.seq = o.seq + len(o.data)
-                        text = self.text(raw)
-                        if text != last_text:
-                            last_text = text
-                            self.on_output(text)
+                        # new output, as Agent Zero counts it: the piece cleaned on its own is
+                        # not empty (the whole text is cleaned only when it is needed)
+                        if clean_string(o.data.decode("utf-8", "replace")):
                             last_output = time.monotonic()
                             got_output = True
                             dialog_checked = False
+                            if last_output - last_log >= LOG_INTERVAL_S:
+                                last_log = last_output
+                                self.on_output(self.text(raw))
                 elif which == "lost":
                     s.seq = ev.lost.seq + ev.lost.length
                 elif which == "done":
