@@ -534,7 +534,9 @@ class Sessions(unittest.TestCase):
             from a0ipc.agent_zero import terminal
             a = env.agent()
             try:
+                t0 = time.monotonic()
                 await self.call(a, runtime="terminal", session=0, code="true")
+                self.first = time.monotonic() - t0
                 times = []
                 for _ in range(20):
                     t0 = time.monotonic()
@@ -547,8 +549,9 @@ class Sessions(unittest.TestCase):
         times = asyncio.run(go())
         med = statistics.median(times)
         print("\necho hello, tool call to result: median %.1f ms, min %.1f, max %.1f "
-              "(Agent Zero local: ~510 ms)" % (med * 1e3, min(times) * 1e3, max(times) * 1e3),
-              file=sys.stderr)
+              "(Agent Zero local: ~510 ms); first call with the shell's start %.0f ms "
+              "(Agent Zero: ~1860 ms)" % (med * 1e3, min(times) * 1e3, max(times) * 1e3,
+                                         self.first * 1e3), file=sys.stderr)
         self.assertLess(med, 0.25)
 
 
