@@ -31,7 +31,7 @@ from az_term_support import TermEnv, transcripts  # noqa: E402
 BASE_COUNT = 20
 # The recording waited before these steps (the output the step is about arrives ~7 s after
 # the command, the previous step returned at 5 s).
-WAIT_BEFORE = {("x_guard_sees_dialog", 1): 2.5, ("x_guard_finished_output_dropped", 1): 2.5}
+WAIT_BEFORE = {("x_guard_sees_dialog", 1): 3.0, ("x_guard_finished_output_dropped", 1): 3.0}
 
 PAUSE5 = ("[SYSTEM: Returning control to agent after 5 seconds since last output update. "
           "Process might be still running. Check previous outputs and decide whether to reset "
