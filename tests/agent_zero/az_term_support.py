@@ -4,6 +4,7 @@ import asyncio
 import json
 import os
 import shutil
+import subprocess
 import tempfile
 
 from az_support import AgentZeroTree, Daemon, fixture
@@ -15,6 +16,20 @@ FAST = {"first_output_timeout": 8, "between_output_timeout": 5, "max_exec_timeou
 def transcripts():
     with open(fixture("terminal_transcripts.json"), encoding="utf-8") as f:
         return json.load(f)
+
+
+def ipython_path():
+    """The host's ipython (a pyenv shim resolved to its program: the shim is slow to start)."""
+    ipy = shutil.which("ipython")
+    if ipy and os.sep + "shims" + os.sep in ipy and shutil.which("pyenv"):
+        try:
+            real = subprocess.run(["pyenv", "which", "ipython"], capture_output=True, text=True,
+                                  timeout=20).stdout.strip()
+            if real and os.path.isfile(real):
+                return real
+        except (OSError, subprocess.SubprocessError):
+            pass
+    return ipy
 
 
 class TermEnv:
@@ -38,10 +53,9 @@ class TermEnv:
         os.makedirs(self.home)
         # a plain .bashrc (fast, hermetic); ipython's directory on PATH when the host has it
         path_add = ""
-        ipy = shutil.which("ipython")
+        ipy = ipython_path()
         if ipy:
-            path_add = 'export PATH="%s:$PATH"\n' % os.path.dirname(os.path.realpath(ipy)) \
-                if "pyenv/shims" not in ipy else 'export PATH="%s:$PATH"\n' % os.path.dirname(ipy)
+            path_add = 'export PATH="%s:$PATH"\n' % os.path.dirname(ipy)
         with open(os.path.join(self.home, ".bashrc"), "w") as f:
             f.write("# plain test .bashrc\n" + path_add)
         # the work dir ends in usr/workdir as Agent Zero's (IPython's title shows its last two)
