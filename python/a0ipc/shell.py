@@ -170,7 +170,9 @@ class GrpcInteractiveSession:
         if self.session_id is None:
             raise Exception("Shell not connected")
         if reset_full_output:
-            self._full_mark = self._base + len(self._buf)
+            # full starts where the last read stopped: output that arrived but was not read
+            # yet belongs to it (as in the legacy, which reads its terminal only now)
+            self._full_mark = max(self._full_mark, self._read_mark)
         if timeout and timeout > 0 and self.running and self._error is None \
                 and not self._has_news():
             self._changed.clear()

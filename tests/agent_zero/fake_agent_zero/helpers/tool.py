@@ -1,4 +1,6 @@
-"""Stand-in of Agent Zero's helpers.tool: Response and the Tool base class."""
+"""Stand-in of Agent Zero's helpers.tool: Response and the Tool base class (with the hooks the
+agent loop calls around execute: before_execution makes the log item, after_execution adds the
+result to the history)."""
 from abc import abstractmethod
 from dataclasses import dataclass
 from typing import Any
@@ -31,3 +33,15 @@ class Tool:
     def add_progress(self, content):
         if content:
             self.progress += content
+
+    async def before_execution(self, **kwargs):
+        self.log = self.get_log_object()
+
+    async def after_execution(self, response, **kwargs):
+        self.agent.hist_add_tool_result(self.name, response.message.strip(), id=self.log.id)
+        self.log.update(content=response.message.strip())
+
+    def get_log_object(self):
+        heading = "icon://construction %s: Using tool '%s'" % (self.agent.agent_name, self.name)
+        return self.agent.context.log.log(type="tool", heading=heading, content="",
+                                          kvps=self.args, id=str(len(self.agent.context.log.items)))
