@@ -134,25 +134,29 @@ static int hash_stdin(void)
     return A0IPC_EXIT_OK;
 }
 
+const char *const a0ipc_token_subcommands[] = {"add", "remove", "list", "hash", NULL};
+const struct option a0ipc_token_options[] = {
+    {"allow", required_argument, NULL, 'a'},
+    {"tokens-file", required_argument, NULL, 'f'},
+    {"token-out", required_argument, NULL, 'o'},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
+};
+
 int a0ipc_cmd_token(int argc, char **argv)
 {
-    if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
-        usage(argc < 2 ? stderr : stdout);
-        return argc < 2 ? A0IPC_EXIT_USAGE : 0;
+    if (argc < 2)
+        return a0ipc_cli_usage_error("token", "a subcommand (add, remove, list, hash) is missing");
+    if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+        usage(stdout);
+        return A0IPC_EXIT_OK;
     }
     const char *sub = argv[1];
     const char *file = default_tokens_file(), *token_out = NULL;
     char *perms[64];
     size_t n_perms = 0;
-    static const struct option options[] = {
-        {"allow", required_argument, NULL, 'a'},
-        {"tokens-file", required_argument, NULL, 'f'},
-        {"token-out", required_argument, NULL, 'o'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
     int opt, rc = A0IPC_EXIT_USAGE;
-    while ((opt = getopt_long(argc - 1, argv + 1, "", options, NULL)) != -1) {
+    while ((opt = getopt_long(argc - 1, argv + 1, ":h", a0ipc_token_options, NULL)) != -1) {
         if (opt == 'a') {
             /* "--allow a,b" and "--allow a --allow b" alike. */
             char *save = NULL;
@@ -171,8 +175,7 @@ int a0ipc_cmd_token(int argc, char **argv)
             usage(stdout);
             return 0;
         } else {
-            usage(stderr);
-            return A0IPC_EXIT_USAGE;
+            return a0ipc_cli_bad_option("token", opt, argv + 1);
         }
     }
     int n_args = argc - 1 - optind;
@@ -197,8 +200,11 @@ int a0ipc_cmd_token(int argc, char **argv)
         rc = list(file);
     } else if (!strcmp(sub, "hash") && n_args == 0) {
         rc = hash_stdin();
+    } else if (strcmp(sub, "add") && strcmp(sub, "remove") && strcmp(sub, "list") &&
+               strcmp(sub, "hash")) {
+        rc = a0ipc_cli_usage_error("token", "unknown subcommand %s", sub);
     } else {
-        usage(stderr);
+        rc = a0ipc_cli_usage_error("token", "wrong arguments for %s", sub);
     }
     return rc;
 }
