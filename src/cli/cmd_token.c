@@ -151,6 +151,8 @@ int a0ipc_cmd_token(int argc, char **argv)
         usage(stdout);
         return A0IPC_EXIT_OK;
     }
+    if (argv[1][0] == '-')
+        return a0ipc_cli_usage_error("token", "unknown option %s", argv[1]);
     const char *sub = argv[1];
     const char *file = default_tokens_file(), *token_out = NULL;
     char *perms[64];

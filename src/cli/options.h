@@ -62,6 +62,7 @@ typedef struct a0ipc_cli_conn {
     const char *router_flags;  /* --router-flags, else $A0IPC_ROUTER_FLAGS */
     bool router_metrics;       /* print the router's metrics to stderr at the end */
     const char *routing_key;   /* --routing-key, else $A0IPC_ROUTING_KEY */
+    char *target_host;         /* the TLS name of an address-list target; freed by _free */
 } a0ipc_cli_conn;
 
 /* Settings, later ones winning: built-in defaults (the system socket, 5 s), the config file

@@ -7,6 +7,7 @@
 #include "a0/runtime/v1/files.a0ipc.h"
 #include "a0/runtime/v1/terminal.a0ipc.h"
 #include "a0ipc/grpc_transport.h"
+#include "common/target.h"
 #include "grpc/health/v1/health.a0ipc.h"
 #include "transport/cancel.h"
 #include "transport/grpc_transport_internal.h"
@@ -397,26 +398,6 @@ static a0ipc_code gt_watch(a0ipc_transport *t, const a0ipc_call_options *o, cons
 
 /* ---- construction ---- */
 
-/* The host a TLS certificate must name: "example.com" of "dns:///example.com:50051" or
- * "example.com:50051"; NULL for address targets (the address itself is checked). */
-static char *target_host(const char *target)
-{
-    if (!strncmp(target, "dns:", 4)) {
-        target += 4;
-        while (*target == '/')
-            target++;
-    } else if (strstr(target, ":/") || !strncmp(target, "ipv4:", 5) ||
-               !strncmp(target, "ipv6:", 5) || !strncmp(target, "unix", 4)) {
-        return NULL;
-    }
-    if (*target == '[') { /* [v6]:port */
-        const char *end = strchr(target, ']');
-        return end ? strndup(target + 1, (size_t)(end - target - 1)) : NULL;
-    }
-    const char *colon = strrchr(target, ':');
-    return strndup(target, colon ? (size_t)(colon - target) : strlen(target));
-}
-
 static void gt_destroy(a0ipc_transport *t)
 {
     grpc_transport *g = t->state;
@@ -499,7 +480,7 @@ a0ipc_transport *a0ipc_grpc_transport_new(const a0ipc_grpc_options *o, a0ipc_sta
             goto fail_oom;
     g->opts.token = NULL; /* kept only as the authorization header below */
     g->service_config = a0ipc_grpc_service_config(o);
-    g->host_name = target_host(o->target);
+    g->host_name = a0ipc_target_host(o->target);
     if (!g->target || !g->service_config)
         goto fail_oom;
     if (o->token) {
@@ -515,6 +496,8 @@ a0ipc_transport *a0ipc_grpc_transport_new(const a0ipc_grpc_options *o, a0ipc_sta
     g->channel_opts.initial_reconnect_backoff_ms = o->reconnect_backoff_ms;
     g->channel_opts.keepalive_time_ms = o->keepalive_time_ms;
     g->channel_opts.authority_override = g->opts.server_name;
+    if (!g->channel_opts.authority_override && a0ipc_target_is_address_list(g->target))
+        g->channel_opts.authority_override = g->host_name;
     g->channel_opts.user_agent = "a0ipc";
     if (gt_credentials_setup(g, st) != 0)
         goto fail;
