@@ -14,11 +14,14 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "a0/runtime/v1/files.a0ipc.h"
+#include "a0/runtime/v1/terminal.a0ipc.h"
 #include "common/log.h"
 #include "daemon/config.h"
 #include "daemon/security.h"
 #include "daemon/metrics.h"
 #include "daemon/notify.h"
+#include "grpc/health/v1/health.a0ipc.h"
 #include "rpc/grpc_log.h"
 #include "rpc/server.h"
 #include "services/files.h"
@@ -96,6 +99,12 @@ static long active_calls(void *srv)
     return a0ipc_rpc_server_active_calls(srv);
 }
 
+static long sessions(void *unused)
+{
+    (void)unused;
+    return a0ipc_terminal_service_sessions();
+}
+
 static int serve(a0ipc_daemon_config *cfg, const sigset_t *signals, int argc, char **argv)
 {
     a0ipc_status st = A0IPC_STATUS_INIT;
@@ -140,11 +149,13 @@ static int serve(a0ipc_daemon_config *cfg, const sigset_t *signals, int argc, ch
     size_t n_services = 3;
     if (a0ipc_health_register(srv, health, &st) != 0)
         goto fail;
+    a0ipc_metrics_add_service(metrics, &grpc_health_v1_health_service);
     if (cfg->root) {
         files = a0ipc_files_service_new(cfg->root, &st);
         if (!files || a0ipc_files_service_add(srv, files, &st) != 0)
             goto fail;
         services[n_services++] = "a0.runtime.v1.Files";
+        a0ipc_metrics_add_service(metrics, &a0_runtime_v1_files_service);
         A0IPC_LOGI("Files confined to %s", cfg->root);
     }
     if (cfg->terminal) {
@@ -153,6 +164,7 @@ static int serve(a0ipc_daemon_config *cfg, const sigset_t *signals, int argc, ch
             a0ipc_terminal_service_register(srv, &tc, &st) != 0)
             goto fail;
         terminal_on = true;
+        a0ipc_metrics_add_service(metrics, &a0_runtime_v1_terminal_service);
         services[n_services++] = "a0.runtime.v1.Terminal";
     }
     refl = a0ipc_reflection_new(services, n_services, &st);
@@ -168,6 +180,9 @@ static int serve(a0ipc_daemon_config *cfg, const sigset_t *signals, int argc, ch
         goto fail;
     a0ipc_metrics_add_gauge(metrics, "a0ipcd_active_calls", "Calls and streams in flight.",
                             active_calls, srv);
+    a0ipc_metrics_add_gauge(metrics, "a0ipcd_sessions",
+                            "Terminal sessions held, ended ones included until closed.", sessions,
+                            NULL);
     if (cfg->metrics_listen) {
         metrics_http = a0ipc_metrics_http_start(metrics, cfg->metrics_listen, &metrics_port, &st);
         if (!metrics_http)

@@ -15,13 +15,17 @@
 
 #include "common/log.h"
 #include "common/prom.h"
+#include "daemon/process_metrics.h"
 
 #define MAX_METHODS 64
 #define MAX_GAUGES  8
-#define BUCKETS     12
+#define BUCKETS     18
 
+/* From 100 µs (a Stat) to 10 min (a long Run, a big Read or Write): the streaming calls last as
+ * long as their command or transfer. */
 static const double bounds_s[BUCKETS - 1] = {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005,
-                                             0.01,   0.05,    0.25,   1,     5};
+                                             0.01,   0.05,    0.25,   1,     5,      10,
+                                             30,     60,      120,    300,   600};
 
 typedef struct method_stats {
     const a0ipc_rpc_method *method; /* NULL: calls to unknown methods */
@@ -67,7 +71,9 @@ void a0ipc_metrics_observe(void *arg, const a0ipc_rpc_call_record *r)
     pthread_mutex_lock(&m->mu);
     method_stats *s = NULL;
     for (int i = 0; i < m->n_methods && !s; i++)
-        if (m->methods[i].method == r->method)
+        if (m->methods[i].method == r->method ||
+            (r->method && m->methods[i].method &&
+             !strcmp(m->methods[i].method->path, r->method->path)))
             s = &m->methods[i];
     if (!s && m->n_methods < MAX_METHODS) {
         s = &m->methods[m->n_methods++];
@@ -80,6 +86,20 @@ void a0ipc_metrics_observe(void *arg, const a0ipc_rpc_call_record *r)
         s->latency_sum_ns += r->duration_ns;
         s->bytes_in += r->bytes_in;
         s->bytes_out += r->bytes_out;
+    }
+    pthread_mutex_unlock(&m->mu);
+}
+
+void a0ipc_metrics_add_service(a0ipc_metrics *m, const a0ipc_rpc_service *svc)
+{
+    pthread_mutex_lock(&m->mu);
+    for (size_t i = 0; i < svc->n_methods && m->n_methods < MAX_METHODS; i++) {
+        bool known = false;
+        for (int j = 0; j < m->n_methods && !known; j++)
+            known =
+                m->methods[j].method && !strcmp(m->methods[j].method->path, svc->methods[i].path);
+        if (!known)
+            m->methods[m->n_methods++].method = &svc->methods[i];
     }
     pthread_mutex_unlock(&m->mu);
 }
@@ -113,10 +133,15 @@ char *a0ipc_metrics_text(a0ipc_metrics *m)
     FILE *out = open_memstream(&text, &len);
     if (!out)
         return NULL;
+    a0ipc_prom_family(out, "a0ipcd_build_info", "gauge",
+                      "The running a0ipcd's version; always 1 (join on it by version).");
+    fprintf(out, "a0ipcd_build_info{version=\"%s\"} 1\n", A0IPC_VERSION);
     a0ipc_prom_family(out, "a0ipcd_calls_total", "counter", "Finished calls by method and status.");
     for (int i = 0; i < n; i++)
         for (int c = 0; c < A0IPC_CODE_COUNT; c++)
-            if (stats[i].calls[c])
+            /* every known method has its OK series from the start, at 0, so rate() and
+             * absent() work before the first call */
+            if (stats[i].calls[c] || c == A0IPC_OK)
                 fprintf(out, "a0ipcd_calls_total{method=\"%s\",code=\"%s\"} %llu\n",
                         stats[i].method ? stats[i].method->path : "unknown",
                         a0ipc_code_name((a0ipc_code)c), (unsigned long long)stats[i].calls[c]);
@@ -145,6 +170,7 @@ char *a0ipc_metrics_text(a0ipc_metrics *m)
         a0ipc_prom_family(out, gauges[g].name, "gauge", gauges[g].help);
         fprintf(out, "%s %ld\n", gauges[g].name, gauges[g].fn(gauges[g].arg));
     }
+    a0ipc_process_metrics_write(out);
     if (fclose(out) != 0) {
         free(text);
         return NULL;

@@ -16,6 +16,9 @@ void a0ipc_metrics_free(a0ipc_metrics *m);
 /* The server's on_call_done observer; arg is the a0ipc_metrics. */
 void a0ipc_metrics_observe(void *arg, const a0ipc_rpc_call_record *r);
 
+/* Gives every method of svc its series from the start (calls_total with code OK, bytes, at 0). */
+void a0ipc_metrics_add_service(a0ipc_metrics *m, const a0ipc_rpc_service *svc);
+
 /* A gauge read when /metrics is scraped (fn runs on the HTTP thread). Up to 8. */
 int a0ipc_metrics_add_gauge(a0ipc_metrics *m, const char *name, const char *help,
                             long (*fn)(void *arg), void *arg);

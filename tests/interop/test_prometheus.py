@@ -1,0 +1,120 @@
+"""a0ipcd's /metrics as Prometheus expects it: the process and build metrics every exporter has,
+gauges for sessions and calls in flight, latency buckets up to long calls, series at 0 before the
+first call; promtool accepts the live scrape and packaging/prometheus/a0ipcd.rules.yml, and the
+rules and the Grafana dashboard name only metrics the daemon serves. promtool (Debian package
+prometheus) is optional: without it the promtool checks are skipped, saying so. Run by ctest
+with A0IPCD and A0IPC_CLI."""
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+import unittest
+import urllib.request
+
+A0IPCD = os.environ["A0IPCD"]
+CLI = os.environ["A0IPC_CLI"]
+PACKAGING = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "packaging",
+                         "prometheus")
+RULES = os.path.join(PACKAGING, "a0ipcd.rules.yml")
+DASHBOARD = os.path.join(PACKAGING, "a0ipcd.dashboard.json")
+PROMTOOL = shutil.which("promtool")
+NO_PROMTOOL = "promtool is not installed (apt-get install prometheus): promtool checks skipped"
+
+
+class Metrics(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.dir = tempfile.mkdtemp(prefix="a0ipc-prom-")
+        root = os.path.join(cls.dir, "root")
+        os.mkdir(root)
+        sock = os.path.join(cls.dir, "a0ipcd.sock")
+        ready = os.path.join(cls.dir, "ready")
+        cls.log = open(os.path.join(cls.dir, "a0ipcd.log"), "w+")
+        cls.proc = subprocess.Popen(
+            [A0IPCD, "--listen", "unix:" + sock, "--root", root, "--ready-file", ready,
+             "--session-cgroup", "off", "--log-calls", "false", "--metrics-listen",
+             "127.0.0.1:0"], stderr=cls.log)
+        deadline = time.time() + 10
+        while not os.path.exists(ready) or "metrics" not in open(ready).read():
+            if cls.proc.poll() is not None or time.time() > deadline:
+                raise RuntimeError("a0ipcd did not start")
+            time.sleep(0.02)
+        cls.url = [l.split()[1] for l in open(ready) if l.startswith("metrics ")][0]
+        env = {k: v for k, v in os.environ.items() if not k.startswith("A0IPC_")}
+        env.update(HOME="/nonexistent", A0IPC_TARGET="unix:" + sock)
+        for args in (["health"], ["ls"], ["stat", "nope"], ["run", "echo hi"]):
+            subprocess.run([CLI, *args], env=env, capture_output=True, timeout=60)
+        with urllib.request.urlopen(cls.url, timeout=10) as r:
+            cls.text = r.read().decode()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.proc.send_signal(signal.SIGTERM)
+        cls.proc.wait(timeout=20)
+        cls.log.close()
+        shutil.rmtree(cls.dir, ignore_errors=True)
+
+    def value(self, series):
+        m = re.search("^" + re.escape(series) + r" (\S+)$", self.text, re.M)
+        self.assertIsNotNone(m, "%s not in the scrape:\n%s" % (series, self.text))
+        return float(m.group(1))
+
+    def families(self):
+        return set(re.findall(r"^# TYPE (\S+) ", self.text, re.M))
+
+    def test_build_and_process_metrics(self):
+        version = subprocess.run([A0IPCD, "--version"], capture_output=True, text=True).stdout
+        self.assertEqual(self.value('a0ipcd_build_info{version="%s"}' % version.split()[-1]), 1)
+        self.assertGreater(self.value("process_cpu_seconds_total"), 0)
+        self.assertGreater(self.value("process_resident_memory_bytes"), 1 << 20)
+        self.assertGreaterEqual(self.value("process_virtual_memory_bytes"),
+                                self.value("process_resident_memory_bytes"))
+        self.assertGreater(self.value("process_open_fds"), 3)
+        self.assertGreaterEqual(self.value("process_max_fds"), self.value("process_open_fds"))
+        started = self.value("process_start_time_seconds")
+        self.assertLess(abs(started - time.time()), 120)  # it started a moment ago
+
+    def test_gauges_buckets_and_zero_series(self):
+        self.assertEqual(self.value("a0ipcd_sessions"), 0)  # run closed its own session
+        self.assertGreaterEqual(self.value("a0ipcd_active_calls"), 0)
+        # a long call has a bucket: up to 10 minutes
+        self.value('a0ipcd_call_duration_seconds_bucket{method="/a0.runtime.v1.Terminal/Run",'
+                   'le="600"}')
+        # a method never called has its series already, at 0
+        self.assertEqual(
+            self.value('a0ipcd_calls_total{method="/a0.runtime.v1.Files/Move",code="OK"}'), 0)
+        self.assertEqual(
+            self.value('a0ipcd_calls_total{method="/a0.runtime.v1.Files/Stat",code="NOT_FOUND"}'),
+            1)
+
+    def test_rules_and_dashboard_name_served_metrics(self):
+        served = self.families() | {"up"}
+        exprs = [t["expr"] for p in json.load(open(DASHBOARD))["panels"] for t in p["targets"]]
+        exprs += re.findall(r"expr: (.*(?:\n {10,}.*)*)", open(RULES).read())
+        self.assertGreater(len(exprs), 10)
+        for e in exprs:
+            for name in re.findall(r"\b((?:a0ipcd|process)_[a-z_]+|up)\b(?=[{\[ )]|$)", e):
+                base = re.sub(r"_(bucket|sum|count)$", "", name)
+                self.assertIn(base, served, "%r names %s, which /metrics does not serve" %
+                              (e, name))
+
+    @unittest.skipUnless(PROMTOOL, NO_PROMTOOL)
+    def test_promtool_check_metrics(self):
+        r = subprocess.run([PROMTOOL, "check", "metrics"], input=self.text, capture_output=True,
+                           text=True, timeout=60)
+        self.assertEqual((r.returncode, r.stdout + r.stderr), (0, ""))
+
+    @unittest.skipUnless(PROMTOOL, NO_PROMTOOL)
+    def test_promtool_check_rules(self):
+        r = subprocess.run([PROMTOOL, "check", "rules", RULES], capture_output=True, text=True,
+                           timeout=60)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertIn("SUCCESS", r.stdout)
+
+
+if __name__ == "__main__":
+    unittest.main()
