@@ -18,6 +18,7 @@
 #include "a0/runtime/v1/terminal.a0ipc.h"
 #include "common/log.h"
 #include "daemon/config.h"
+#include "daemon/connections.h"
 #include "daemon/security.h"
 #include "daemon/metrics.h"
 #include "daemon/notify.h"
@@ -183,6 +184,9 @@ static int serve(a0ipc_daemon_config *cfg, const sigset_t *signals, int argc, ch
     a0ipc_metrics_add_gauge(metrics, "a0ipcd_sessions",
                             "Terminal sessions held, ended ones included until closed.", sessions,
                             NULL);
+    a0ipc_metrics_add_gauge(metrics, "a0ipcd_tcp_connections",
+                            "Client connections open on the TCP listeners (plaintext or TLS).",
+                            a0ipcd_connections, NULL);
     if (cfg->metrics_listen) {
         metrics_http = a0ipc_metrics_http_start(metrics, cfg->metrics_listen, &metrics_port, &st);
         if (!metrics_http)

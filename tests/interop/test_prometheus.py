@@ -37,19 +37,26 @@ class Metrics(unittest.TestCase):
         cls.proc = subprocess.Popen(
             [A0IPCD, "--listen", "unix:" + sock, "--root", root, "--ready-file", ready,
              "--session-cgroup", "off", "--log-calls", "false", "--metrics-listen",
-             "127.0.0.1:0"], stderr=cls.log)
+             "127.0.0.1:0", "--listen", "127.0.0.1:0", "--insecure"], stderr=cls.log)
         deadline = time.time() + 10
         while not os.path.exists(ready) or "metrics" not in open(ready).read():
             if cls.proc.poll() is not None or time.time() > deadline:
                 raise RuntimeError("a0ipcd did not start")
             time.sleep(0.02)
-        cls.url = [l.split()[1] for l in open(ready) if l.startswith("metrics ")][0]
+        lines = open(ready).read().split("\n")
+        cls.url = [l.split()[1] for l in lines if l.startswith("metrics ")][0]
+        cls.tcp = [l for l in lines if l.startswith("127.0.0.1:")][0]
         env = {k: v for k, v in os.environ.items() if not k.startswith("A0IPC_")}
         env.update(HOME="/nonexistent", A0IPC_TARGET="unix:" + sock)
+        cls.env = env
         for args in (["health"], ["ls"], ["stat", "nope"], ["run", "echo hi"]):
             subprocess.run([CLI, *args], env=env, capture_output=True, timeout=60)
+        cls.text = cls.scrape()
+
+    @classmethod
+    def scrape(cls):
         with urllib.request.urlopen(cls.url, timeout=10) as r:
-            cls.text = r.read().decode()
+            return r.read().decode()
 
     @classmethod
     def tearDownClass(cls):
@@ -58,10 +65,32 @@ class Metrics(unittest.TestCase):
         cls.log.close()
         shutil.rmtree(cls.dir, ignore_errors=True)
 
-    def value(self, series):
-        m = re.search("^" + re.escape(series) + r" (\S+)$", self.text, re.M)
-        self.assertIsNotNone(m, "%s not in the scrape:\n%s" % (series, self.text))
+    def value(self, series, text=None):
+        text = text or self.text
+        m = re.search("^" + re.escape(series) + r" (\S+)$", text, re.M)
+        self.assertIsNotNone(m, "%s not in the scrape:\n%s" % (series, text))
         return float(m.group(1))
+
+    def wait_for(self, series, want):
+        deadline = time.time() + 10
+        while self.value(series, self.scrape()) != want:
+            self.assertLess(time.time(), deadline, "%s never became %s" % (series, want))
+            time.sleep(0.05)
+
+    def test_connections_and_calls_in_flight(self):
+        # a watch over TCP: one connection, one call in flight, until it ends
+        w = subprocess.Popen([CLI, "watch", ".", "--target", self.tcp], env=self.env,
+                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+        try:
+            self.assertIn(b"READY", w.stdout.readline())
+            self.wait_for("a0ipcd_tcp_connections", 1)
+            self.wait_for("a0ipcd_active_calls", 1)
+        finally:
+            w.terminate()
+            w.wait(timeout=10)
+            w.stdout.close()
+        self.wait_for("a0ipcd_tcp_connections", 0)
+        self.wait_for("a0ipcd_active_calls", 0)
 
     def families(self):
         return set(re.findall(r"^# TYPE (\S+) ", self.text, re.M))
