@@ -318,6 +318,8 @@ static int ended_shell_status(a0ipc_cli *cli, const char *id)
 
 static int run_shell(a0ipc_cli *cli, int argc, char **argv)
 {
+    if (cli->json) /* a terminal's bytes are not messages */
+        return a0ipc_cli_own(cli, a0ipc_cli_usage_error("shell", "--json does not apply"));
     shell sh = {.cli = cli, .st = A0IPC_STATUS_INIT};
     a0ipc_session_info created = {0};
     uint32_t rows = 0, cols = 0;

@@ -211,6 +211,17 @@ class CliConventions(unittest.TestCase):
         self.assertIn(b"hi-42", output)
         self.assertEqual(events[-1]["done"]["reason"], "DONE_REASON_EXITED")
         self.assertEqual(j("sessions"), [{}])  # ListSessionsResponse with no sessions
+        # the tokens file (no proto message): the same one-object-a-line form
+        tokens = os.path.join(self.dir, "tokens")
+        self.cli("token", "add", "ci", "--allow", "service:a0.runtime.v1.Files", "--allow",
+                 "files:read-only", "--tokens-file", tokens, "--token-out",
+                 os.path.join(self.dir, "ci.token"))
+        r = self.cli("token", "list", "--tokens-file", tokens, "--json")
+        self.assertEqual(json.loads(r.stdout), {
+            "name": "ci", "permissions": ["service:a0.runtime.v1.Files", "files:read-only"]})
+        # shell is a terminal, not messages
+        r = self.cli("shell", "--json", expect=255)
+        self.assertIn(b"--json does not apply for 'shell'", r.stderr)
 
     # ---- completion ----
 
