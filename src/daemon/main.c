@@ -34,7 +34,7 @@
 
 /* Written after the server started, renamed into place so readers never see half a file. */
 static int write_ready_file(const char *path, char **addrs, const int *ports, size_t n,
-                            int metrics_port, a0ipc_status *st)
+                            int metrics_port, const char *metrics_scheme, a0ipc_status *st)
 {
     char tmp[4096];
     if (snprintf(tmp, sizeof tmp, "%s.tmp", path) >= (int)sizeof tmp) {
@@ -57,7 +57,7 @@ static int write_ready_file(const char *path, char **addrs, const int *ports, si
         fprintf(f, "%.*s:%d\n", host_len, addrs[i], ports[i]);
     }
     if (metrics_port)
-        fprintf(f, "metrics http://127.0.0.1:%d/metrics\n", metrics_port);
+        fprintf(f, "metrics %s://127.0.0.1:%d/metrics\n", metrics_scheme, metrics_port);
     if (fclose(f) != 0 || rename(tmp, path) != 0) {
         a0ipc_status_from_errno(st, errno, "cannot write %s", path);
         unlink(tmp);
@@ -116,6 +116,7 @@ static int serve(a0ipc_daemon_config *cfg, const sigset_t *signals, int argc, ch
     memset(&sec, 0, sizeof sec);
     a0ipc_metrics *metrics = a0ipc_metrics_new();
     a0ipc_metrics_http *metrics_http = NULL;
+    a0ipc_metrics_web *metrics_web = NULL;
     int metrics_port = 0;
     bool terminal_on = false;
     a0ipc_files_service *files = NULL;
@@ -188,10 +189,16 @@ static int serve(a0ipc_daemon_config *cfg, const sigset_t *signals, int argc, ch
                             "Client connections open on the TCP listeners (plaintext or TLS).",
                             a0ipcd_connections, NULL);
     if (cfg->metrics_listen) {
-        metrics_http = a0ipc_metrics_http_start(metrics, cfg->metrics_listen, &metrics_port, &st);
+        if (cfg->metrics_web_config &&
+            !(metrics_web = a0ipc_metrics_web_load(cfg->metrics_web_config, &st)))
+            goto fail;
+        metrics_http =
+            a0ipc_metrics_http_start(metrics, cfg->metrics_listen, metrics_web, &metrics_port, &st);
         if (!metrics_http)
             goto fail;
-        A0IPC_LOGI("metrics on http://%s/metrics", cfg->metrics_listen);
+        A0IPC_LOGI("metrics on %s://%s/metrics%s",
+                   metrics_web && metrics_web->tls ? "https" : "http", cfg->metrics_listen,
+                   metrics_web && metrics_web->n_users ? " (basic auth)" : "");
     }
     for (size_t i = 0; i < cfg->n_listen; i++) {
         const char *how = a0ipcd_security_describe(cfg, cfg->listen[i]);
@@ -205,8 +212,9 @@ static int serve(a0ipc_daemon_config *cfg, const sigset_t *signals, int argc, ch
     if (cfg->tokens_file)
         A0IPC_LOGI("every call needs a bearer token%s",
                    cfg->health_exempt ? " (except Health: health-exempt)" : "");
-    if (cfg->ready_file && write_ready_file(cfg->ready_file, cfg->listen, ports, cfg->n_listen,
-                                            metrics_port, &st) != 0)
+    if (cfg->ready_file &&
+        write_ready_file(cfg->ready_file, cfg->listen, ports, cfg->n_listen, metrics_port,
+                         metrics_web && metrics_web->tls ? "https" : "http", &st) != 0)
         goto fail;
     A0IPC_LOGI("a0ipcd %s serving (pid %d)", A0IPC_VERSION, (int)getpid());
     a0ipc_notify_ready(cfg->listen, cfg->n_listen);
@@ -243,6 +251,7 @@ fail:
     A0IPC_LOGE("%s", a0ipc_status_message(&st));
 out:
     a0ipc_metrics_http_stop(metrics_http);
+    a0ipc_metrics_web_free(metrics_web);
     a0ipc_rpc_server_free(srv);
     if (terminal_on)
         a0ipc_terminal_service_free();

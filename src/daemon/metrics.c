@@ -17,6 +17,8 @@
 #include "common/prom.h"
 #include "daemon/process_metrics.h"
 
+#include <openssl/crypto.h>
+
 #define MAX_METHODS 64
 #define MAX_GAUGES  8
 #define BUCKETS     18
@@ -182,15 +184,31 @@ char *a0ipc_metrics_text(a0ipc_metrics *m)
 
 struct a0ipc_metrics_http {
     a0ipc_metrics *m;
+    const a0ipc_metrics_web *web; /* TLS and users; NULL: plain HTTP for anyone on loopback */
     int listen_fd;
     int stop_pipe[2];
     pthread_t thread;
 };
 
-static void write_all(int fd, const char *p, size_t n)
+/* One scraper's connection: the socket, and its TLS session when the web config has TLS. */
+typedef struct conn {
+    int fd;
+    SSL *ssl;
+} conn;
+
+static ssize_t conn_recv(conn *c, char *buf, size_t cap)
+{
+    if (!c->ssl)
+        return recv(c->fd, buf, cap, 0);
+    int n = SSL_read(c->ssl, buf, (int)(cap > 65536 ? 65536 : cap));
+    return n > 0 ? n : -1;
+}
+
+static void write_all(conn *c, const char *p, size_t n)
 {
     while (n) {
-        ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
+        size_t chunk = n > 65536 ? 65536 : n;
+        ssize_t w = c->ssl ? SSL_write(c->ssl, p, (int)chunk) : send(c->fd, p, chunk, MSG_NOSIGNAL);
         if (w <= 0)
             return; /* the scraper went away or stalled past the send timeout */
         p += w;
@@ -198,15 +216,16 @@ static void write_all(int fd, const char *p, size_t n)
     }
 }
 
-static void respond(int fd, const char *status, const char *type, const char *body)
+static void respond(conn *c, const char *status, const char *extra_headers, const char *type,
+                    const char *body)
 {
-    char head[256];
+    char head[512];
     int n = snprintf(head, sizeof head,
-                     "HTTP/1.1 %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
+                     "HTTP/1.1 %s\r\n%sContent-Type: %s\r\nContent-Length: %zu\r\n"
                      "Connection: close\r\n\r\n",
-                     status, type, strlen(body));
-    write_all(fd, head, (size_t)n);
-    write_all(fd, body, strlen(body));
+                     status, extra_headers, type, strlen(body));
+    write_all(c, head, (size_t)n);
+    write_all(c, body, strlen(body));
 }
 
 /* One request per connection, with timeouts, so a stalled client costs at most a few seconds of
@@ -216,10 +235,18 @@ static void serve_one(a0ipc_metrics_http *h, int fd)
     struct timeval tv = {2, 0};
     setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
     setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+    conn c = {fd, NULL};
+    if (h->web && h->web->tls) {
+        c.ssl = SSL_new(h->web->tls);
+        if (!c.ssl || SSL_set_fd(c.ssl, fd) != 1 || SSL_accept(c.ssl) != 1) {
+            SSL_free(c.ssl); /* not TLS, a failed handshake, or too slow */
+            return;
+        }
+    }
     char req[4096];
     size_t len = 0;
     while (len < sizeof req - 1) {
-        ssize_t r = recv(fd, req + len, sizeof req - 1 - len, 0);
+        ssize_t r = conn_recv(&c, req + len, sizeof req - 1 - len);
         if (r <= 0)
             break;
         len += (size_t)r;
@@ -228,17 +255,26 @@ static void serve_one(a0ipc_metrics_http *h, int fd)
             break;
     }
     req[len] = '\0';
-    if (!strncmp(req, "GET /metrics ", 13) || !strncmp(req, "GET /metrics?", 13)) {
+    bool get_metrics = !strncmp(req, "GET /metrics ", 13) || !strncmp(req, "GET /metrics?", 13);
+    if (strncmp(req, "GET ", 4) != 0) {
+        respond(&c, "400 Bad Request", "", "text/plain", "expected GET /metrics\n");
+    } else if (!a0ipc_metrics_web_authorized(h->web, req)) {
+        respond(&c, "401 Unauthorized", "WWW-Authenticate: Basic realm=\"a0ipcd\"\r\n",
+                "text/plain", "a0ipcd's /metrics needs a user of its metrics-web-config\n");
+    } else if (get_metrics) {
         char *text = a0ipc_metrics_text(h->m);
         if (text)
-            respond(fd, "200 OK", "text/plain; version=0.0.4; charset=utf-8", text);
+            respond(&c, "200 OK", "", "text/plain; version=0.0.4; charset=utf-8", text);
         else
-            respond(fd, "500 Internal Server Error", "text/plain", "out of memory\n");
+            respond(&c, "500 Internal Server Error", "", "text/plain", "out of memory\n");
         free(text);
-    } else if (!strncmp(req, "GET ", 4)) {
-        respond(fd, "404 Not Found", "text/plain", "a0ipcd serves /metrics only\n");
     } else {
-        respond(fd, "400 Bad Request", "text/plain", "expected GET /metrics\n");
+        respond(&c, "404 Not Found", "", "text/plain", "a0ipcd serves /metrics only\n");
+    }
+    OPENSSL_cleanse(req, sizeof req); /* it may hold a password */
+    if (c.ssl) {
+        SSL_shutdown(c.ssl);
+        SSL_free(c.ssl);
     }
 }
 
@@ -264,9 +300,10 @@ static void *http_main(void *arg)
     return NULL;
 }
 
-/* Parses a loopback "host:port" into a socket address. */
-static int parse_loopback(const char *addr, struct sockaddr_storage *ss, socklen_t *len,
-                          a0ipc_status *st)
+/* Parses "host:port" into a socket address: loopback only, unless remote is allowed (TLS and
+ * users set up by the web config). */
+static int parse_address(const char *addr, bool remote, struct sockaddr_storage *ss, socklen_t *len,
+                         a0ipc_status *st)
 {
     char host[64];
     const char *colon = strrchr(addr, ':');
@@ -290,31 +327,40 @@ static int parse_loopback(const char *addr, struct sockaddr_storage *ss, socklen
     struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)ss;
     if (!strcmp(host, "localhost"))
         strcpy(host, "127.0.0.1");
-    if (inet_pton(AF_INET, host, &v4->sin_addr) == 1 && (ntohl(v4->sin_addr.s_addr) >> 24) == 127) {
+    if (inet_pton(AF_INET, host, &v4->sin_addr) == 1 &&
+        (remote || (ntohl(v4->sin_addr.s_addr) >> 24) == 127)) {
         v4->sin_family = AF_INET;
         v4->sin_port = htons((uint16_t)port);
         *len = sizeof *v4;
         return 0;
     }
-    if (inet_pton(AF_INET6, host, &v6->sin6_addr) == 1 && IN6_IS_ADDR_LOOPBACK(&v6->sin6_addr)) {
+    if (inet_pton(AF_INET6, host, &v6->sin6_addr) == 1 &&
+        (remote || IN6_IS_ADDR_LOOPBACK(&v6->sin6_addr))) {
         v6->sin6_family = AF_INET6;
         v6->sin6_port = htons((uint16_t)port);
         *len = sizeof *v6;
         return 0;
     }
+    if (remote) {
+        a0ipc_status_set(st, A0IPC_INVALID_ARGUMENT,
+                         "metrics-listen wants a numeric address:port, not \"%s\"", addr);
+        return -1;
+    }
     a0ipc_status_set(st, A0IPC_FAILED_PRECONDITION,
-                     "metrics-listen %s is not a loopback address: /metrics has no "
-                     "authentication, so it is served on loopback only",
+                     "metrics-listen %s is not a loopback address: without TLS and a user "
+                     "(metrics-web-config) /metrics is served on loopback only",
                      addr);
     return -1;
 }
 
-a0ipc_metrics_http *a0ipc_metrics_http_start(a0ipc_metrics *m, const char *addr, int *port_out,
+a0ipc_metrics_http *a0ipc_metrics_http_start(a0ipc_metrics *m, const char *addr,
+                                             const a0ipc_metrics_web *web, int *port_out,
                                              a0ipc_status *st)
 {
     struct sockaddr_storage ss;
     socklen_t len;
-    if (parse_loopback(addr, &ss, &len, st) != 0)
+    bool remote = web && web->tls && web->n_users > 0;
+    if (parse_address(addr, remote, &ss, &len, st) != 0)
         return NULL;
     a0ipc_metrics_http *h = calloc(1, sizeof *h);
     if (!h) {
@@ -322,6 +368,7 @@ a0ipc_metrics_http *a0ipc_metrics_http_start(a0ipc_metrics *m, const char *addr,
         return NULL;
     }
     h->m = m;
+    h->web = web;
     h->stop_pipe[0] = h->stop_pipe[1] = -1;
     h->listen_fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
     int one = 1;

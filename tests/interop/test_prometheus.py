@@ -4,15 +4,19 @@ first call; promtool accepts the live scrape and packaging/prometheus/a0ipcd.rul
 rules and the Grafana dashboard name only metrics the daemon serves. promtool (Debian package
 prometheus) is optional: without it the promtool checks are skipped, saying so. Run by ctest
 with A0IPCD and A0IPC_CLI."""
+import base64
 import json
 import os
 import re
 import shutil
 import signal
+import socket
+import ssl
 import subprocess
 import tempfile
 import time
 import unittest
+import urllib.error
 import urllib.request
 
 A0IPCD = os.environ["A0IPCD"]
@@ -143,6 +147,118 @@ class Metrics(unittest.TestCase):
                            timeout=60)
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
         self.assertIn("SUCCESS", r.stdout)
+
+
+# bcrypt (cost 4, quick to check) of "s3cret-pw", as `htpasswd -nbBC 4 prometheus s3cret-pw` prints
+HASH = "$2b$04$YQLF7/mPnRarA.dcq0YRFepvEyuQKwr5gOh8unDKaoKj1LYmDWBHu"
+
+
+class RemoteScrape(unittest.TestCase):
+    """metrics-web-config: TLS and basic auth, and then any listen address."""
+
+    def setUp(self):
+        self.dir = tempfile.mkdtemp(prefix="a0ipc-promweb-")
+        self.addCleanup(shutil.rmtree, self.dir, True)
+        self.tls = os.path.join(self.dir, "tls")
+        env = {k: v for k, v in os.environ.items() if not k.startswith("A0IPC_")}
+        r = subprocess.run([CLI, "certs", "init", self.tls], capture_output=True, env=env,
+                           timeout=30)
+        self.assertEqual(r.returncode, 0, r.stderr)
+
+    def web_config(self, tls=True, users=True):
+        path = os.path.join(self.dir, "web.yml")
+        with open(path, "w") as f:
+            f.write("# as for any Prometheus exporter\n")
+            if tls:
+                f.write("tls_server_config:\n  cert_file: %s\n  key_file: %s\n" %
+                        (os.path.join(self.tls, "server.pem"), os.path.join(self.tls, "server.key")))
+            if users:
+                f.write("basic_auth_users:\n  prometheus: '%s'\n" % HASH)
+        return path
+
+    def daemon(self, web, listen="0.0.0.0:0"):
+        ready = os.path.join(self.dir, "ready")
+        log = open(os.path.join(self.dir, "a0ipcd.log"), "w+")
+        self.addCleanup(log.close)
+        p = subprocess.Popen(
+            [A0IPCD, "--listen", "unix:" + os.path.join(self.dir, "s.sock"), "--ready-file",
+             ready, "--session-cgroup", "off", "--metrics-listen", listen,
+             "--metrics-web-config", web], stderr=log)
+        deadline = time.time() + 10
+        while not os.path.exists(ready):
+            if p.poll() is not None:
+                log.seek(0)
+                return p, None, log.read()
+            self.assertLess(time.time(), deadline)
+            time.sleep(0.02)
+
+        def stop():
+            p.send_signal(signal.SIGTERM)
+            self.assertEqual(p.wait(timeout=20), 0)
+        self.addCleanup(stop)
+        url = [l.split()[1] for l in open(ready) if l.startswith("metrics ")][0]
+        return p, url, None
+
+    def get(self, url, user=None, password=None):
+        ctx = ssl.create_default_context(cafile=os.path.join(self.tls, "ca.pem"))
+        req = urllib.request.Request(url)
+        if user:
+            req.add_header("Authorization", "Basic " + base64.b64encode(
+                ("%s:%s" % (user, password)).encode()).decode())
+        try:
+            with urllib.request.urlopen(req, timeout=10, context=ctx) as r:
+                return r.status, r.read().decode(), r.headers
+        except urllib.error.HTTPError as e:
+            return e.code, e.read().decode(), e.headers
+
+    def test_tls_and_basic_auth_on_any_address(self):
+        _, url, err = self.daemon(self.web_config())
+        self.assertIsNone(err)
+        self.assertTrue(url.startswith("https://127.0.0.1:"), url)
+        status, _, headers = self.get(url)
+        self.assertEqual(status, 401)
+        self.assertIn("Basic", headers["WWW-Authenticate"])
+        self.assertEqual(self.get(url, "prometheus", "wrong")[0], 401)
+        self.assertEqual(self.get(url, "someone", "s3cret-pw")[0], 401)
+        status, body, _ = self.get(url, "prometheus", "s3cret-pw")
+        self.assertEqual(status, 200)
+        self.assertIn("a0ipcd_build_info{", body)
+        # plain HTTP on the TLS port gets nothing
+        port = int(url.rsplit(":", 1)[1].split("/")[0])
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+            s.sendall(b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n")
+            try:
+                got = s.recv(65536)
+            except ConnectionResetError:
+                got = b""
+            self.assertNotIn(b"a0ipcd_", got)
+
+    def test_without_tls_or_users_loopback_only(self):
+        for tls, users in ((False, True), (True, False)):
+            p, _, err = self.daemon(self.web_config(tls, users))
+            self.assertEqual(p.wait(timeout=10), 1)
+            self.assertIn("not a loopback address", err)
+        # on loopback basic auth alone is fine (no secret leaves the host)
+        _, url, err = self.daemon(self.web_config(tls=False), listen="127.0.0.1:0")
+        self.assertIsNone(err)
+        self.assertTrue(url.startswith("http://"), url)
+        with self.assertRaises(urllib.error.HTTPError) as e:
+            urllib.request.urlopen(url, timeout=10)
+        self.assertEqual(e.exception.code, 401)
+
+    def test_bad_web_config_is_refused(self):
+        path = os.path.join(self.dir, "bad.yml")
+        with open(path, "w") as f:
+            f.write("basic_auth_users:\n  prometheus: plaintext-password\n")
+        p, _, err = self.daemon(path, listen="127.0.0.1:0")
+        self.assertEqual(p.wait(timeout=10), 1)
+        self.assertIn("bad.yml:2", err)
+
+    @unittest.skipUnless(PROMTOOL, NO_PROMTOOL)
+    def test_promtool_accepts_the_web_config(self):
+        r = subprocess.run([PROMTOOL, "check", "web-config", self.web_config()],
+                           capture_output=True, text=True, timeout=60)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
 
 
 if __name__ == "__main__":
