@@ -52,7 +52,10 @@ void a0ipc_cancel_free(a0ipc_cancel *c);
 
 typedef struct a0ipc_call_options {
     int64_t timeout_ms;      /* 0: the method's default; < 0: no deadline */
-    const char *routing_key; /* agent or session id: the router's canary hashes it; may be NULL */
+    /* Agent or session id; may be NULL. The router's canary hashes it; the gRPC transport sends
+     * it (else, for a session's calls, the session id) as the x-a0ipc-session metadata that a
+     * proxy hashes for affinity (docs/operations.md, Behind nginx). */
+    const char *routing_key;
     a0ipc_cancel *cancel;    /* may be NULL */
 } a0ipc_call_options;
 

@@ -34,12 +34,44 @@ void a0ipc_grpc_options_init(a0ipc_grpc_options *o)
 void gt_call_options(const grpc_transport *g, const a0ipc_call_options *o, int64_t default_ms,
                      a0ipc_rpc_call_options *out)
 {
+    gt_session_call_options(g, o, default_ms, NULL, out);
+}
+
+/* Whether s may be sent as a plain metadata value (printable ASCII). */
+static bool header_value(const char *s)
+{
+    if (!s || !*s || strlen(s) > 256)
+        return false;
+    for (; *s; s++)
+        if (*s < 0x20 || *s > 0x7e)
+            return false;
+    return true;
+}
+
+void gt_session_call_options(const grpc_transport *g, const a0ipc_call_options *o,
+                             int64_t default_ms, const char *session_id,
+                             a0ipc_rpc_call_options *out)
+{
     memset(out, 0, sizeof *out);
     int64_t ms = o ? o->timeout_ms : 0;
     out->timeout_ms = ms == 0 ? default_ms : ms < 0 ? 0 : ms;
     out->wait_for_ready = g->opts.wait_for_ready;
     out->metadata = g->n_metadata ? g->metadata : NULL;
     out->n_metadata = g->n_metadata;
+    const char *key = o && header_value(o->routing_key) ? o->routing_key
+                      : header_value(session_id)        ? session_id
+                                                        : NULL;
+    if (!key)
+        return;
+    /* The rpc layer copies the entries (not the strings) when the call starts, in this thread,
+     * so one array per thread is enough; the strings live as long as the call. */
+    static _Thread_local a0ipc_rpc_metadata md[sizeof g->metadata / sizeof g->metadata[0] + 1];
+    size_t n = 0;
+    for (; n < g->n_metadata; n++)
+        md[n] = g->metadata[n];
+    md[n++] = (a0ipc_rpc_metadata){A0IPC_AFFINITY_HEADER, key};
+    out->metadata = md;
+    out->n_metadata = n;
 }
 
 static void cancel_stream(void *arg)
