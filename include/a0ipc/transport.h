@@ -50,6 +50,9 @@ void a0ipc_cancel_raise(a0ipc_cancel *c); /* any thread; idempotent */
 bool a0ipc_cancel_raised(const a0ipc_cancel *c);
 void a0ipc_cancel_free(a0ipc_cancel *c);
 
+/* The metadata key the gRPC transport sends a call's affinity key in (a0ipc_call_options). */
+#define A0IPC_AFFINITY_METADATA "x-a0ipc-session"
+
 typedef struct a0ipc_call_options {
     int64_t timeout_ms; /* 0: the method's default; < 0: no deadline */
     /* Agent or session id; may be NULL. The router's canary hashes it; the gRPC transport sends

@@ -33,7 +33,9 @@ static int run_health(a0ipc_cli *cli, int argc, char **argv)
     const char *service = a0ipc_cli_value(cli, "service");
     Grpc__Health__V1__HealthCheckRequest req = GRPC__HEALTH__V1__HEALTH_CHECK_REQUEST__INIT;
     req.service = (char *)(service ? service : "");
-    a0ipc_rpc_call_options o = {.timeout_ms = (int64_t)(cli->conn.timeout_s * 1000)};
+    a0ipc_rpc_metadata md;
+    a0ipc_rpc_call_options o;
+    a0ipc_cli_conn_call_options(&cli->conn, (int64_t)(cli->conn.timeout_s * 1000), NULL, &md, &o);
     Grpc__Health__V1__HealthCheckResponse *resp = NULL;
     int rc;
     if (!a0ipc_cli_flag(cli, "watch")) {

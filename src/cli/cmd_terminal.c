@@ -306,7 +306,9 @@ static int ended_shell_status(a0ipc_cli *cli, const char *id)
     req.session_id = (char *)id;
     req.grace_ms = 1000;
     A0__Runtime__V1__CloseSessionResponse *resp = NULL;
-    a0ipc_rpc_call_options o = {.timeout_ms = 10000};
+    a0ipc_rpc_metadata md;
+    a0ipc_rpc_call_options o;
+    a0ipc_cli_conn_call_options(&cli->conn, 10000, id, &md, &o);
     if (ch && a0_runtime_v1_terminal_close_session_call(ch, &o, &req, &resp, &st) == A0IPC_OK) {
         rc = remote_status(resp->exit_code, resp->signal);
         protobuf_c_message_free_unpacked(&resp->base, NULL);

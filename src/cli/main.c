@@ -104,7 +104,10 @@ int main(int argc, char **argv)
     if (first == 1)
         return run_entry(e, argc - 1, argv + 1);
     if (!e->cmd)
-        return a0ipc_cli_usage_error(name, "%s takes no connection options", name);
+        return a0ipc_cli_usage_error(name,
+                                     "%s takes no global options (they are for the "
+                                     "commands that call a0ipcd)",
+                                     name);
     /* The command's argv: its name, the global options, then what followed it. */
     char **args = calloc((size_t)argc + 1, sizeof *args);
     if (!args)

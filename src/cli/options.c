@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "a0ipc/transport.h"
 #include "cli/commands.h"
 #include "common/target.h"
 
@@ -178,6 +179,20 @@ a0ipc_rpc_channel *a0ipc_cli_conn_channel(a0ipc_cli_conn *c, a0ipc_status *st)
         c->channel.authority_override = c->target_host;
     }
     return a0ipc_rpc_channel_new(c->target, &c->channel, st);
+}
+
+void a0ipc_cli_conn_call_options(const a0ipc_cli_conn *c, int64_t timeout_ms,
+                                 const char *session_id, a0ipc_rpc_metadata *md,
+                                 a0ipc_rpc_call_options *o)
+{
+    memset(o, 0, sizeof *o);
+    o->timeout_ms = timeout_ms;
+    const char *key = c->routing_key && *c->routing_key ? c->routing_key : session_id;
+    if (key && *key) {
+        *md = (a0ipc_rpc_metadata){A0IPC_AFFINITY_METADATA, key};
+        o->metadata = md;
+        o->n_metadata = 1;
+    }
 }
 
 int a0ipc_cli_conn_report(const a0ipc_cli_conn *c, a0ipc_status *st)

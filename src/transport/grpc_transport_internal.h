@@ -35,7 +35,7 @@ typedef struct grpc_transport {
 /* The metadata key carrying a call's affinity key: the routing key (a0ipc_call_options), else
  * for a call about a session its id. A proxy in front of several daemons hashes it
  * (nginx: hash $http_x_a0ipc_session consistent) so that a session's calls reach its daemon. */
-#define A0IPC_AFFINITY_HEADER "x-a0ipc-session"
+#define A0IPC_AFFINITY_HEADER A0IPC_AFFINITY_METADATA
 
 /* The rpc options of a call: its deadline (o's, else default_ms), the authorization and the
  * affinity key. The _session form takes the session the call is about. */
