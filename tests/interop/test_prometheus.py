@@ -147,6 +147,10 @@ class Metrics(unittest.TestCase):
                            timeout=60)
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
         self.assertIn("SUCCESS", r.stdout)
+        # and they fire when they should (packaging/prometheus/a0ipcd.rules.test.yml)
+        r = subprocess.run([PROMTOOL, "test", "rules", "a0ipcd.rules.test.yml"],
+                           capture_output=True, text=True, timeout=60, cwd=PACKAGING)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
 
 
 # bcrypt (cost 4, quick to check) of "s3cret-pw", as `htpasswd -nbBC 4 prometheus s3cret-pw` prints
