@@ -253,10 +253,25 @@ class CliConventions(unittest.TestCase):
             self.assertIn(name, offered)
         for shell in ("zsh", "fish"):
             self.assertIn("a0ipc", self.cli("completion", shell).stdout.decode())
-        if shutil.which("zsh"):
+        if shutil.which("zsh"):  # zsh's completion needs a terminal: its syntax only
             r = subprocess.run(["zsh", "-n"], input=self.cli("completion", "zsh").stdout,
                                capture_output=True)
             self.assertEqual(r.returncode, 0, r.stderr)
+        if shutil.which("fish"):
+            script = os.path.join(self.dir, "a0ipc.fish")
+            with open(script, "wb") as f:
+                f.write(self.cli("completion", "fish").stdout)
+
+            def fish(line):
+                r = subprocess.run(["fish", "--no-config", "-c",
+                                    "source %s; complete -C '%s'" % (script, line)],
+                                   capture_output=True, text=True, timeout=30,
+                                   env=dict(self.env, HOME=self.dir))
+                self.assertEqual(r.returncode, 0, r.stderr)
+                return [l.split("\t")[0] for l in r.stdout.splitlines()]
+            self.assertEqual(fish("a0ipc st"), ["stat"])
+            self.assertEqual(fish("a0ipc ls --de"), ["--depth"])
+            self.assertEqual(sorted(fish("a0ipc token ")), ["add", "hash", "list", "remove"])
 
     # ---- progress ----
 
