@@ -282,8 +282,10 @@ static int run_put(a0ipc_cli *cli, int argc, char **argv)
 {
     const char *local = argv[0], *remote = argv[1];
     long long mode = a0ipc_cli_number(cli, "mode", 0);
-    if (mode < 0 || mode > 0777)
+    if (mode < 0)
         return A0IPC_EXIT_USAGE;
+    if (mode > 0777)
+        return a0ipc_cli_usage_error(cli->cmd->name, "--mode takes permission bits, 0 to 0777");
     source_file s = {STDIN_FILENO, {0}};
     if (strcmp(local, "-") && (s.fd = open(local, O_RDONLY | O_CLOEXEC)) < 0) {
         fprintf(stderr, "a0ipc: cannot read %s: %s\n", local, strerror(errno));
@@ -341,8 +343,10 @@ static int run_mkdir(a0ipc_cli *cli, int argc, char **argv)
 {
     bool parents = a0ipc_cli_flag(cli, "parents"), created;
     long long mode = a0ipc_cli_number(cli, "mode", 0);
-    if (mode < 0 || mode > 0777)
+    if (mode < 0)
         return A0IPC_EXIT_USAGE;
+    if (mode > 0777)
+        return a0ipc_cli_usage_error(cli->cmd->name, "--mode takes permission bits, 0 to 0777");
     if (a0ipc_make_dir(cli->t, &cli->call, argv[0], (uint32_t)mode, parents, parents, &created,
                        &cli->st))
         return a0ipc_cli_fail(cli);
@@ -377,10 +381,8 @@ static int run_archive(a0ipc_cli *cli, int argc, char **argv)
                   .base_name = a0ipc_cli_flag(cli, "base-name")};
     if (format && !strcmp(format, "tar.gz"))
         d.format = A0IPC_ARCHIVE_TAR_GZ;
-    else if (format && strcmp(format, "zip")) {
-        fprintf(stderr, "a0ipc: --format is zip or tar.gz, not \"%s\"\n", format);
-        return A0IPC_EXIT_USAGE;
-    }
+    else if (format && strcmp(format, "zip"))
+        return a0ipc_cli_usage_error("archive", "--format is zip or tar.gz, not \"%s\"", format);
     return download_to(cli, &d, argv[1]);
 }
 

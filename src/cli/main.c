@@ -91,10 +91,8 @@ int main(int argc, char **argv)
             return a0ipc_cli_usage_error(NULL, "option %s needs a value", w);
         first += takes_value ? 2 : 1;
     }
-    if (first == argc) {
-        usage(stderr);
-        return A0IPC_EXIT_USAGE;
-    }
+    if (first == argc)
+        return a0ipc_cli_usage_error(NULL, "a command is missing");
     const char *name = argv[first];
     if (!strcmp(name, "help"))
         return help(argc - first, argv + first);

@@ -30,7 +30,7 @@ long long a0ipc_cli_number(const a0ipc_cli *cli, const char *name, long long def
     char *end;
     long long n = strtoll(v, &end, 0);
     if (*end || end == v || n < 0) {
-        fprintf(stderr, "a0ipc: --%s takes a number >= 0, not \"%s\"\n", name, v);
+        a0ipc_cli_usage_error(cli->cmd->name, "--%s takes a number >= 0, not \"%s\"", name, v);
         return -1;
     }
     return n;
