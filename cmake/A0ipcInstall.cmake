@@ -73,6 +73,24 @@ install(DIRECTORY proto/ DESTINATION ${CMAKE_INSTALL_DATADIR}/a0ipc/proto)
 install(FILES ${A0IPC_PKG_DIR}/man/a0ipcd.8 DESTINATION ${CMAKE_INSTALL_MANDIR}/man8)
 install(FILES ${A0IPC_PKG_DIR}/man/a0ipc.1 DESTINATION ${CMAKE_INSTALL_MANDIR}/man1)
 
+# Shell completion, written by the built a0ipc from its command table (a0ipc completion SHELL).
+set(A0IPC_COMPLETION_DIR ${PROJECT_BINARY_DIR}/completion)
+add_custom_command(
+  OUTPUT ${A0IPC_COMPLETION_DIR}/a0ipc ${A0IPC_COMPLETION_DIR}/_a0ipc
+         ${A0IPC_COMPLETION_DIR}/a0ipc.fish
+  COMMAND ${CMAKE_COMMAND} -E make_directory ${A0IPC_COMPLETION_DIR}
+  COMMAND $<TARGET_FILE:a0ipc> completion bash > ${A0IPC_COMPLETION_DIR}/a0ipc
+  COMMAND $<TARGET_FILE:a0ipc> completion zsh > ${A0IPC_COMPLETION_DIR}/_a0ipc
+  COMMAND $<TARGET_FILE:a0ipc> completion fish > ${A0IPC_COMPLETION_DIR}/a0ipc.fish
+  DEPENDS a0ipc VERBATIM)
+add_custom_target(a0ipc_completion ALL DEPENDS ${A0IPC_COMPLETION_DIR}/a0ipc)
+install(FILES ${A0IPC_COMPLETION_DIR}/a0ipc
+        DESTINATION ${CMAKE_INSTALL_DATAROOTDIR}/bash-completion/completions)
+install(FILES ${A0IPC_COMPLETION_DIR}/_a0ipc
+        DESTINATION ${CMAKE_INSTALL_DATAROOTDIR}/zsh/vendor-completions)
+install(FILES ${A0IPC_COMPLETION_DIR}/a0ipc.fish
+        DESTINATION ${CMAKE_INSTALL_DATAROOTDIR}/fish/vendor_completions.d)
+
 # systemd: the service, its optional socket, and the user it runs as.
 install(FILES ${A0IPC_PKG_DIR}/a0ipcd.service packaging/systemd/a0ipcd.socket
         DESTINATION ${A0IPC_SYSTEMD_UNIT_DIR})

@@ -50,10 +50,16 @@ void a0ipc_cancel_raise(a0ipc_cancel *c); /* any thread; idempotent */
 bool a0ipc_cancel_raised(const a0ipc_cancel *c);
 void a0ipc_cancel_free(a0ipc_cancel *c);
 
+/* The metadata key the gRPC transport sends a call's affinity key in (a0ipc_call_options). */
+#define A0IPC_AFFINITY_METADATA "x-a0ipc-session"
+
 typedef struct a0ipc_call_options {
-    int64_t timeout_ms;      /* 0: the method's default; < 0: no deadline */
-    const char *routing_key; /* agent or session id: the router's canary hashes it; may be NULL */
-    a0ipc_cancel *cancel;    /* may be NULL */
+    int64_t timeout_ms; /* 0: the method's default; < 0: no deadline */
+    /* Agent or session id; may be NULL. The router's canary hashes it; the gRPC transport sends
+     * it (else, for a session's calls, the session id) as the x-a0ipc-session metadata that a
+     * proxy hashes for affinity (docs/operations.md, Behind nginx). */
+    const char *routing_key;
+    a0ipc_cancel *cancel; /* may be NULL */
 } a0ipc_call_options;
 
 /* ---- health ---- */

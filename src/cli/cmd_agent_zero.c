@@ -3,6 +3,7 @@
  * package into Agent Zero's own interpreter with pip), so this command only finds the package's
  * source and hands over to `python3 -m a0ipc.agent_zero` with the same arguments. */
 #include <errno.h>
+#include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +11,22 @@
 #include <unistd.h>
 
 #include "cli/commands.h"
+
+/* For completion: the options are the Python installer's (install.py's parser()). */
+const char *const a0ipc_agent_zero_subcommands[] = {"install", "uninstall", "status", NULL};
+const struct option a0ipc_agent_zero_options[] = {{"python", required_argument, NULL, 0},
+                                                  {"target", required_argument, NULL, 0},
+                                                  {"token-file", required_argument, NULL, 0},
+                                                  {"ca", required_argument, NULL, 0},
+                                                  {"cert", required_argument, NULL, 0},
+                                                  {"key", required_argument, NULL, 0},
+                                                  {"server-name", required_argument, NULL, 0},
+                                                  {"backend", required_argument, NULL, 0},
+                                                  {"no-package", no_argument, NULL, 0},
+                                                  {"pip-arg", required_argument, NULL, 0},
+                                                  {"keep-package", no_argument, NULL, 0},
+                                                  {"help", no_argument, NULL, 0},
+                                                  {NULL, 0, NULL, 0}};
 
 /* The package's source: the checkout's python/ when this binary is the build tree's, else the
  * installed copy (cmake --install, the .deb). Both have proto/ beside them. */
@@ -29,7 +46,9 @@ static const char *package_source(void)
 
 int a0ipc_cmd_agent_zero(int argc, char **argv)
 {
-    if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+    if (argc < 2)
+        return a0ipc_cli_usage_error("agent-zero", "install, uninstall or status is missing");
+    if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
         printf(
             "Usage: a0ipc agent-zero install|uninstall|status AGENT_ZERO_DIR [OPTION]...\n"
             "  install    the plugin (usr/plugins/a0ipc), the a0ipc Python package in Agent\n"
@@ -37,7 +56,7 @@ int a0ipc_cmd_agent_zero(int argc, char **argv)
             "  uninstall  remove all three: Agent Zero runs as before\n"
             "  status     what is installed, and a smoke test against a0ipcd\n"
             "a0ipc agent-zero COMMAND --help lists the command's options (docs/agent-zero.md).\n");
-        return argc < 2 ? A0IPC_EXIT_USAGE : A0IPC_EXIT_OK;
+        return A0IPC_EXIT_OK;
     }
     const char *src = package_source();
     char probe[PATH_MAX];

@@ -18,27 +18,33 @@ static void usage(FILE *out)
             "For production use certificates from your own CA; a0ipcd reloads replaced files.\n");
 }
 
+const char *const a0ipc_certs_subcommands[] = {"init", NULL};
+const struct option a0ipc_certs_options[] = {
+    {"server-cn", required_argument, NULL, 's'},
+    {"client-cn", required_argument, NULL, 'c'},
+    {"dns", required_argument, NULL, 'd'},
+    {"ip", required_argument, NULL, 'i'},
+    {"days", required_argument, NULL, 'n'},
+    {"force", no_argument, NULL, 'f'},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
+};
+
 int a0ipc_cmd_certs(int argc, char **argv)
 {
-    if (argc < 2 || strcmp(argv[1], "init") != 0) {
-        bool help = argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"));
-        usage(help ? stdout : stderr);
-        return help ? 0 : A0IPC_EXIT_USAGE;
+    bool help = argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"));
+    if (help) {
+        usage(stdout);
+        return A0IPC_EXIT_OK;
     }
+    if (argc < 2 || strcmp(argv[1], "init") != 0)
+        return argc < 2 ? a0ipc_cli_usage_error("certs", "a subcommand (init) is missing")
+                        : a0ipc_cli_usage_error("certs", "unknown subcommand %s", argv[1]);
     a0ipc_certs_init_options o = {0};
     const char *dns[16], *ips[16];
-    static const struct option options[] = {
-        {"server-cn", required_argument, NULL, 's'},
-        {"client-cn", required_argument, NULL, 'c'},
-        {"dns", required_argument, NULL, 'd'},
-        {"ip", required_argument, NULL, 'i'},
-        {"days", required_argument, NULL, 'n'},
-        {"force", no_argument, NULL, 'f'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
+    const struct option *options = a0ipc_certs_options;
     int opt;
-    while ((opt = getopt_long(argc - 1, argv + 1, "", options, NULL)) != -1) {
+    while ((opt = getopt_long(argc - 1, argv + 1, ":h", options, NULL)) != -1) {
         switch (opt) {
         case 's':
             o.server_cn = optarg;
@@ -71,14 +77,11 @@ int a0ipc_cmd_certs(int argc, char **argv)
             usage(stdout);
             return 0;
         default:
-            usage(stderr);
-            return A0IPC_EXIT_USAGE;
+            return a0ipc_cli_bad_option("certs", opt, argv + 1);
         }
     }
-    if (argc - 1 - optind != 1) {
-        usage(stderr);
-        return A0IPC_EXIT_USAGE;
-    }
+    if (argc - 1 - optind != 1)
+        return a0ipc_cli_usage_error("certs", "init takes one DIR");
     const char *dir = argv[1 + optind];
     o.extra_dns = dns;
     o.extra_ips = ips;

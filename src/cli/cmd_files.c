@@ -9,7 +9,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "a0/runtime/v1/files.pb-c.h"
 #include "cli/commands.h"
+#include "cli/progress.h"
 #include "cli/runner.h"
 
 static const char *type_name(a0ipc_file_type t)
@@ -26,20 +28,21 @@ static const char *type_name(a0ipc_file_type t)
     }
 }
 
-static void print_info(const a0ipc_file_info *fi, bool json)
+/* fi as the proto's FileInfo (the transport's enums share the proto's numbers). */
+static void file_info_pb(const a0ipc_file_info *fi, A0__Runtime__V1__FileInfo *pb)
 {
-    if (json) {
-        printf("{\"name\":");
-        a0ipc_cli_json_string(stdout, fi->name);
-        printf(",\"path\":");
-        a0ipc_cli_json_string(stdout, fi->path);
-        printf(",\"type\":\"%s\",\"size\":%llu,\"mode\":%u,\"mtime_ns\":%lld,\"symlink_target\":",
-               type_name(fi->type), (unsigned long long)fi->size, fi->mode,
-               (long long)fi->mtime_ns);
-        a0ipc_cli_json_string(stdout, fi->symlink_target);
-        printf("}\n");
-        return;
-    }
+    *pb = (A0__Runtime__V1__FileInfo)A0__RUNTIME__V1__FILE_INFO__INIT;
+    pb->name = fi->name ? fi->name : "";
+    pb->path = fi->path ? fi->path : "";
+    pb->type = (A0__Runtime__V1__FileType)fi->type;
+    pb->size = fi->size;
+    pb->mode = fi->mode;
+    pb->mtime_ns = fi->mtime_ns;
+    pb->symlink_target = fi->symlink_target ? fi->symlink_target : "";
+}
+
+static void print_info(const a0ipc_file_info *fi)
+{
     char when[32];
     time_t secs = (time_t)(fi->mtime_ns / 1000000000);
     struct tm tm;
@@ -55,7 +58,15 @@ static int run_stat(a0ipc_cli *cli, int argc, char **argv)
     a0ipc_file_info fi;
     if (a0ipc_stat(cli->t, &cli->call, argv[0], a0ipc_cli_flag(cli, "follow"), &fi, &cli->st))
         return a0ipc_cli_fail(cli);
-    print_info(&fi, cli->json);
+    if (cli->json) {
+        A0__Runtime__V1__FileInfo info;
+        file_info_pb(&fi, &info);
+        A0__Runtime__V1__StatResponse r = A0__RUNTIME__V1__STAT_RESPONSE__INIT;
+        r.info = &info;
+        a0ipc_cli_json_message(stdout, &r.base);
+    } else {
+        print_info(&fi);
+    }
     a0ipc_file_info_clear(&fi);
     return A0IPC_EXIT_OK;
 }
@@ -69,8 +80,30 @@ static int run_ls(a0ipc_cli *cli, int argc, char **argv)
     if (a0ipc_list_dir(cli->t, &cli->call, argc ? argv[0] : ".", (uint32_t)depth,
                        a0ipc_cli_flag(cli, "all"), &l, &cli->st))
         return a0ipc_cli_fail(cli);
-    for (size_t i = 0; i < l->n_entries; i++)
-        print_info(&l->entries[i], cli->json);
+    if (cli->json) {
+        A0__Runtime__V1__FileInfo *infos = calloc(l->n_entries + 1, sizeof *infos);
+        A0__Runtime__V1__FileInfo **ptrs = calloc(l->n_entries + 1, sizeof *ptrs);
+        if (!infos || !ptrs) {
+            free(infos);
+            free(ptrs);
+            a0ipc_file_list_free(l);
+            return A0IPC_EXIT_ERROR;
+        }
+        for (size_t i = 0; i < l->n_entries; i++) {
+            file_info_pb(&l->entries[i], &infos[i]);
+            ptrs[i] = &infos[i];
+        }
+        A0__Runtime__V1__ListDirResponse r = A0__RUNTIME__V1__LIST_DIR_RESPONSE__INIT;
+        r.entries = ptrs;
+        r.n_entries = l->n_entries;
+        r.truncated = l->truncated;
+        a0ipc_cli_json_message(stdout, &r.base);
+        free(infos);
+        free(ptrs);
+    } else {
+        for (size_t i = 0; i < l->n_entries; i++)
+            print_info(&l->entries[i]);
+    }
     if (l->truncated)
         fprintf(stderr, "a0ipc: the listing was cut short; list subdirectories separately\n");
     a0ipc_file_list_free(l);
@@ -83,6 +116,7 @@ typedef struct sink_file {
     int fd;
     EVP_MD_CTX *sha;
     uint64_t bytes;
+    a0ipc_progress progress;
 } sink_file;
 
 static int write_sink(void *arg, const uint8_t *data, size_t len)
@@ -90,6 +124,7 @@ static int write_sink(void *arg, const uint8_t *data, size_t len)
     sink_file *s = arg;
     EVP_DigestUpdate(s->sha, data, len);
     s->bytes += len;
+    a0ipc_progress_add(&s->progress, len);
     while (len) {
         ssize_t w = write(s->fd, data, len);
         if (w < 0 && errno == EINTR)
@@ -102,16 +137,33 @@ static int write_sink(void *arg, const uint8_t *data, size_t len)
     return 0;
 }
 
-static void print_sha(const char *what, const unsigned char *sha, uint64_t bytes, bool json)
+/* The summary of a transfer: on stderr "WHAT: N bytes, sha256 HEX" (unless --quiet); with
+ * --json on stdout the WriteResponse of put, or for get and archive the same fields with the
+ * local path (the proto has no message for a finished download). */
+static void print_sha(const a0ipc_cli *cli, const char *what, const unsigned char *sha,
+                      uint64_t bytes)
 {
+    if (cli->json) {
+        A0__Runtime__V1__WriteResponse r = A0__RUNTIME__V1__WRITE_RESPONSE__INIT;
+        r.bytes_written = bytes;
+        r.sha256 = (ProtobufCBinaryData){32, (uint8_t *)sha};
+        if (strcmp(cli->cmd->name, "put") != 0) {
+            printf("{\"path\":");
+            a0ipc_cli_json_string(stdout, what);
+            printf(",\"bytesRead\":\"%llu\",\"sha256\":", (unsigned long long)bytes);
+            a0ipc_cli_json_bytes(stdout, sha, 32);
+            printf("}\n");
+        } else {
+            a0ipc_cli_json_message(stdout, &r.base);
+        }
+        return;
+    }
+    if (cli->quiet)
+        return;
     char hex[65];
     for (int i = 0; i < 32; i++)
         snprintf(hex + 2 * i, 3, "%02x", sha[i]);
-    if (json)
-        printf("{\"path\":\"%s\",\"bytes\":%llu,\"sha256\":\"%s\"}\n", what,
-               (unsigned long long)bytes, hex);
-    else
-        fprintf(stderr, "%s: %llu bytes, sha256 %s\n", what, (unsigned long long)bytes, hex);
+    fprintf(stderr, "%s: %llu bytes, sha256 %s\n", what, (unsigned long long)bytes, hex);
 }
 
 /* What a download reads: a file (get) or an archive of a directory. */
@@ -129,7 +181,20 @@ static int download_to(a0ipc_cli *cli, const download *d, const char *local)
 {
     bool to_stdout = !strcmp(local, "-");
     char tmp[4096];
-    sink_file s = {STDOUT_FILENO, EVP_MD_CTX_new(), 0};
+    sink_file s = {STDOUT_FILENO, EVP_MD_CTX_new(), 0, {0}};
+    bool progress = !cli->quiet && !cli->json;
+    uint64_t size = 0;
+    if (progress && !d->archive && isatty(STDERR_FILENO)) {
+        /* The size, for the percentage and ETA; without it the line shows bytes and rate. */
+        a0ipc_file_info fi;
+        a0ipc_status st = A0IPC_STATUS_INIT;
+        if (a0ipc_stat(cli->t, &cli->call, d->remote, true, &fi, &st) == A0IPC_OK) {
+            size = fi.size;
+            a0ipc_file_info_clear(&fi);
+        }
+        a0ipc_status_clear(&st);
+    }
+    a0ipc_progress_start(&s.progress, progress, to_stdout ? d->remote : local, size);
     if (!s.sha || !EVP_DigestInit_ex(s.sha, EVP_sha256(), NULL)) {
         EVP_MD_CTX_free(s.sha);
         return A0IPC_EXIT_ERROR;
@@ -148,6 +213,7 @@ static int download_to(a0ipc_cli *cli, const download *d, const char *local)
         d->archive ? a0ipc_archive(cli->t, &cli->call, d->remote, d->format, d->base_name,
                                    write_sink, &s, &cli->st)
                    : a0ipc_read(cli->t, &cli->call, d->remote, 0, 0, write_sink, &s, &cli->st);
+    a0ipc_progress_end(&s.progress, code == A0IPC_OK);
     if (code == A0IPC_CANCELLED && errno) {
         fprintf(stderr, "a0ipc: writing %s: %s\n", local, strerror(errno));
         rc = A0IPC_EXIT_ERROR;
@@ -167,7 +233,7 @@ static int download_to(a0ipc_cli *cli, const download *d, const char *local)
     EVP_DigestFinal_ex(s.sha, sha, NULL);
     EVP_MD_CTX_free(s.sha);
     if (rc == A0IPC_EXIT_OK && !to_stdout)
-        print_sha(local, sha, s.bytes, cli->json);
+        print_sha(cli, local, sha, s.bytes);
     return rc;
 }
 
@@ -182,9 +248,7 @@ static int run_get(a0ipc_cli *cli, int argc, char **argv)
 
 typedef struct source_file {
     int fd;
-    uint64_t sent, total;
-    bool progress;
-    int last_percent;
+    a0ipc_progress progress;
 } source_file;
 
 static ssize_t read_source(void *arg, uint8_t *buf, size_t cap)
@@ -194,15 +258,8 @@ static ssize_t read_source(void *arg, uint8_t *buf, size_t cap)
     do
         n = read(s->fd, buf, cap);
     while (n < 0 && errno == EINTR);
-    if (n > 0) {
-        s->sent += (uint64_t)n;
-        int percent = s->total ? (int)(s->sent * 100 / s->total) : 100;
-        if (s->progress && percent != s->last_percent) {
-            fprintf(stderr, "\r%3d%%  %llu / %llu bytes", percent, (unsigned long long)s->sent,
-                    (unsigned long long)s->total);
-            s->last_percent = percent;
-        }
-    }
+    if (n > 0)
+        a0ipc_progress_add(&s->progress, (uint64_t)n);
     return n < 0 ? -1 : n;
 }
 
@@ -225,9 +282,11 @@ static int run_put(a0ipc_cli *cli, int argc, char **argv)
 {
     const char *local = argv[0], *remote = argv[1];
     long long mode = a0ipc_cli_number(cli, "mode", 0);
-    if (mode < 0 || mode > 0777)
+    if (mode < 0)
         return A0IPC_EXIT_USAGE;
-    source_file s = {STDIN_FILENO, 0, 0, false, -1};
+    if (mode > 0777)
+        return a0ipc_cli_usage_error(cli->cmd->name, "--mode takes permission bits, 0 to 0777");
+    source_file s = {STDIN_FILENO, {0}};
     if (strcmp(local, "-") && (s.fd = open(local, O_RDONLY | O_CLOEXEC)) < 0) {
         fprintf(stderr, "a0ipc: cannot read %s: %s\n", local, strerror(errno));
         return A0IPC_EXIT_ERROR;
@@ -250,18 +309,17 @@ static int run_put(a0ipc_cli *cli, int argc, char **argv)
         w.expected_sha256 = sha;
         w.has_expected_size = true;
         w.expected_size = (uint64_t)sb.st_size;
-        s.total = (uint64_t)sb.st_size;
-        s.progress = isatty(STDERR_FILENO) && !cli->json;
     }
+    a0ipc_progress_start(&s.progress, !cli->quiet && !cli->json, local,
+                         w.has_expected_size ? w.expected_size : 0);
     a0ipc_write_result r;
     a0ipc_code code = a0ipc_write(cli->t, &cli->call, &w, read_source, &s, &r, &cli->st);
-    if (s.progress)
-        fprintf(stderr, "\n");
+    a0ipc_progress_end(&s.progress, code == A0IPC_OK);
     if (s.fd != STDIN_FILENO)
         close(s.fd);
     if (code != A0IPC_OK)
         return a0ipc_cli_fail(cli);
-    print_sha(remote, r.sha256, r.bytes_written, cli->json);
+    print_sha(cli, remote, r.sha256, r.bytes_written);
     return A0IPC_EXIT_OK;
 }
 
@@ -273,8 +331,11 @@ static int run_rm(a0ipc_cli *cli, int argc, char **argv)
     if (a0ipc_remove(cli->t, &cli->call, argv[0], a0ipc_cli_flag(cli, "recursive"),
                      a0ipc_cli_flag(cli, "force"), A0IPC_FILE_UNSPECIFIED, &removed, &cli->st))
         return a0ipc_cli_fail(cli);
-    if (cli->json)
-        printf("{\"removed\":%s}\n", removed ? "true" : "false");
+    if (cli->json) {
+        A0__Runtime__V1__RemoveResponse r = A0__RUNTIME__V1__REMOVE_RESPONSE__INIT;
+        r.removed = removed;
+        a0ipc_cli_json_message(stdout, &r.base);
+    }
     return A0IPC_EXIT_OK;
 }
 
@@ -282,13 +343,18 @@ static int run_mkdir(a0ipc_cli *cli, int argc, char **argv)
 {
     bool parents = a0ipc_cli_flag(cli, "parents"), created;
     long long mode = a0ipc_cli_number(cli, "mode", 0);
-    if (mode < 0 || mode > 0777)
+    if (mode < 0)
         return A0IPC_EXIT_USAGE;
+    if (mode > 0777)
+        return a0ipc_cli_usage_error(cli->cmd->name, "--mode takes permission bits, 0 to 0777");
     if (a0ipc_make_dir(cli->t, &cli->call, argv[0], (uint32_t)mode, parents, parents, &created,
                        &cli->st))
         return a0ipc_cli_fail(cli);
-    if (cli->json)
-        printf("{\"created\":%s}\n", created ? "true" : "false");
+    if (cli->json) {
+        A0__Runtime__V1__MakeDirResponse r = A0__RUNTIME__V1__MAKE_DIR_RESPONSE__INIT;
+        r.created = created;
+        a0ipc_cli_json_message(stdout, &r.base);
+    }
     return A0IPC_EXIT_OK;
 }
 
@@ -297,6 +363,10 @@ static int run_mv(a0ipc_cli *cli, int argc, char **argv)
     if (a0ipc_move(cli->t, &cli->call, argv[0], argv[1], a0ipc_cli_flag(cli, "overwrite"),
                    a0ipc_cli_flag(cli, "parents"), &cli->st))
         return a0ipc_cli_fail(cli);
+    if (cli->json) { /* the transport does not say whether it copied: the empty response */
+        A0__Runtime__V1__MoveResponse r = A0__RUNTIME__V1__MOVE_RESPONSE__INIT;
+        a0ipc_cli_json_message(stdout, &r.base);
+    }
     return A0IPC_EXIT_OK;
 }
 
@@ -311,10 +381,8 @@ static int run_archive(a0ipc_cli *cli, int argc, char **argv)
                   .base_name = a0ipc_cli_flag(cli, "base-name")};
     if (format && !strcmp(format, "tar.gz"))
         d.format = A0IPC_ARCHIVE_TAR_GZ;
-    else if (format && strcmp(format, "zip")) {
-        fprintf(stderr, "a0ipc: --format is zip or tar.gz, not \"%s\"\n", format);
-        return A0IPC_EXIT_USAGE;
-    }
+    else if (format && strcmp(format, "zip"))
+        return a0ipc_cli_usage_error("archive", "--format is zip or tar.gz, not \"%s\"", format);
     return download_to(cli, &d, argv[1]);
 }
 
@@ -326,12 +394,16 @@ static int print_event(void *arg, const a0ipc_watch_event *ev)
                                         "REMOVE", "RENAME", "OVERFLOW"};
     bool json = *(bool *)arg;
     const char *name = (unsigned)ev->type < 7 ? names[ev->type] : "?";
-    if (json) {
-        printf("{\"type\":\"%s\",\"path\":", name);
-        a0ipc_cli_json_string(stdout, ev->path);
-        printf(",\"old_path\":");
-        a0ipc_cli_json_string(stdout, ev->old_path);
-        printf(",\"is_dir\":%s}\n", ev->is_dir ? "true" : "false");
+    if (json) { /* one WatchResponse per event, as the stream delivers them */
+        A0__Runtime__V1__WatchEvent e = A0__RUNTIME__V1__WATCH_EVENT__INIT, *events[1] = {&e};
+        e.type = (A0__Runtime__V1__WatchEventType)ev->type;
+        e.path = (char *)(ev->path ? ev->path : "");
+        e.old_path = (char *)(ev->old_path ? ev->old_path : "");
+        e.is_dir = ev->is_dir;
+        A0__Runtime__V1__WatchResponse r = A0__RUNTIME__V1__WATCH_RESPONSE__INIT;
+        r.events = events;
+        r.n_events = 1;
+        a0ipc_cli_json_message(stdout, &r.base);
     } else if (ev->type == A0IPC_WATCH_RENAME) {
         printf("%-8s %s -> %s\n", name, ev->old_path, ev->path);
     } else {
@@ -361,21 +433,24 @@ static const a0ipc_cli_cmd cmds[] = {
      1,
      1,
      {{"follow", false, "describe a symlink's target"}},
-     run_stat},
+     run_stat,
+     false},
     {"ls",
      "[DIR]",
      "List a directory (default: the root).",
      0,
      1,
      {{"depth", true, "levels to list (default 1)"}, {"all", false, "include hidden entries"}},
-     run_ls},
+     run_ls,
+     false},
     {"get",
      "REMOTE [LOCAL|-]",
      "Download a file (to LOCAL, replaced only when complete).",
      1,
      2,
      {{NULL, false, NULL}},
-     run_get},
+     run_get,
+     false},
     {"put",
      "LOCAL|- REMOTE",
      "Upload a file; it appears atomically, SHA-256 checked.",
@@ -384,7 +459,8 @@ static const a0ipc_cli_cmd cmds[] = {
      {{"parents", false, "create missing parent directories"},
       {"no-overwrite", false, "fail if REMOTE exists"},
       {"mode", true, "permission bits, e.g. 0644"}},
-     run_put},
+     run_put,
+     false},
     {"rm",
      "PATH",
      "Remove a file, symlink or directory.",
@@ -392,7 +468,8 @@ static const a0ipc_cli_cmd cmds[] = {
      1,
      {{"recursive", false, "a directory with its content"},
       {"force", false, "a missing path is not an error"}},
-     run_rm},
+     run_rm,
+     false},
     {"mkdir",
      "DIR",
      "Create a directory.",
@@ -400,14 +477,16 @@ static const a0ipc_cli_cmd cmds[] = {
      1,
      {{"parents", false, "create parents; an existing directory is fine"},
       {"mode", true, "permission bits, e.g. 0755"}},
-     run_mkdir},
+     run_mkdir,
+     false},
     {"mv",
      "SRC DST",
      "Move or rename.",
      2,
      2,
      {{"overwrite", false, "replace DST"}, {"parents", false, "create DST's parents"}},
-     run_mv},
+     run_mv,
+     false},
     {"archive",
      "DIR LOCAL|-",
      "Download a directory as a zip (or tar.gz).",
@@ -415,14 +494,16 @@ static const a0ipc_cli_cmd cmds[] = {
      2,
      {{"format", true, "zip (default) or tar.gz"},
       {"base-name", false, "prefix entries with the directory's name"}},
-     run_archive},
+     run_archive,
+     false},
     {"watch",
      "DIR",
      "Print changes under a directory until interrupted.",
      1,
      1,
      {{"recursive", false, "also subdirectories"}},
-     run_watch},
+     run_watch,
+     false},
 };
 
 const a0ipc_cli_cmd *a0ipc_cli_files_commands(size_t *n)

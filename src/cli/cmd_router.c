@@ -31,10 +31,19 @@ static long described(const char *text, const char *name)
     return strtol(at, NULL, 10);
 }
 
+const char *const a0ipc_router_subcommands[] = {"flags", "bucket", NULL};
+const struct option a0ipc_router_options[] = {
+    {"router-flags", required_argument, NULL, 'f'},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
+};
+
 int a0ipc_cmd_router(int argc, char **argv)
 {
-    if (argc < 2 || !strcmp(argv[1], "--help"))
-        return usage(argc < 2 ? stderr : stdout);
+    if (argc < 2)
+        return a0ipc_cli_usage_error("router", "a subcommand (flags, bucket) is missing");
+    if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))
+        return usage(stdout);
     const char *sub = argv[1], *flags = getenv("A0IPC_ROUTER_FLAGS");
     int i = 2;
     if (i + 1 < argc && !strcmp(argv[i], "--router-flags")) {
@@ -44,8 +53,13 @@ int a0ipc_cmd_router(int argc, char **argv)
     if (flags && !*flags)
         flags = NULL;
     bool is_flags = !strcmp(sub, "flags"), is_bucket = !strcmp(sub, "bucket");
-    if ((!is_flags && !is_bucket) || (is_flags && i != argc) || (is_bucket && i == argc))
-        return usage(stderr);
+    if (!is_flags && !is_bucket)
+        return a0ipc_cli_usage_error("router", "unknown subcommand %s", sub);
+    if (i < argc && argv[i][0] == '-')
+        return a0ipc_cli_usage_error("router", "unknown option %s", argv[i]);
+    if ((is_flags && i != argc) || (is_bucket && i == argc))
+        return a0ipc_cli_usage_error("router", is_flags ? "flags takes no KEY"
+                                                        : "bucket takes one KEY or more");
     a0ipc_status st = A0IPC_STATUS_INIT;
     a0ipc_transport *r = a0ipc_router_new(NULL, NULL, flags, &st);
     if (!r) {

@@ -10,6 +10,7 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include "a0/runtime/v1/terminal.a0ipc.h"
 #include "cli/commands.h"
 #include "cli/runner.h"
 
@@ -37,7 +38,7 @@ static int run_exec(a0ipc_cli *cli, int argc, char **argv)
     long long timeout = a0ipc_cli_number(cli, "exec-timeout-ms", 0);
     long long cap = a0ipc_cli_number(cli, "max-output", 0);
     if (timeout < 0 || cap < 0)
-        return A0IPC_EXIT_USAGE;
+        return A0IPC_EXIT_SELF;
     const char *env = a0ipc_cli_value(cli, "env");
     a0ipc_exec_options eo = {.argv = (const char *const *)argv,
                              .argc = (size_t)argc,
@@ -49,8 +50,20 @@ static int run_exec(a0ipc_cli *cli, int argc, char **argv)
     a0ipc_exec_result r;
     if (a0ipc_exec(cli->t, &cli->call, &eo, &r, &cli->st))
         return a0ipc_cli_fail(cli);
-    write_all(STDOUT_FILENO, r.stdout_data, r.stdout_len);
-    write_all(STDERR_FILENO, r.stderr_data, r.stderr_len);
+    if (cli->json) {
+        A0__Runtime__V1__ExecResponse pb = A0__RUNTIME__V1__EXEC_RESPONSE__INIT;
+        pb.stdout_data = (ProtobufCBinaryData){r.stdout_len, r.stdout_data};
+        pb.stderr_data = (ProtobufCBinaryData){r.stderr_len, r.stderr_data};
+        pb.exit_code = r.signal ? 0 : r.exit_code; /* the proto's: 0 when killed */
+        pb.signal = r.signal;
+        pb.stdout_truncated = r.stdout_truncated;
+        pb.stderr_truncated = r.stderr_truncated;
+        pb.timed_out = r.timed_out;
+        a0ipc_cli_json_message(stdout, &pb.base);
+    } else {
+        write_all(STDOUT_FILENO, r.stdout_data, r.stdout_len);
+        write_all(STDERR_FILENO, r.stderr_data, r.stderr_len);
+    }
     if (r.timed_out)
         fprintf(stderr, "a0ipc: the command ran past its timeout and was killed\n");
     if (r.stdout_truncated || r.stderr_truncated)
@@ -72,6 +85,37 @@ static int print_output(void *arg, uint64_t seq, const uint8_t *data, size_t len
     return 0;
 }
 
+/* run --json: each event as the RunResponse the stream carries. */
+static int print_output_json(void *arg, uint64_t seq, const uint8_t *data, size_t len,
+                             uint64_t lost)
+{
+    (void)arg;
+    if (lost)
+        fprintf(stderr, "a0ipc: %llu bytes of output were lost\n", (unsigned long long)lost);
+    A0__Runtime__V1__Output out = A0__RUNTIME__V1__OUTPUT__INIT;
+    out.seq = seq;
+    out.data = (ProtobufCBinaryData){len, (uint8_t *)data};
+    A0__Runtime__V1__RunResponse ev = A0__RUNTIME__V1__RUN_RESPONSE__INIT;
+    ev.event_case = A0__RUNTIME__V1__RUN_RESPONSE__EVENT_OUTPUT;
+    ev.output = &out;
+    a0ipc_cli_json_message(stdout, &ev.base);
+    fflush(stdout);
+    return 0;
+}
+
+static void print_done_json(const a0ipc_run_result *r)
+{
+    A0__Runtime__V1__Done done = A0__RUNTIME__V1__DONE__INIT;
+    done.reason = (A0__Runtime__V1__DoneReason)r->reason;
+    done.exit_code = r->exit_code;
+    done.signal = r->signal;
+    done.last_seq = r->last_seq;
+    A0__Runtime__V1__RunResponse ev = A0__RUNTIME__V1__RUN_RESPONSE__INIT;
+    ev.event_case = A0__RUNTIME__V1__RUN_RESPONSE__EVENT_DONE;
+    ev.done = &done;
+    a0ipc_cli_json_message(stdout, &ev.base);
+}
+
 static const char *reason_name(a0ipc_done_reason r)
 {
     static const char *const names[] = {"UNSPECIFIED",   "EXITED",   "FIRST_OUTPUT_TIMEOUT",
@@ -88,7 +132,7 @@ static int run_run(a0ipc_cli *cli, int argc, char **argv)
         len += strlen(argv[i]) + 1;
     char *command = calloc(1, len);
     if (!command)
-        return A0IPC_EXIT_ERROR;
+        return A0IPC_EXIT_SELF;
     for (int i = 0; i < argc; i++) {
         strcat(command, argv[i]);
         if (i + 1 < argc)
@@ -108,7 +152,7 @@ static int run_run(a0ipc_cli *cli, int argc, char **argv)
     if (total < 0 || idle < 0) {
         free(command);
         a0ipc_session_info_clear(&s);
-        return A0IPC_EXIT_USAGE;
+        return A0IPC_EXIT_SELF;
     }
     a0ipc_run_options ro = {.command = command,
                             .total_timeout_ms = (uint32_t)total,
@@ -118,22 +162,31 @@ static int run_run(a0ipc_cli *cli, int argc, char **argv)
     a0ipc_call_options o = cli->call;
     if (o.timeout_ms == 0)
         o.timeout_ms = -1; /* the request carries the command's own timeouts */
-    int rc;
-    if (a0ipc_run(cli->t, &o, session, &ro, print_output, NULL, &r, &cli->st)) {
+    int rc = A0IPC_EXIT_SELF;
+    a0ipc_output_fn on_output = cli->json ? print_output_json : print_output;
+    if (a0ipc_run(cli->t, &o, session, &ro, on_output, NULL, &r, &cli->st)) {
         rc = a0ipc_cli_fail(cli);
+        r.reason = A0IPC_DONE_UNSPECIFIED;
+    } else if (cli->json) {
+        print_done_json(&r);
+    }
+    bool ended = r.reason == A0IPC_DONE_EXITED || r.reason == A0IPC_DONE_SESSION_CLOSED;
+    if (r.reason == A0IPC_DONE_UNSPECIFIED) {
+        /* the call failed: rc says so */
     } else if (r.reason == A0IPC_DONE_EXITED && r.exit_code < 0 && !r.signal) {
         fprintf(stderr, "a0ipc: the command ended; its exit status is unknown (the legacy "
                         "transport never learns it)\n");
         rc = A0IPC_EXIT_OK;
-    } else if (r.reason == A0IPC_DONE_EXITED) {
+    } else if (ended) {
+        /* The command's status; when it ended the shell too (`exit 4`), the shell's. */
         rc = remote_status(r.exit_code, r.signal);
     } else {
         /* The command keeps running: say how to get back to it. */
         fprintf(stderr, "a0ipc: %s; the command goes on in session %s (a0ipc shell --session %s)\n",
                 reason_name(r.reason), session, session);
-        rc = A0IPC_EXIT_RPC;
+        rc = A0IPC_EXIT_WAIT_ENDED;
     }
-    if (s.id && r.reason == A0IPC_DONE_EXITED) {
+    if (s.id && ended) {
         a0ipc_status st = A0IPC_STATUS_INIT;
         a0ipc_close_session(cli->t, NULL, s.id, 1000, &st); /* our own throwaway session */
         a0ipc_status_clear(&st);
@@ -149,19 +202,31 @@ static int run_sessions(a0ipc_cli *cli, int argc, char **argv)
     a0ipc_session_list *l = NULL;
     if (a0ipc_list_sessions(cli->t, &cli->call, &l, &cli->st))
         return a0ipc_cli_fail(cli);
-    for (size_t i = 0; i < l->n_sessions; i++) {
+    if (cli->json) {
+        A0__Runtime__V1__SessionInfo *infos = calloc(l->n_sessions + 1, sizeof *infos);
+        A0__Runtime__V1__SessionInfo **ptrs = calloc(l->n_sessions + 1, sizeof *ptrs);
+        for (size_t i = 0; infos && ptrs && i < l->n_sessions; i++) {
+            const a0ipc_session_info *s = &l->sessions[i];
+            infos[i] = (A0__Runtime__V1__SessionInfo)A0__RUNTIME__V1__SESSION_INFO__INIT;
+            infos[i].session_id = s->id;
+            infos[i].pid = s->pid;
+            infos[i].state = (A0__Runtime__V1__SessionState)s->state;
+            infos[i].created_unix_ms = s->created_unix_ms;
+            infos[i].last_activity_unix_ms = s->last_activity_unix_ms;
+            infos[i].running_command = s->running_command ? s->running_command : "";
+            ptrs[i] = &infos[i];
+        }
+        A0__Runtime__V1__ListSessionsResponse r = A0__RUNTIME__V1__LIST_SESSIONS_RESPONSE__INIT;
+        r.sessions = ptrs;
+        r.n_sessions = infos && ptrs ? l->n_sessions : 0;
+        a0ipc_cli_json_message(stdout, &r.base);
+        free(infos);
+        free(ptrs);
+    }
+    for (size_t i = 0; !cli->json && i < l->n_sessions; i++) {
         const a0ipc_session_info *s = &l->sessions[i];
         const char *state = (unsigned)s->state < 5 ? states[s->state] : "?";
-        if (cli->json) {
-            printf("{\"id\":\"%s\",\"pid\":%d,\"state\":\"%s\",\"created_unix_ms\":%lld,"
-                   "\"last_activity_unix_ms\":%lld,\"running_command\":",
-                   s->id, s->pid, state, (long long)s->created_unix_ms,
-                   (long long)s->last_activity_unix_ms);
-            a0ipc_cli_json_string(stdout, s->running_command);
-            printf("}\n");
-        } else {
-            printf("%s %7d %-7s %s\n", s->id, s->pid, state, s->running_command);
-        }
+        printf("%s %7d %-7s %s\n", s->id, s->pid, state, s->running_command);
     }
     a0ipc_session_list_free(l);
     return A0IPC_EXIT_OK;
@@ -174,6 +239,10 @@ static int run_close(a0ipc_cli *cli, int argc, char **argv)
         return A0IPC_EXIT_USAGE;
     if (a0ipc_close_session(cli->t, &cli->call, argv[0], (uint32_t)grace, &cli->st))
         return a0ipc_cli_fail(cli);
+    if (cli->json) { /* the transport does not pass the shell's status on: the empty response */
+        A0__Runtime__V1__CloseSessionResponse r = A0__RUNTIME__V1__CLOSE_SESSION_RESPONSE__INIT;
+        a0ipc_cli_json_message(stdout, &r.base);
+    }
     return A0IPC_EXIT_OK;
 }
 
@@ -223,8 +292,36 @@ static void window_size(uint32_t *rows, uint32_t *cols)
     }
 }
 
+/* The status the shell of an ended session exited with, as ssh exits with it. CloseSession says
+ * it (and removes the ended session); the transport interface does not carry it, so this asks
+ * a0ipcd directly. 0 over the other backends, or when a0ipcd no longer knows the session. */
+static int ended_shell_status(a0ipc_cli *cli, const char *id)
+{
+    if (strcmp(cli->conn.backend, "grpc") != 0)
+        return A0IPC_EXIT_OK;
+    a0ipc_status st = A0IPC_STATUS_INIT;
+    a0ipc_rpc_channel *ch = a0ipc_cli_conn_channel(&cli->conn, &st);
+    int rc = A0IPC_EXIT_OK;
+    A0__Runtime__V1__CloseSessionRequest req = A0__RUNTIME__V1__CLOSE_SESSION_REQUEST__INIT;
+    req.session_id = (char *)id;
+    req.grace_ms = 1000;
+    A0__Runtime__V1__CloseSessionResponse *resp = NULL;
+    a0ipc_rpc_metadata md;
+    a0ipc_rpc_call_options o;
+    a0ipc_cli_conn_call_options(&cli->conn, 10000, id, &md, &o);
+    if (ch && a0_runtime_v1_terminal_close_session_call(ch, &o, &req, &resp, &st) == A0IPC_OK) {
+        rc = remote_status(resp->exit_code, resp->signal);
+        protobuf_c_message_free_unpacked(&resp->base, NULL);
+    }
+    a0ipc_rpc_channel_free(ch);
+    a0ipc_status_clear(&st);
+    return rc;
+}
+
 static int run_shell(a0ipc_cli *cli, int argc, char **argv)
 {
+    if (cli->json) /* a terminal's bytes are not messages */
+        return a0ipc_cli_own(cli, a0ipc_cli_usage_error("shell", "--json does not apply"));
     shell sh = {.cli = cli, .st = A0IPC_STATUS_INIT};
     a0ipc_session_info created = {0};
     uint32_t rows = 0, cols = 0;
@@ -232,7 +329,7 @@ static int run_shell(a0ipc_cli *cli, int argc, char **argv)
     sh.id = a0ipc_cli_value(cli, "session");
     long long from = a0ipc_cli_number(cli, "from-seq", 0);
     if (from < 0)
-        return A0IPC_EXIT_USAGE;
+        return A0IPC_EXIT_SELF;
     sh.from_seq = (uint64_t)from;
     if (!sh.id) {
         a0ipc_session_options so = {.rows = rows, .cols = cols};
@@ -258,7 +355,7 @@ static int run_shell(a0ipc_cli *cli, int argc, char **argv)
             tcsetattr(STDIN_FILENO, TCSANOW, &saved);
         a0ipc_cancel_free(sh.cancel);
         a0ipc_session_info_clear(&created);
-        return A0IPC_EXIT_ERROR;
+        return A0IPC_EXIT_SELF;
     }
     winch_fd = winch[1];
     signal(SIGWINCH, on_winch);
@@ -316,7 +413,8 @@ static int run_shell(a0ipc_cli *cli, int argc, char **argv)
         a0ipc_status_move(&cli->st, &sh.st);
         rc = a0ipc_cli_fail(cli);
     } else {
-        fprintf(stderr, "\na0ipc: the session ended\n");
+        rc = ended_shell_status(cli, sh.id);
+        fprintf(stderr, "\na0ipc: the session ended (exit status %d)\n", rc);
     }
     close(sh.wake[0]);
     close(sh.wake[1]);
@@ -338,7 +436,8 @@ static const a0ipc_cli_cmd cmds[] = {
       {"env", true, "one NAME=value for its environment"},
       {"exec-timeout-ms", true, "kill it after this long (default: the daemon's)"},
       {"max-output", true, "bytes kept per stream (default: the daemon's)"}},
-     run_exec},
+     run_exec,
+     true},
     {"run",
      "COMMAND...",
      "Run a shell command, stream its output, exit with its status.",
@@ -348,15 +447,24 @@ static const a0ipc_cli_cmd cmds[] = {
       {"clean", false, "output cleaned as the legacy did (ANSI escapes, CR)"},
       {"max-time-ms", true, "stop waiting after this long (the command goes on)"},
       {"idle-timeout-ms", true, "stop waiting after this long without output"}},
-     run_run},
-    {"sessions", "", "List the terminal sessions.", 0, 0, {{NULL, false, NULL}}, run_sessions},
+     run_run,
+     true},
+    {"sessions",
+     "",
+     "List the terminal sessions.",
+     0,
+     0,
+     {{NULL, false, NULL}},
+     run_sessions,
+     false},
     {"close",
      "SESSION",
      "Close a session: every one of its processes ends.",
      1,
      1,
      {{"grace-ms", true, "SIGHUP to SIGKILL (default 2000)"}},
-     run_close},
+     run_close,
+     false},
     {"shell",
      "",
      "An interactive shell: raw terminal, resize, Ctrl-] detaches.",
@@ -364,7 +472,8 @@ static const a0ipc_cli_cmd cmds[] = {
      0,
      {{"session", true, "attach to this session instead of a new one"},
       {"from-seq", true, "replay output from this offset (what detach printed)"}},
-     run_shell},
+     run_shell,
+     true},
 };
 
 const a0ipc_cli_cmd *a0ipc_cli_terminal_commands(size_t *n)

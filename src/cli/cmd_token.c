@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "cli/commands.h"
+#include "cli/json.h"
 #include "security/tokens.h"
 
 #define DEFAULT_TOKENS_FILE "/etc/a0ipc/tokens"
@@ -19,7 +20,7 @@ static void usage(FILE *out)
         out,
         "Usage: a0ipc token add NAME --allow PERMISSION... [--token-out FILE] [--tokens-file F]\n"
         "       a0ipc token remove NAME [--tokens-file F]\n"
-        "       a0ipc token list [--tokens-file F]\n"
+        "       a0ipc token list [--tokens-file F] [--json]\n"
         "       a0ipc token hash < TOKEN\n\n"
         "add makes a random token (32 bytes), stores only its SHA-256 with NAME and the\n"
         "permissions in the tokens file, and prints the token once: on stdout, or into\n"
@@ -96,7 +97,22 @@ static int add(const char *name, char **perms, size_t n_perms, const char *file,
     return rc;
 }
 
-static int list(const char *file)
+/* One permission word, as `token add --allow` takes it: plain, or as a JSON string. */
+static void permission(bool json, bool *first, const char *kind, const char *what)
+{
+    char word[512];
+    snprintf(word, sizeof word, "%s%s", kind, what);
+    if (!json) {
+        printf(" %s", word);
+        return;
+    }
+    printf("%s", *first ? "" : ",");
+    a0ipc_cli_json_string(stdout, word);
+    *first = false;
+}
+
+/* Each token's name and permissions; with --json one {"name", "permissions": [...]} a line. */
+static int list(const char *file, bool json)
 {
     a0ipc_status st = A0IPC_STATUS_INIT;
     a0ipc_token_table *t = a0ipc_token_table_load(file, &st);
@@ -104,16 +120,23 @@ static int list(const char *file)
         return fail(&st);
     for (size_t i = 0; i < t->n; i++) {
         const a0ipc_perms *p = &t->entries[i].perms;
-        printf("%s", t->entries[i].name);
+        bool first = true;
+        if (json) {
+            printf("{\"name\":");
+            a0ipc_cli_json_string(stdout, t->entries[i].name);
+            printf(",\"permissions\":[");
+        } else {
+            printf("%s", t->entries[i].name);
+        }
         if (p->all)
-            printf(" *");
+            permission(json, &first, "*", "");
         for (size_t j = 0; j < p->n_services; j++)
-            printf(" service:%s", p->services[j]);
+            permission(json, &first, "service:", p->services[j]);
         for (size_t j = 0; j < p->n_methods; j++)
-            printf(" method:%s", p->methods[j]);
+            permission(json, &first, "method:", p->methods[j]);
         if (p->files_read_only)
-            printf(" files:read-only");
-        printf("\n");
+            permission(json, &first, "files:read-only", "");
+        printf(json ? "]}\n" : "\n");
     }
     a0ipc_token_table_free(t);
     return A0IPC_EXIT_OK;
@@ -134,25 +157,33 @@ static int hash_stdin(void)
     return A0IPC_EXIT_OK;
 }
 
+const char *const a0ipc_token_subcommands[] = {"add", "remove", "list", "hash", NULL};
+const struct option a0ipc_token_options[] = {
+    {"allow", required_argument, NULL, 'a'},
+    {"tokens-file", required_argument, NULL, 'f'},
+    {"token-out", required_argument, NULL, 'o'},
+    {"json", no_argument, NULL, 'j'},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
+};
+
 int a0ipc_cmd_token(int argc, char **argv)
 {
-    if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
-        usage(argc < 2 ? stderr : stdout);
-        return argc < 2 ? A0IPC_EXIT_USAGE : 0;
+    if (argc < 2)
+        return a0ipc_cli_usage_error("token", "a subcommand (add, remove, list, hash) is missing");
+    if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+        usage(stdout);
+        return A0IPC_EXIT_OK;
     }
+    if (argv[1][0] == '-')
+        return a0ipc_cli_usage_error("token", "unknown option %s", argv[1]);
     const char *sub = argv[1];
     const char *file = default_tokens_file(), *token_out = NULL;
     char *perms[64];
     size_t n_perms = 0;
-    static const struct option options[] = {
-        {"allow", required_argument, NULL, 'a'},
-        {"tokens-file", required_argument, NULL, 'f'},
-        {"token-out", required_argument, NULL, 'o'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
+    bool json = false;
     int opt, rc = A0IPC_EXIT_USAGE;
-    while ((opt = getopt_long(argc - 1, argv + 1, "", options, NULL)) != -1) {
+    while ((opt = getopt_long(argc - 1, argv + 1, ":h", a0ipc_token_options, NULL)) != -1) {
         if (opt == 'a') {
             /* "--allow a,b" and "--allow a --allow b" alike. */
             char *save = NULL;
@@ -167,12 +198,13 @@ int a0ipc_cmd_token(int argc, char **argv)
             file = optarg;
         } else if (opt == 'o') {
             token_out = optarg;
+        } else if (opt == 'j') {
+            json = true;
         } else if (opt == 'h') {
             usage(stdout);
             return 0;
         } else {
-            usage(stderr);
-            return A0IPC_EXIT_USAGE;
+            return a0ipc_cli_bad_option("token", opt, argv + 1);
         }
     }
     int n_args = argc - 1 - optind;
@@ -194,11 +226,14 @@ int a0ipc_cmd_token(int argc, char **argv)
                 args[0], file);
         rc = A0IPC_EXIT_OK;
     } else if (!strcmp(sub, "list") && n_args == 0) {
-        rc = list(file);
+        rc = list(file, json);
     } else if (!strcmp(sub, "hash") && n_args == 0) {
         rc = hash_stdin();
+    } else if (strcmp(sub, "add") && strcmp(sub, "remove") && strcmp(sub, "list") &&
+               strcmp(sub, "hash")) {
+        rc = a0ipc_cli_usage_error("token", "unknown subcommand %s", sub);
     } else {
-        usage(stderr);
+        rc = a0ipc_cli_usage_error("token", "wrong arguments for %s", sub);
     }
     return rc;
 }

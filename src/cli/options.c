@@ -7,7 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "a0ipc/transport.h"
 #include "cli/commands.h"
+#include "common/target.h"
 
 static const char *env(const char *name)
 {
@@ -171,7 +173,26 @@ a0ipc_rpc_channel *a0ipc_cli_conn_channel(a0ipc_cli_conn *c, a0ipc_status *st)
     c->channel.credentials = a0ipc_client_credentials;
     c->channel.credentials_arg = &c->sec;
     c->channel.authority_override = c->server_name;
+    if (!c->server_name && a0ipc_target_is_address_list(c->target)) {
+        free(c->target_host);
+        c->target_host = a0ipc_target_host(c->target);
+        c->channel.authority_override = c->target_host;
+    }
     return a0ipc_rpc_channel_new(c->target, &c->channel, st);
+}
+
+void a0ipc_cli_conn_call_options(const a0ipc_cli_conn *c, int64_t timeout_ms,
+                                 const char *session_id, a0ipc_rpc_metadata *md,
+                                 a0ipc_rpc_call_options *o)
+{
+    memset(o, 0, sizeof *o);
+    o->timeout_ms = timeout_ms;
+    const char *key = c->routing_key && *c->routing_key ? c->routing_key : session_id;
+    if (key && *key) {
+        *md = (a0ipc_rpc_metadata){A0IPC_AFFINITY_METADATA, key};
+        o->metadata = md;
+        o->n_metadata = 1;
+    }
 }
 
 int a0ipc_cli_conn_report(const a0ipc_cli_conn *c, a0ipc_status *st)
@@ -215,6 +236,8 @@ void a0ipc_cli_conn_free(a0ipc_cli_conn *c)
     for (int i = 0; i < c->n_config_values; i++)
         free(c->config_values[i]);
     c->n_config_values = 0;
+    free(c->target_host);
+    c->target_host = NULL;
 }
 
 void a0ipc_cli_conn_usage(FILE *out)
@@ -229,7 +252,9 @@ void a0ipc_cli_conn_usage(FILE *out)
                  "                    (default: the target's host)\n"
                  "  --token-file FILE send the token in FILE (first line) as\n"
                  "                    \"authorization: Bearer\" (default $A0IPC_TOKEN_FILE)\n"
-                 "  --timeout SECONDS deadline of the call (default 5)\n"
+                 "  --timeout SECONDS the call's deadline (default: the method's own: health 5 s,\n"
+                 "                    file and session calls 30 s, get/put/archive 1 h, watch,\n"
+                 "                    run and shell none)\n"
                  "Migration (docs/migration.md):\n"
                  "  --backend B       grpc (default: a0ipcd), legacy (the old RFC + SSH, set up\n"
                  "                    by --legacy-config) or router (both, by the router's flags)\n"

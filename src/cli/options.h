@@ -62,6 +62,7 @@ typedef struct a0ipc_cli_conn {
     const char *router_flags;  /* --router-flags, else $A0IPC_ROUTER_FLAGS */
     bool router_metrics;       /* print the router's metrics to stderr at the end */
     const char *routing_key;   /* --routing-key, else $A0IPC_ROUTING_KEY */
+    char *target_host;         /* the TLS name of an address-list target; freed by _free */
 } a0ipc_cli_conn;
 
 /* Settings, later ones winning: built-in defaults (the system socket, 5 s), the config file
@@ -74,6 +75,12 @@ void a0ipc_cli_conn_init(a0ipc_cli_conn *c);
 int a0ipc_cli_conn_option(a0ipc_cli_conn *c, int opt, const char *arg);
 /* Reads the token file and opens the channel with the credentials asked for. */
 a0ipc_rpc_channel *a0ipc_cli_conn_channel(a0ipc_cli_conn *c, a0ipc_status *st);
+/* The options of a call made straight on a channel of a0ipc_cli_conn_channel: deadline
+ * timeout_ms, and the affinity key as the transport sends it (the routing key, else session_id;
+ * md holds the entry). */
+void a0ipc_cli_conn_call_options(const a0ipc_cli_conn *c, int64_t timeout_ms,
+                                 const char *session_id, a0ipc_rpc_metadata *md,
+                                 a0ipc_rpc_call_options *o);
 /* Prints the failure of a call and what to check; returns the CLI's "call failed" status. */
 int a0ipc_cli_conn_report(const a0ipc_cli_conn *c, a0ipc_status *st);
 void a0ipc_cli_conn_free(a0ipc_cli_conn *c);

@@ -30,44 +30,46 @@ long long a0ipc_cli_number(const a0ipc_cli *cli, const char *name, long long def
     char *end;
     long long n = strtoll(v, &end, 0);
     if (*end || end == v || n < 0) {
-        fprintf(stderr, "a0ipc: --%s takes a number >= 0, not \"%s\"\n", name, v);
+        a0ipc_cli_usage_error(cli->cmd->name, "--%s takes a number >= 0, not \"%s\"", name, v);
         return -1;
     }
     return n;
 }
 
-void a0ipc_cli_json_string(FILE *out, const char *s)
-{
-    fputc('"', out);
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if (*p == '"' || *p == '\\')
-            fprintf(out, "\\%c", *p);
-        else if (*p < 0x20)
-            fprintf(out, "\\u%04x", *p);
-        else
-            fputc(*p, out);
-    }
-    fputc('"', out);
-}
-
 int a0ipc_cli_fail(a0ipc_cli *cli)
 {
-    return a0ipc_cli_conn_report(&cli->conn, &cli->st);
+    return a0ipc_cli_own(cli, a0ipc_cli_conn_report(&cli->conn, &cli->st));
 }
 
-static void usage(const a0ipc_cli_cmd *cmd, FILE *out)
+int a0ipc_cli_own(const a0ipc_cli *cli, int code)
 {
-    fprintf(out, "Usage: a0ipc %s [OPTION]... %s\n%s\n\n", cmd->name, cmd->args, cmd->summary);
+    return cli->cmd->relays_status && code != A0IPC_EXIT_OK ? A0IPC_EXIT_SELF : code;
+}
+
+void a0ipc_cli_usage(const a0ipc_cli_cmd *cmd, FILE *out)
+{
+    fprintf(out, "Usage: a0ipc [OPTION]... %s [OPTION]... %s\n%s\n\n", cmd->name, cmd->args,
+            cmd->summary);
     for (int i = 0; i < A0IPC_CLI_MAX_OPTS && cmd->opts[i].name; i++) {
         char left[48];
         snprintf(left, sizeof left, "--%s%s", cmd->opts[i].name, cmd->opts[i].has_arg ? " V" : "");
         fprintf(out, "  %-20s %s\n", left, cmd->opts[i].help);
     }
-    fprintf(out, "  %-20s %s\n\n", "--json", "machine-readable output");
+    fprintf(out, "  %-20s %s\n", "--json", "the response messages as canonical proto JSON");
+    fprintf(out, "  %-20s %s\n", "--quiet", "no progress output");
+    fprintf(out, "  %-20s %s\n\n", "-h, --help", "this help");
     a0ipc_cli_conn_usage(out);
-    fprintf(out, "\nExit status: 0 done, 2 usage error, 3 the call failed (stderr names the gRPC\n"
-                 "status and what to check), 4 a local error; exec and run exit with the remote\n"
-                 "command's status.\n");
+    if (cmd->relays_status)
+        fprintf(out,
+                "\nExit status: the remote command's (128 + N for death by signal N); 255 "
+                "when a0ipc\nitself failed (usage, the call, a local error: stderr says "
+                "which)%s.\n",
+                !strcmp(cmd->name, "run") ? "; 124 when a timeout ended the wait" : "");
+    else
+        fprintf(out,
+                "\nExit status: 0 done, %s2 usage error, 3 the call failed (stderr names the "
+                "gRPC\nstatus and what to check), 4 a local error.\n",
+                !strcmp(cmd->name, "health") ? "1 not serving, " : "");
 }
 
 /* The transport from the connection options: the same target, TLS files and token. */
@@ -93,12 +95,13 @@ static a0ipc_transport *open_transport(a0ipc_cli *cli)
 
 int a0ipc_cli_run(const a0ipc_cli_cmd *cmd, int argc, char **argv)
 {
-    enum { OPT_JSON = 0x2000, OPT_HELP, OPT_CMD = 0x2100 };
+    enum { OPT_JSON = 0x2000, OPT_QUIET, OPT_HELP = 'h', OPT_CMD = 0x2100 };
     struct option options[A0IPC_CLI_MAX_OPTS + 20] = {A0IPC_CLI_CONN_OPTIONS};
     int n = 0;
     while (options[n].name)
         n++;
     options[n++] = (struct option){"json", no_argument, NULL, OPT_JSON};
+    options[n++] = (struct option){"quiet", no_argument, NULL, OPT_QUIET};
     options[n++] = (struct option){"help", no_argument, NULL, OPT_HELP};
     for (int i = 0; i < A0IPC_CLI_MAX_OPTS && cmd->opts[i].name; i++)
         options[n++] = (struct option){cmd->opts[i].name,
@@ -113,41 +116,45 @@ int a0ipc_cli_run(const a0ipc_cli_cmd *cmd, int argc, char **argv)
     bool timeout_given = false;
     int opt;
     optind = 1;
+    opterr = 0;
     /* Options may follow the arguments, except for commands that take a command line (exec,
      * run): there the first argument ends the options, so `run ls -l` passes -l through. */
-    const char *shortopts = cmd->max_args < 0 ? "+" : "";
-    while ((opt = getopt_long(argc, argv, shortopts, options, NULL)) != -1) {
+    const char *shortopts = cmd->max_args < 0 ? "+:h" : ":h";
+    int rc = -1;
+    while (rc < 0 && (opt = getopt_long(argc, argv, shortopts, options, NULL)) != -1) {
         int taken = a0ipc_cli_conn_option(&cli.conn, opt, optarg);
-        if (taken < 0)
-            return A0IPC_EXIT_USAGE;
-        if (taken) {
+        if (taken < 0) {
+            rc = a0ipc_cli_own(&cli, A0IPC_EXIT_USAGE);
+        } else if (taken) {
             timeout_given |= opt == A0IPC_CLI_OPT_TIMEOUT;
-            continue;
-        }
-        if (opt == OPT_JSON) {
+        } else if (opt == OPT_JSON) {
             cli.json = true;
+        } else if (opt == OPT_QUIET) {
+            cli.quiet = true;
         } else if (opt == OPT_HELP) {
-            usage(cmd, stdout);
-            return A0IPC_EXIT_OK;
+            a0ipc_cli_usage(cmd, stdout);
+            rc = A0IPC_EXIT_OK;
         } else if (opt >= OPT_CMD && opt < OPT_CMD + A0IPC_CLI_MAX_OPTS) {
             cli.values[opt - OPT_CMD] = optarg ? optarg : "1";
         } else {
-            usage(cmd, stderr);
-            return A0IPC_EXIT_USAGE;
+            rc = a0ipc_cli_own(&cli, a0ipc_cli_bad_option(cmd->name, opt, argv));
         }
     }
     int n_args = argc - optind;
-    if (n_args < cmd->min_args || (cmd->max_args >= 0 && n_args > cmd->max_args)) {
-        fprintf(stderr, "a0ipc %s: expected %s\n", cmd->name, cmd->args);
-        usage(cmd, stderr);
-        return A0IPC_EXIT_USAGE;
+    if (rc < 0 && n_args < cmd->min_args)
+        rc = a0ipc_cli_own(&cli, a0ipc_cli_usage_error(cmd->name, "missing %s", cmd->args));
+    else if (rc < 0 && cmd->max_args >= 0 && n_args > cmd->max_args)
+        rc = a0ipc_cli_own(&cli, a0ipc_cli_usage_error(cmd->name, "unexpected argument %s",
+                                                       argv[optind + cmd->max_args]));
+    if (rc >= 0) {
+        a0ipc_cli_conn_free(&cli.conn);
+        return rc;
     }
     /* Without --timeout each method keeps its own default deadline (transport.h). */
     cli.call.timeout_ms = timeout_given ? (int64_t)(cli.conn.timeout_s * 1000) : 0;
     cli.call.routing_key = cli.conn.routing_key;
 
     grpc_init();
-    int rc;
     cli.t = open_transport(&cli);
     if (!cli.t)
         rc = a0ipc_cli_fail(&cli);

@@ -7,6 +7,7 @@
 #include <stdio.h>
 
 #include "a0ipc/transport.h"
+#include "cli/json.h"
 #include "cli/options.h"
 
 #define A0IPC_CLI_MAX_OPTS 12
@@ -27,6 +28,9 @@ typedef struct a0ipc_cli_cmd {
     int min_args, max_args; /* positional arguments after the options; -1: any number */
     a0ipc_cli_opt opts[A0IPC_CLI_MAX_OPTS];
     int (*run)(a0ipc_cli *cli, int argc, char **argv); /* the positional arguments */
+    /* exec, run, shell: the exit status is the remote command's, so a0ipc's own failures
+     * exit A0IPC_EXIT_SELF (commands.h) instead of 2, 3 or 4. */
+    bool relays_status;
 } a0ipc_cli_cmd;
 
 struct a0ipc_cli {
@@ -34,7 +38,8 @@ struct a0ipc_cli {
     a0ipc_cli_conn conn;
     a0ipc_transport *t;
     a0ipc_call_options call; /* timeout from --timeout, only when given */
-    bool json;
+    bool json;               /* --json: the response messages as canonical JSON (cli/json.h) */
+    bool quiet;              /* --quiet: no progress */
     const char *values[A0IPC_CLI_MAX_OPTS]; /* per opts[i]: the value, "1" for a set flag */
     a0ipc_status st;
 };
@@ -50,8 +55,11 @@ int a0ipc_cli_run(const a0ipc_cli_cmd *cmd, int argc, char **argv);
 
 /* Reports cli->st (code, message, and what to check) and returns the "call failed" status. */
 int a0ipc_cli_fail(a0ipc_cli *cli);
+/* code (A0IPC_EXIT_USAGE, _ERROR, ...) as this command exits with it: A0IPC_EXIT_SELF for the
+ * commands that relay a remote status. */
+int a0ipc_cli_own(const a0ipc_cli *cli, int code);
 
-/* JSON string (quotes included) of s. */
-void a0ipc_cli_json_string(FILE *out, const char *s);
+/* Prints the command's --help to out. */
+void a0ipc_cli_usage(const a0ipc_cli_cmd *cmd, FILE *out);
 
 #endif

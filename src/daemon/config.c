@@ -49,6 +49,7 @@ void a0ipc_daemon_config_free(a0ipc_daemon_config *c)
     free(c->listen);
     free(c->ready_file);
     free(c->metrics_listen);
+    free(c->metrics_web_config);
     free(c->root);
     free(c->session_user);
     free(c->session_cgroup);
@@ -185,6 +186,8 @@ int a0ipc_daemon_config_set(a0ipc_daemon_config *c, const char *key, const char 
         return set_string(&c->ready_file, value, st);
     if (!strcmp(key, "metrics-listen"))
         return set_string(&c->metrics_listen, value, st);
+    if (!strcmp(key, "metrics-web-config"))
+        return set_string(&c->metrics_web_config, value, st);
     if (!strcmp(key, "cq-threads"))
         return parse_int(key, value, 1, 64, &c->cq_threads, st);
     if (!strcmp(key, "max-workers"))
@@ -308,7 +311,10 @@ static void usage(FILE *out)
             "  --insecure                 allow plaintext TCP, on loopback addresses only\n"
             "  --ready-file FILE          once serving, write the bound addresses to FILE\n"
             "  --metrics-listen ADDR      serve Prometheus metrics at http://ADDR/metrics\n"
-            "                             (loopback only, e.g. 127.0.0.1:9464)\n"
+            "                             (loopback only, e.g. 127.0.0.1:9464, unless\n"
+            "                             --metrics-web-config sets TLS and users)\n"
+            "  --metrics-web-config FILE  TLS and basic auth for /metrics, in the Prometheus\n"
+            "                             exporters' web config format\n"
             "  --cq-threads N             completion-queue threads (default 1)\n"
             "  --max-workers N            concurrent blocking calls (default 256)\n"
             "  --max-message-bytes N      largest message accepted (default 4194304)\n"
@@ -363,6 +369,7 @@ int a0ipc_daemon_config_from_args(a0ipc_daemon_config *c, int argc, char **argv,
         {"listen", required_argument, NULL, OPT_SETTING},
         {"ready-file", required_argument, NULL, OPT_SETTING},
         {"metrics-listen", required_argument, NULL, OPT_SETTING},
+        {"metrics-web-config", required_argument, NULL, OPT_SETTING},
         {"cq-threads", required_argument, NULL, OPT_SETTING},
         {"max-workers", required_argument, NULL, OPT_SETTING},
         {"max-message-bytes", required_argument, NULL, OPT_SETTING},

@@ -13,10 +13,11 @@
 typedef struct a0ipc_daemon_config {
     char **listen; /* owned; "unix:/path" or "host:port" */
     size_t n_listen;
-    bool listen_from_cli; /* the first --listen replaces the file's list */
-    bool insecure;        /* plaintext TCP allowed, on loopback only */
-    char *ready_file;     /* written with the bound addresses once serving */
-    char *metrics_listen; /* loopback host:port for GET /metrics; NULL: off */
+    bool listen_from_cli;     /* the first --listen replaces the file's list */
+    bool insecure;            /* plaintext TCP allowed, on loopback only */
+    char *ready_file;         /* written with the bound addresses once serving */
+    char *metrics_listen;     /* loopback host:port for GET /metrics; NULL: off */
+    char *metrics_web_config; /* TLS and basic auth for /metrics (daemon/metrics_web.h) */
     int cq_threads;
     int max_workers;
     int max_message_bytes;

@@ -14,11 +14,15 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "a0/runtime/v1/files.a0ipc.h"
+#include "a0/runtime/v1/terminal.a0ipc.h"
 #include "common/log.h"
 #include "daemon/config.h"
+#include "daemon/connections.h"
 #include "daemon/security.h"
 #include "daemon/metrics.h"
 #include "daemon/notify.h"
+#include "grpc/health/v1/health.a0ipc.h"
 #include "rpc/grpc_log.h"
 #include "rpc/server.h"
 #include "services/files.h"
@@ -30,7 +34,7 @@
 
 /* Written after the server started, renamed into place so readers never see half a file. */
 static int write_ready_file(const char *path, char **addrs, const int *ports, size_t n,
-                            int metrics_port, a0ipc_status *st)
+                            int metrics_port, const char *metrics_scheme, a0ipc_status *st)
 {
     char tmp[4096];
     if (snprintf(tmp, sizeof tmp, "%s.tmp", path) >= (int)sizeof tmp) {
@@ -53,7 +57,7 @@ static int write_ready_file(const char *path, char **addrs, const int *ports, si
         fprintf(f, "%.*s:%d\n", host_len, addrs[i], ports[i]);
     }
     if (metrics_port)
-        fprintf(f, "metrics http://127.0.0.1:%d/metrics\n", metrics_port);
+        fprintf(f, "metrics %s://127.0.0.1:%d/metrics\n", metrics_scheme, metrics_port);
     if (fclose(f) != 0 || rename(tmp, path) != 0) {
         a0ipc_status_from_errno(st, errno, "cannot write %s", path);
         unlink(tmp);
@@ -96,6 +100,12 @@ static long active_calls(void *srv)
     return a0ipc_rpc_server_active_calls(srv);
 }
 
+static long sessions(void *unused)
+{
+    (void)unused;
+    return a0ipc_terminal_service_sessions();
+}
+
 static int serve(a0ipc_daemon_config *cfg, const sigset_t *signals, int argc, char **argv)
 {
     a0ipc_status st = A0IPC_STATUS_INIT;
@@ -106,6 +116,7 @@ static int serve(a0ipc_daemon_config *cfg, const sigset_t *signals, int argc, ch
     memset(&sec, 0, sizeof sec);
     a0ipc_metrics *metrics = a0ipc_metrics_new();
     a0ipc_metrics_http *metrics_http = NULL;
+    a0ipc_metrics_web *metrics_web = NULL;
     int metrics_port = 0;
     bool terminal_on = false;
     a0ipc_files_service *files = NULL;
@@ -140,11 +151,13 @@ static int serve(a0ipc_daemon_config *cfg, const sigset_t *signals, int argc, ch
     size_t n_services = 3;
     if (a0ipc_health_register(srv, health, &st) != 0)
         goto fail;
+    a0ipc_metrics_add_service(metrics, &grpc_health_v1_health_service);
     if (cfg->root) {
         files = a0ipc_files_service_new(cfg->root, &st);
         if (!files || a0ipc_files_service_add(srv, files, &st) != 0)
             goto fail;
         services[n_services++] = "a0.runtime.v1.Files";
+        a0ipc_metrics_add_service(metrics, &a0_runtime_v1_files_service);
         A0IPC_LOGI("Files confined to %s", cfg->root);
     }
     if (cfg->terminal) {
@@ -153,6 +166,7 @@ static int serve(a0ipc_daemon_config *cfg, const sigset_t *signals, int argc, ch
             a0ipc_terminal_service_register(srv, &tc, &st) != 0)
             goto fail;
         terminal_on = true;
+        a0ipc_metrics_add_service(metrics, &a0_runtime_v1_terminal_service);
         services[n_services++] = "a0.runtime.v1.Terminal";
     }
     refl = a0ipc_reflection_new(services, n_services, &st);
@@ -168,11 +182,23 @@ static int serve(a0ipc_daemon_config *cfg, const sigset_t *signals, int argc, ch
         goto fail;
     a0ipc_metrics_add_gauge(metrics, "a0ipcd_active_calls", "Calls and streams in flight.",
                             active_calls, srv);
+    a0ipc_metrics_add_gauge(metrics, "a0ipcd_sessions",
+                            "Terminal sessions held, ended ones included until closed.", sessions,
+                            NULL);
+    a0ipc_metrics_add_gauge(metrics, "a0ipcd_tcp_connections",
+                            "Client connections open on the TCP listeners (plaintext or TLS).",
+                            a0ipcd_connections, NULL);
     if (cfg->metrics_listen) {
-        metrics_http = a0ipc_metrics_http_start(metrics, cfg->metrics_listen, &metrics_port, &st);
+        if (cfg->metrics_web_config &&
+            !(metrics_web = a0ipc_metrics_web_load(cfg->metrics_web_config, &st)))
+            goto fail;
+        metrics_http =
+            a0ipc_metrics_http_start(metrics, cfg->metrics_listen, metrics_web, &metrics_port, &st);
         if (!metrics_http)
             goto fail;
-        A0IPC_LOGI("metrics on http://%s/metrics", cfg->metrics_listen);
+        A0IPC_LOGI("metrics on %s://%s/metrics%s",
+                   metrics_web && metrics_web->tls ? "https" : "http", cfg->metrics_listen,
+                   metrics_web && metrics_web->n_users ? " (basic auth)" : "");
     }
     for (size_t i = 0; i < cfg->n_listen; i++) {
         const char *how = a0ipcd_security_describe(cfg, cfg->listen[i]);
@@ -186,8 +212,9 @@ static int serve(a0ipc_daemon_config *cfg, const sigset_t *signals, int argc, ch
     if (cfg->tokens_file)
         A0IPC_LOGI("every call needs a bearer token%s",
                    cfg->health_exempt ? " (except Health: health-exempt)" : "");
-    if (cfg->ready_file && write_ready_file(cfg->ready_file, cfg->listen, ports, cfg->n_listen,
-                                            metrics_port, &st) != 0)
+    if (cfg->ready_file &&
+        write_ready_file(cfg->ready_file, cfg->listen, ports, cfg->n_listen, metrics_port,
+                         metrics_web && metrics_web->tls ? "https" : "http", &st) != 0)
         goto fail;
     A0IPC_LOGI("a0ipcd %s serving (pid %d)", A0IPC_VERSION, (int)getpid());
     a0ipc_notify_ready(cfg->listen, cfg->n_listen);
@@ -224,6 +251,7 @@ fail:
     A0IPC_LOGE("%s", a0ipc_status_message(&st));
 out:
     a0ipc_metrics_http_stop(metrics_http);
+    a0ipc_metrics_web_free(metrics_web);
     a0ipc_rpc_server_free(srv);
     if (terminal_on)
         a0ipc_terminal_service_free();

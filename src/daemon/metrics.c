@@ -15,13 +15,19 @@
 
 #include "common/log.h"
 #include "common/prom.h"
+#include "daemon/process_metrics.h"
+
+#include <openssl/crypto.h>
 
 #define MAX_METHODS 64
 #define MAX_GAUGES  8
-#define BUCKETS     12
+#define BUCKETS     18
 
+/* From 100 µs (a Stat) to 10 min (a long Run, a big Read or Write): the streaming calls last as
+ * long as their command or transfer. */
 static const double bounds_s[BUCKETS - 1] = {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005,
-                                             0.01,   0.05,    0.25,   1,     5};
+                                             0.01,   0.05,    0.25,   1,     5,      10,
+                                             30,     60,      120,    300,   600};
 
 typedef struct method_stats {
     const a0ipc_rpc_method *method; /* NULL: calls to unknown methods */
@@ -67,7 +73,9 @@ void a0ipc_metrics_observe(void *arg, const a0ipc_rpc_call_record *r)
     pthread_mutex_lock(&m->mu);
     method_stats *s = NULL;
     for (int i = 0; i < m->n_methods && !s; i++)
-        if (m->methods[i].method == r->method)
+        if (m->methods[i].method == r->method ||
+            (r->method && m->methods[i].method &&
+             !strcmp(m->methods[i].method->path, r->method->path)))
             s = &m->methods[i];
     if (!s && m->n_methods < MAX_METHODS) {
         s = &m->methods[m->n_methods++];
@@ -80,6 +88,20 @@ void a0ipc_metrics_observe(void *arg, const a0ipc_rpc_call_record *r)
         s->latency_sum_ns += r->duration_ns;
         s->bytes_in += r->bytes_in;
         s->bytes_out += r->bytes_out;
+    }
+    pthread_mutex_unlock(&m->mu);
+}
+
+void a0ipc_metrics_add_service(a0ipc_metrics *m, const a0ipc_rpc_service *svc)
+{
+    pthread_mutex_lock(&m->mu);
+    for (size_t i = 0; i < svc->n_methods && m->n_methods < MAX_METHODS; i++) {
+        bool known = false;
+        for (int j = 0; j < m->n_methods && !known; j++)
+            known =
+                m->methods[j].method && !strcmp(m->methods[j].method->path, svc->methods[i].path);
+        if (!known)
+            m->methods[m->n_methods++].method = &svc->methods[i];
     }
     pthread_mutex_unlock(&m->mu);
 }
@@ -113,10 +135,15 @@ char *a0ipc_metrics_text(a0ipc_metrics *m)
     FILE *out = open_memstream(&text, &len);
     if (!out)
         return NULL;
+    a0ipc_prom_family(out, "a0ipcd_build_info", "gauge",
+                      "The running a0ipcd's version; always 1 (join on it by version).");
+    fprintf(out, "a0ipcd_build_info{version=\"%s\"} 1\n", A0IPC_VERSION);
     a0ipc_prom_family(out, "a0ipcd_calls_total", "counter", "Finished calls by method and status.");
     for (int i = 0; i < n; i++)
         for (int c = 0; c < A0IPC_CODE_COUNT; c++)
-            if (stats[i].calls[c])
+            /* every known method has its OK series from the start, at 0, so rate() and
+             * absent() work before the first call */
+            if (stats[i].calls[c] || c == A0IPC_OK)
                 fprintf(out, "a0ipcd_calls_total{method=\"%s\",code=\"%s\"} %llu\n",
                         stats[i].method ? stats[i].method->path : "unknown",
                         a0ipc_code_name((a0ipc_code)c), (unsigned long long)stats[i].calls[c]);
@@ -145,6 +172,7 @@ char *a0ipc_metrics_text(a0ipc_metrics *m)
         a0ipc_prom_family(out, gauges[g].name, "gauge", gauges[g].help);
         fprintf(out, "%s %ld\n", gauges[g].name, gauges[g].fn(gauges[g].arg));
     }
+    a0ipc_process_metrics_write(out);
     if (fclose(out) != 0) {
         free(text);
         return NULL;
@@ -156,15 +184,31 @@ char *a0ipc_metrics_text(a0ipc_metrics *m)
 
 struct a0ipc_metrics_http {
     a0ipc_metrics *m;
+    const a0ipc_metrics_web *web; /* TLS and users; NULL: plain HTTP for anyone on loopback */
     int listen_fd;
     int stop_pipe[2];
     pthread_t thread;
 };
 
-static void write_all(int fd, const char *p, size_t n)
+/* One scraper's connection: the socket, and its TLS session when the web config has TLS. */
+typedef struct conn {
+    int fd;
+    SSL *ssl;
+} conn;
+
+static ssize_t conn_recv(conn *c, char *buf, size_t cap)
+{
+    if (!c->ssl)
+        return recv(c->fd, buf, cap, 0);
+    int n = SSL_read(c->ssl, buf, (int)(cap > 65536 ? 65536 : cap));
+    return n > 0 ? n : -1;
+}
+
+static void write_all(conn *c, const char *p, size_t n)
 {
     while (n) {
-        ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
+        size_t chunk = n > 65536 ? 65536 : n;
+        ssize_t w = c->ssl ? SSL_write(c->ssl, p, (int)chunk) : send(c->fd, p, chunk, MSG_NOSIGNAL);
         if (w <= 0)
             return; /* the scraper went away or stalled past the send timeout */
         p += w;
@@ -172,15 +216,16 @@ static void write_all(int fd, const char *p, size_t n)
     }
 }
 
-static void respond(int fd, const char *status, const char *type, const char *body)
+static void respond(conn *c, const char *status, const char *extra_headers, const char *type,
+                    const char *body)
 {
-    char head[256];
+    char head[512];
     int n = snprintf(head, sizeof head,
-                     "HTTP/1.1 %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
+                     "HTTP/1.1 %s\r\n%sContent-Type: %s\r\nContent-Length: %zu\r\n"
                      "Connection: close\r\n\r\n",
-                     status, type, strlen(body));
-    write_all(fd, head, (size_t)n);
-    write_all(fd, body, strlen(body));
+                     status, extra_headers, type, strlen(body));
+    write_all(c, head, (size_t)n);
+    write_all(c, body, strlen(body));
 }
 
 /* One request per connection, with timeouts, so a stalled client costs at most a few seconds of
@@ -190,10 +235,18 @@ static void serve_one(a0ipc_metrics_http *h, int fd)
     struct timeval tv = {2, 0};
     setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
     setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+    conn c = {fd, NULL};
+    if (h->web && h->web->tls) {
+        c.ssl = SSL_new(h->web->tls);
+        if (!c.ssl || SSL_set_fd(c.ssl, fd) != 1 || SSL_accept(c.ssl) != 1) {
+            SSL_free(c.ssl); /* not TLS, a failed handshake, or too slow */
+            return;
+        }
+    }
     char req[4096];
     size_t len = 0;
     while (len < sizeof req - 1) {
-        ssize_t r = recv(fd, req + len, sizeof req - 1 - len, 0);
+        ssize_t r = conn_recv(&c, req + len, sizeof req - 1 - len);
         if (r <= 0)
             break;
         len += (size_t)r;
@@ -202,17 +255,26 @@ static void serve_one(a0ipc_metrics_http *h, int fd)
             break;
     }
     req[len] = '\0';
-    if (!strncmp(req, "GET /metrics ", 13) || !strncmp(req, "GET /metrics?", 13)) {
+    bool get_metrics = !strncmp(req, "GET /metrics ", 13) || !strncmp(req, "GET /metrics?", 13);
+    if (strncmp(req, "GET ", 4) != 0) {
+        respond(&c, "400 Bad Request", "", "text/plain", "expected GET /metrics\n");
+    } else if (!a0ipc_metrics_web_authorized(h->web, req)) {
+        respond(&c, "401 Unauthorized", "WWW-Authenticate: Basic realm=\"a0ipcd\"\r\n",
+                "text/plain", "a0ipcd's /metrics needs a user of its metrics-web-config\n");
+    } else if (get_metrics) {
         char *text = a0ipc_metrics_text(h->m);
         if (text)
-            respond(fd, "200 OK", "text/plain; version=0.0.4; charset=utf-8", text);
+            respond(&c, "200 OK", "", "text/plain; version=0.0.4; charset=utf-8", text);
         else
-            respond(fd, "500 Internal Server Error", "text/plain", "out of memory\n");
+            respond(&c, "500 Internal Server Error", "", "text/plain", "out of memory\n");
         free(text);
-    } else if (!strncmp(req, "GET ", 4)) {
-        respond(fd, "404 Not Found", "text/plain", "a0ipcd serves /metrics only\n");
     } else {
-        respond(fd, "400 Bad Request", "text/plain", "expected GET /metrics\n");
+        respond(&c, "404 Not Found", "", "text/plain", "a0ipcd serves /metrics only\n");
+    }
+    OPENSSL_cleanse(req, sizeof req); /* it may hold a password */
+    if (c.ssl) {
+        SSL_shutdown(c.ssl);
+        SSL_free(c.ssl);
     }
 }
 
@@ -238,9 +300,10 @@ static void *http_main(void *arg)
     return NULL;
 }
 
-/* Parses a loopback "host:port" into a socket address. */
-static int parse_loopback(const char *addr, struct sockaddr_storage *ss, socklen_t *len,
-                          a0ipc_status *st)
+/* Parses "host:port" into a socket address: loopback only, unless remote is allowed (TLS and
+ * users set up by the web config). */
+static int parse_address(const char *addr, bool remote, struct sockaddr_storage *ss, socklen_t *len,
+                         a0ipc_status *st)
 {
     char host[64];
     const char *colon = strrchr(addr, ':');
@@ -264,31 +327,40 @@ static int parse_loopback(const char *addr, struct sockaddr_storage *ss, socklen
     struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)ss;
     if (!strcmp(host, "localhost"))
         strcpy(host, "127.0.0.1");
-    if (inet_pton(AF_INET, host, &v4->sin_addr) == 1 && (ntohl(v4->sin_addr.s_addr) >> 24) == 127) {
+    if (inet_pton(AF_INET, host, &v4->sin_addr) == 1 &&
+        (remote || (ntohl(v4->sin_addr.s_addr) >> 24) == 127)) {
         v4->sin_family = AF_INET;
         v4->sin_port = htons((uint16_t)port);
         *len = sizeof *v4;
         return 0;
     }
-    if (inet_pton(AF_INET6, host, &v6->sin6_addr) == 1 && IN6_IS_ADDR_LOOPBACK(&v6->sin6_addr)) {
+    if (inet_pton(AF_INET6, host, &v6->sin6_addr) == 1 &&
+        (remote || IN6_IS_ADDR_LOOPBACK(&v6->sin6_addr))) {
         v6->sin6_family = AF_INET6;
         v6->sin6_port = htons((uint16_t)port);
         *len = sizeof *v6;
         return 0;
     }
+    if (remote) {
+        a0ipc_status_set(st, A0IPC_INVALID_ARGUMENT,
+                         "metrics-listen wants a numeric address:port, not \"%s\"", addr);
+        return -1;
+    }
     a0ipc_status_set(st, A0IPC_FAILED_PRECONDITION,
-                     "metrics-listen %s is not a loopback address: /metrics has no "
-                     "authentication, so it is served on loopback only",
+                     "metrics-listen %s is not a loopback address: without TLS and a user "
+                     "(metrics-web-config) /metrics is served on loopback only",
                      addr);
     return -1;
 }
 
-a0ipc_metrics_http *a0ipc_metrics_http_start(a0ipc_metrics *m, const char *addr, int *port_out,
+a0ipc_metrics_http *a0ipc_metrics_http_start(a0ipc_metrics *m, const char *addr,
+                                             const a0ipc_metrics_web *web, int *port_out,
                                              a0ipc_status *st)
 {
     struct sockaddr_storage ss;
     socklen_t len;
-    if (parse_loopback(addr, &ss, &len, st) != 0)
+    bool remote = web && web->tls && web->n_users > 0;
+    if (parse_address(addr, remote, &ss, &len, st) != 0)
         return NULL;
     a0ipc_metrics_http *h = calloc(1, sizeof *h);
     if (!h) {
@@ -296,6 +368,7 @@ a0ipc_metrics_http *a0ipc_metrics_http_start(a0ipc_metrics *m, const char *addr,
         return NULL;
     }
     h->m = m;
+    h->web = web;
     h->stop_pipe[0] = h->stop_pipe[1] = -1;
     h->listen_fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
     int one = 1;

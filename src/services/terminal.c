@@ -452,3 +452,16 @@ void a0ipc_terminal_service_free(void)
     a0ipc_term_manager_free(manager);
     manager = NULL;
 }
+
+long a0ipc_terminal_service_sessions(void)
+{
+    a0ipc_term_info *v = NULL;
+    size_t n = 0;
+    a0ipc_status st = A0IPC_STATUS_INIT;
+    if (!manager || a0ipc_term_list(manager, &v, &n, &st) != 0) {
+        a0ipc_status_clear(&st);
+        return 0;
+    }
+    a0ipc_term_info_free(v, n);
+    return (long)n;
+}

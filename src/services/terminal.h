@@ -24,6 +24,10 @@ int a0ipc_terminal_service_register(a0ipc_rpc_server *s, const a0ipc_terminal_co
  * registered. */
 void a0ipc_terminal_service_shutdown(unsigned grace_ms);
 
+/* How many sessions the core holds (exited ones included until closed); 0 when not
+ * registered. For the a0ipcd_sessions gauge. */
+long a0ipc_terminal_service_sessions(void);
+
 /* Frees the core. Only after the server has shut down (no handler may still run). */
 void a0ipc_terminal_service_free(void);
 

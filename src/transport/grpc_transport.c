@@ -7,6 +7,7 @@
 #include "a0/runtime/v1/files.a0ipc.h"
 #include "a0/runtime/v1/terminal.a0ipc.h"
 #include "a0ipc/grpc_transport.h"
+#include "common/target.h"
 #include "grpc/health/v1/health.a0ipc.h"
 #include "transport/cancel.h"
 #include "transport/grpc_transport_internal.h"
@@ -33,12 +34,44 @@ void a0ipc_grpc_options_init(a0ipc_grpc_options *o)
 void gt_call_options(const grpc_transport *g, const a0ipc_call_options *o, int64_t default_ms,
                      a0ipc_rpc_call_options *out)
 {
+    gt_session_call_options(g, o, default_ms, NULL, out);
+}
+
+/* Whether s may be sent as a plain metadata value (printable ASCII). */
+static bool header_value(const char *s)
+{
+    if (!s || !*s || strlen(s) > 256)
+        return false;
+    for (; *s; s++)
+        if (*s < 0x20 || *s > 0x7e)
+            return false;
+    return true;
+}
+
+void gt_session_call_options(const grpc_transport *g, const a0ipc_call_options *o,
+                             int64_t default_ms, const char *session_id,
+                             a0ipc_rpc_call_options *out)
+{
     memset(out, 0, sizeof *out);
     int64_t ms = o ? o->timeout_ms : 0;
     out->timeout_ms = ms == 0 ? default_ms : ms < 0 ? 0 : ms;
     out->wait_for_ready = g->opts.wait_for_ready;
     out->metadata = g->n_metadata ? g->metadata : NULL;
     out->n_metadata = g->n_metadata;
+    const char *key = o && header_value(o->routing_key) ? o->routing_key
+                      : header_value(session_id)        ? session_id
+                                                        : NULL;
+    if (!key)
+        return;
+    /* The rpc layer copies the entries (not the strings) when the call starts, in this thread,
+     * so one array per thread is enough; the strings live as long as the call. */
+    static _Thread_local a0ipc_rpc_metadata md[sizeof g->metadata / sizeof g->metadata[0] + 1];
+    size_t n = 0;
+    for (; n < g->n_metadata; n++)
+        md[n] = g->metadata[n];
+    md[n++] = (a0ipc_rpc_metadata){A0IPC_AFFINITY_HEADER, key};
+    out->metadata = md;
+    out->n_metadata = n;
 }
 
 static void cancel_stream(void *arg)
@@ -397,26 +430,6 @@ static a0ipc_code gt_watch(a0ipc_transport *t, const a0ipc_call_options *o, cons
 
 /* ---- construction ---- */
 
-/* The host a TLS certificate must name: "example.com" of "dns:///example.com:50051" or
- * "example.com:50051"; NULL for address targets (the address itself is checked). */
-static char *target_host(const char *target)
-{
-    if (!strncmp(target, "dns:", 4)) {
-        target += 4;
-        while (*target == '/')
-            target++;
-    } else if (strstr(target, ":/") || !strncmp(target, "ipv4:", 5) ||
-               !strncmp(target, "ipv6:", 5) || !strncmp(target, "unix", 4)) {
-        return NULL;
-    }
-    if (*target == '[') { /* [v6]:port */
-        const char *end = strchr(target, ']');
-        return end ? strndup(target + 1, (size_t)(end - target - 1)) : NULL;
-    }
-    const char *colon = strrchr(target, ':');
-    return strndup(target, colon ? (size_t)(colon - target) : strlen(target));
-}
-
 static void gt_destroy(a0ipc_transport *t)
 {
     grpc_transport *g = t->state;
@@ -499,7 +512,7 @@ a0ipc_transport *a0ipc_grpc_transport_new(const a0ipc_grpc_options *o, a0ipc_sta
             goto fail_oom;
     g->opts.token = NULL; /* kept only as the authorization header below */
     g->service_config = a0ipc_grpc_service_config(o);
-    g->host_name = target_host(o->target);
+    g->host_name = a0ipc_target_host(o->target);
     if (!g->target || !g->service_config)
         goto fail_oom;
     if (o->token) {
@@ -515,6 +528,8 @@ a0ipc_transport *a0ipc_grpc_transport_new(const a0ipc_grpc_options *o, a0ipc_sta
     g->channel_opts.initial_reconnect_backoff_ms = o->reconnect_backoff_ms;
     g->channel_opts.keepalive_time_ms = o->keepalive_time_ms;
     g->channel_opts.authority_override = g->opts.server_name;
+    if (!g->channel_opts.authority_override && a0ipc_target_is_address_list(g->target))
+        g->channel_opts.authority_override = g->host_name;
     g->channel_opts.user_agent = "a0ipc";
     if (gt_credentials_setup(g, st) != 0)
         goto fail;

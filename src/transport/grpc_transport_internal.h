@@ -32,8 +32,18 @@ typedef struct grpc_transport {
     bool pins_ready;
 } grpc_transport;
 
+/* The metadata key carrying a call's affinity key: the routing key (a0ipc_call_options), else
+ * for a call about a session its id. A proxy in front of several daemons hashes it
+ * (nginx: hash $http_x_a0ipc_session consistent) so that a session's calls reach its daemon. */
+#define A0IPC_AFFINITY_HEADER A0IPC_AFFINITY_METADATA
+
+/* The rpc options of a call: its deadline (o's, else default_ms), the authorization and the
+ * affinity key. The _session form takes the session the call is about. */
 void gt_call_options(const grpc_transport *g, const a0ipc_call_options *o, int64_t default_ms,
                      a0ipc_rpc_call_options *out);
+void gt_session_call_options(const grpc_transport *g, const a0ipc_call_options *o,
+                             int64_t default_ms, const char *session_id,
+                             a0ipc_rpc_call_options *out);
 /* Cancels s when o->cancel is raised; returns true when it already is. */
 bool gt_stream_watch_cancel(const a0ipc_call_options *o, a0ipc_rpc_stream *s);
 void gt_stream_unwatch_cancel(const a0ipc_call_options *o);

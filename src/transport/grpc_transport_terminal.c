@@ -282,7 +282,7 @@ static a0ipc_code gt_run(a0ipc_transport *t, const a0ipc_call_options *o, const 
     req.n_dialog_patterns = ro->dialog_patterns ? ro->n_dialog_patterns : 0;
     req.clean_output = ro->clean_output;
     a0ipc_rpc_call_options co;
-    gt_call_options(g, o, 0, &co); /* the request carries its own timeouts */
+    gt_session_call_options(g, o, 0, id, &co); /* the request carries its own timeouts */
     a0ipc_rpc_stream *s = a0_runtime_v1_terminal_run_open(channel_for(g, id), &co, &req, st);
     if (!s)
         return st->code;
@@ -317,7 +317,7 @@ static a0ipc_code gt_attach(a0ipc_transport *t, const a0ipc_call_options *o, con
     req.from_seq = from_seq == A0IPC_ATTACH_FROM_END ? 0 : from_seq;
     req.from_end = from_seq == A0IPC_ATTACH_FROM_END;
     a0ipc_rpc_call_options co;
-    gt_call_options(g, o, 0, &co);
+    gt_session_call_options(g, o, 0, id, &co);
     a0ipc_rpc_stream *s = a0_runtime_v1_terminal_attach_open(channel_for(g, id), &co, &req, st);
     if (!s)
         return st->code;
@@ -349,7 +349,7 @@ static a0ipc_code gt_write_stdin(a0ipc_transport *t, const a0ipc_call_options *o
     req.data.data = (uint8_t *)data;
     req.data.len = len;
     a0ipc_rpc_call_options co;
-    gt_call_options(g, o, DEADLINE_SESSION_OP_MS, &co);
+    gt_session_call_options(g, o, DEADLINE_SESSION_OP_MS, id, &co);
     A0__Runtime__V1__WriteInputResponse *resp = NULL;
     if (a0_runtime_v1_terminal_write_call(channel_for(g, id), &co, &req, &resp, st) == A0IPC_OK)
         protobuf_c_message_free_unpacked(&resp->base, NULL);
@@ -365,7 +365,7 @@ static a0ipc_code gt_resize(a0ipc_transport *t, const a0ipc_call_options *o, con
     req.rows = rows;
     req.cols = cols;
     a0ipc_rpc_call_options co;
-    gt_call_options(g, o, DEADLINE_SESSION_OP_MS, &co);
+    gt_session_call_options(g, o, DEADLINE_SESSION_OP_MS, id, &co);
     A0__Runtime__V1__ResizeResponse *resp = NULL;
     if (a0_runtime_v1_terminal_resize_call(channel_for(g, id), &co, &req, &resp, st) == A0IPC_OK)
         protobuf_c_message_free_unpacked(&resp->base, NULL);
@@ -381,7 +381,7 @@ static a0ipc_code gt_signal(a0ipc_transport *t, const a0ipc_call_options *o, con
     req.signal = signo;
     req.target = (A0__Runtime__V1__SignalTarget)target;
     a0ipc_rpc_call_options co;
-    gt_call_options(g, o, DEADLINE_SESSION_OP_MS, &co);
+    gt_session_call_options(g, o, DEADLINE_SESSION_OP_MS, id, &co);
     A0__Runtime__V1__SignalResponse *resp = NULL;
     if (a0_runtime_v1_terminal_signal_call(channel_for(g, id), &co, &req, &resp, st) == A0IPC_OK)
         protobuf_c_message_free_unpacked(&resp->base, NULL);
@@ -396,7 +396,7 @@ static a0ipc_code gt_close_session(a0ipc_transport *t, const a0ipc_call_options 
     req.session_id = (char *)id;
     req.grace_ms = grace_ms;
     a0ipc_rpc_call_options co;
-    gt_call_options(g, o, (int64_t)grace_ms + DEADLINE_CLOSE_SLACK_MS, &co);
+    gt_session_call_options(g, o, (int64_t)grace_ms + DEADLINE_CLOSE_SLACK_MS, id, &co);
     A0__Runtime__V1__CloseSessionResponse *resp = NULL;
     a0ipc_code code =
         a0_runtime_v1_terminal_close_session_call(channel_for(g, id), &co, &req, &resp, st);

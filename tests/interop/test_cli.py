@@ -1,6 +1,7 @@
 """The a0ipc command-line tool against a real a0ipcd: every file and terminal command, exit
 codes, --json, and the interactive shell driven through tmux (type, detach, reattach, see all
 output). Run by ctest with A0IPCD and A0IPC_CLI."""
+import base64
 import hashlib
 import io
 import json
@@ -58,9 +59,9 @@ class CliTest(unittest.TestCase):
         with open(local, "wb") as f:
             f.write(data)
         r = self.cli("put", local, "a/b/up.bin", "--parents", "--json")
-        put = json.loads(r.stdout)
-        self.assertEqual(put["bytes"], len(data))
-        self.assertEqual(put["sha256"], hashlib.sha256(data).hexdigest())
+        put = json.loads(r.stdout)  # the WriteResponse in the proto's canonical JSON
+        self.assertEqual(put["bytesWritten"], str(len(data)))
+        self.assertEqual(base64.b64decode(put["sha256"]), hashlib.sha256(data).digest())
         self.assertEqual(open(os.path.join(self.root, "a/b/up.bin"), "rb").read(), data)
         # --no-overwrite refuses, and changes nothing
         r = self.cli("put", "-", "a/b/up.bin", "--no-overwrite", stdin=b"other", expect=3)
@@ -68,12 +69,12 @@ class CliTest(unittest.TestCase):
         self.cli("get", "a/b/up.bin", "down.bin")
         self.assertEqual(open(os.path.join(self.dir, "down.bin"), "rb").read(), data)
         self.assertEqual(self.cli("get", "a/b/up.bin", "-").stdout, data)
-        st = json.loads(self.cli("stat", "a/b/up.bin", "--json").stdout)
-        self.assertEqual((st["type"], st["size"]), ("file", len(data)))
+        st = json.loads(self.cli("stat", "a/b/up.bin", "--json").stdout)["info"]
+        self.assertEqual((st["type"], st["size"]), ("FILE_TYPE_FILE", str(len(data))))
         self.cli("mkdir", "c/d", "--parents")
         self.cli("mv", "a/b/up.bin", "c/d/moved.bin")
-        names = [json.loads(l)["path"] for l in
-                 self.cli("ls", "c", "--depth", "2", "--json").stdout.splitlines()]
+        names = [e["path"] for e in
+                 json.loads(self.cli("ls", "c", "--depth", "2", "--json").stdout)["entries"]]
         self.assertEqual(names, ["c/d", "c/d/moved.bin"])
         self.cli("archive", "c", "c.zip")
         with zipfile.ZipFile(os.path.join(self.dir, "c.zip")) as z:
@@ -118,12 +119,12 @@ class CliTest(unittest.TestCase):
     def test_watch(self):
         w = subprocess.Popen([CLI, "watch", ".", "--json", "--timeout", "8"],
                              stdout=subprocess.PIPE, env=self.env)
-        first = json.loads(w.stdout.readline())
-        self.assertEqual(first["type"], "READY")
+        first = json.loads(w.stdout.readline())["events"][0]
+        self.assertEqual(first["type"], "WATCH_EVENT_TYPE_READY")
         with open(os.path.join(self.root, "new.txt"), "w") as f:
             f.write("x")
-        seen = json.loads(w.stdout.readline())
-        self.assertEqual((seen["type"], seen["path"]), ("CREATE", "new.txt"))
+        seen = json.loads(w.stdout.readline())["events"][0]
+        self.assertEqual((seen["type"], seen["path"]), ("WATCH_EVENT_TYPE_CREATE", "new.txt"))
         w.terminate()
         w.wait(timeout=10)
         w.stdout.close()

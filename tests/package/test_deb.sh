@@ -87,7 +87,16 @@ grep -qx /etc/a0ipc/a0ipcd.conf /var/lib/dpkg/info/a0ipcd.conffiles ||
   fail "a0ipcd.socket not installed"
 [ ! -e /etc/systemd/system/sockets.target.wants/a0ipcd.socket ] ||
   fail "a0ipcd.socket was enabled"
-echo "installed: ${packages[*]}; user a0ipc, conffile, unit enabled"
+# Shell completion, where bash-completion, zsh and fish look for it, and bash's works.
+for f in /usr/share/bash-completion/completions/a0ipc /usr/share/zsh/vendor-completions/_a0ipc \
+         /usr/share/fish/vendor_completions.d/a0ipc.fish; do
+  grep -qx "$f" "$tmp/files" || fail "$f is not in the a0ipc package"
+done
+words=$(bash --norc -c 'source /usr/share/bash-completion/completions/a0ipc
+  COMP_WORDS=(a0ipc he); COMP_CWORD=1; _a0ipc; echo "${COMPREPLY[*]}"')
+[ "$words" = "health help" ] || [ "$words" = "help health" ] ||
+  fail "bash completion of 'a0ipc he' gave '$words'"
+echo "installed: ${packages[*]}; user a0ipc, conffile, unit enabled, completion"
 
 # The installed daemon, as the a0ipc user, with the installed configuration, set up as
 # a0ipcd.service would be: its state directory (StateDirectory=, the Files root) exists and is

@@ -36,7 +36,10 @@ for f in "$INCLUDEDIR/a0ipc/transport.h" "$INCLUDEDIR/a0ipc/grpc_transport.h" \
          "$LIBDIR/cmake/a0ipc/a0ipcConfigVersion.cmake" "$LIBDIR/cmake/a0ipc/a0ipcTargets.cmake" \
          "$MANDIR/man8/a0ipcd.8" "$MANDIR/man1/a0ipc.1" "$SYSCONFDIR/a0ipc/a0ipcd.conf" \
          "$UNIT_DIR/a0ipcd.service" "$UNIT_DIR/a0ipcd.socket" "$SYSUSERS_DIR/a0ipcd.conf" \
-         "$DATAROOTDIR/doc/a0ipcd/operations.md"; do
+         "$DATAROOTDIR/doc/a0ipcd/operations.md" \
+         "$DATAROOTDIR/bash-completion/completions/a0ipc" \
+         "$DATAROOTDIR/zsh/vendor-completions/_a0ipc" \
+         "$DATAROOTDIR/fish/vendor_completions.d/a0ipc.fish"; do
   [ -f "$stage$f" ] || fail "$f not installed"
 done
 # Nothing of the build's internals: no static libraries, no generated or private headers.
