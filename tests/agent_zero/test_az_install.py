@@ -80,6 +80,35 @@ class Layout(unittest.TestCase):
         self.assertIn(os.path.join(d, ".venv", "bin", "python"), r.stderr)
 
 
+class A0Link(unittest.TestCase):
+    """/a0: the name Agent Zero gives its agent for the runtime's directory."""
+
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp(prefix="a0ipc-aza-")
+        self.addCleanup(shutil.rmtree, self.tmp, True)
+        self.az = os.path.join(self.tmp, "az")
+        shutil.copytree(FAKE_TREE, self.az)
+        self.link = os.path.join(self.tmp, "a0")
+
+    def test_missing_link_is_explained(self):
+        ok, text = az_install.a0_state(self.az, self.link)
+        self.assertFalse(ok)
+        self.assertIn("ln -s %s %s" % (self.az, self.link), text)
+
+    def test_link_created_and_then_recognised(self):
+        self.assertIn("(created)", az_install.link_a0(self.az, self.link))
+        self.assertEqual(os.readlink(self.link), os.path.realpath(self.az))
+        self.assertTrue(az_install.a0_state(self.az, self.link)[0])
+        self.assertNotIn("(created)", az_install.link_a0(self.az, self.link))  # idempotent
+
+    def test_other_path_is_never_replaced(self):
+        os.makedirs(self.link)
+        with self.assertRaises(az_install.InstallError) as cm:
+            az_install.link_a0(self.az, self.link)
+        self.assertIn("not this checkout", str(cm.exception))
+        self.assertTrue(os.path.isdir(self.link) and not os.path.islink(self.link))
+
+
 class Files(unittest.TestCase):
     """install and uninstall touch nothing of Agent Zero's but usr/plugins/a0ipc and our block
     of usr/.env."""

@@ -44,6 +44,10 @@ SETTINGS = (
 # Interpreters Agent Zero is run with, in the order they are looked for: its venv in the
 # checkout, the container layout's framework venv.
 VENV_CANDIDATES = (".venv", "venv", "/opt/venv-a0")
+# Agent Zero shows its agent the runtime's paths as /a0/... (its directory in the container:
+# the work dir /a0/usr/workdir, projects, skills). On a native host that directory is the
+# checkout itself, so /a0 should name it.
+A0_LINK = "/a0"
 MIN_PYTHON = (3, 10)
 
 
@@ -152,7 +156,8 @@ def pip_install(python, pip_args=()):
         shutil.copytree(proto, os.path.join(tmp, "proto"))
         cmd = [python, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
                "--upgrade", os.path.join(tmp, "python")] + list(pip_args)
-        out = subprocess.run(cmd, capture_output=True, text=True)
+        out = subprocess.run(cmd, capture_output=True, text=True, cwd=tmp,
+                             env=_clean_env(os.environ))
         if out.returncode != 0:
             raise InstallError("pip could not install a0ipc into %s:\n%s"
                                % (python, (out.stdout + out.stderr).strip()[-2000:]))
@@ -166,8 +171,9 @@ def installed_package_version(python):
 
 
 def _clean_env(env):
-    """The environment for Agent Zero's interpreter: no PYTHONPATH or stub directory of ours,
-    so what is tested is what Agent Zero will import."""
+    """The environment for Agent Zero's interpreter and its pip: no PYTHONPATH or stub directory
+    of ours, so what is installed, removed and tested is what Agent Zero will import (with the
+    source tree on PYTHONPATH, pip would see and act on that copy instead)."""
     return {k: v for k, v in env.items() if k not in ("PYTHONPATH", "A0IPC_PYTHON_GEN")}
 
 
@@ -250,6 +256,35 @@ def conflicting_settings(az_dir):
     return out
 
 
+# ------------------------------------------------------------------------------------- /a0
+
+def a0_state(az_dir, link=A0_LINK):
+    """(ok, text): whether ``link`` names the checkout, for install and status."""
+    if not os.path.lexists(link):
+        return False, ("%s does not exist: Agent Zero gives its agent /a0/... paths (the work "
+                       "dir /a0/usr/workdir); make it the checkout: ln -s %s %s (or install "
+                       "--link-a0)" % (link, az_dir, link))
+    if os.path.realpath(link) == os.path.realpath(az_dir):
+        return True, "%s -> %s" % (link, os.path.realpath(link))
+    return False, ("%s is %s, not this checkout: the agent's /a0/... paths reach something else"
+                   % (link, os.path.realpath(link)))
+
+
+def link_a0(az_dir, link=A0_LINK):
+    """Makes ``link`` a symlink to the checkout; never replaces an existing path."""
+    if os.path.lexists(link):
+        ok, text = a0_state(az_dir, link)
+        if not ok:
+            raise InstallError("--link-a0: " + text + " (left as it is)")
+        return text
+    try:
+        os.symlink(os.path.realpath(az_dir), link)
+    except OSError as e:
+        raise InstallError("--link-a0: cannot create %s: %s (run as root, or create it by "
+                           "hand)" % (link, e.strerror))
+    return "%s -> %s (created)" % (link, os.path.realpath(az_dir))
+
+
 # ------------------------------------------------------------------------------------ plugin
 
 def copy_plugin(agent_zero_dir):
@@ -299,6 +334,11 @@ def cmd_install(a, out):
         print("  a0ipc %s importable by Agent Zero's interpreter" % got, file=out)
     dest = copy_plugin(a.dir)
     print("plugin: %s" % dest, file=out)
+    if a.link_a0:
+        print("paths: %s" % link_a0(a.dir), file=out)
+    else:
+        ok, text = a0_state(a.dir)
+        print("paths: %s" % text if ok else "note: " + text, file=out)
     write_block(a.dir, values)
     print("settings: %s (%s)" % (dotenv_path(a.dir), ", ".join(
         "%s=%s" % kv for kv in values.items())), file=out)
@@ -324,8 +364,12 @@ def cmd_uninstall(a, out):
         except InstallError as e:
             print("note: the package was left installed: %s" % e, file=out)
         else:
-            subprocess.run([python, "-m", "pip", "uninstall", "--yes", "--quiet", "a0ipc"],
-                           capture_output=True)
+            r = subprocess.run([python, "-m", "pip", "uninstall", "--yes", "--quiet", "a0ipc"],
+                               capture_output=True, text=True, cwd="/",
+                               env=_clean_env(os.environ))
+            if r.returncode != 0 or installed_package_version(python):
+                raise InstallError("pip could not remove a0ipc from %s:\n%s"
+                                   % (python, (r.stdout + r.stderr).strip()[-2000:]))
             print("removed the a0ipc package from %s" % python, file=out)
     print("Restart Agent Zero: it runs as before a0ipc.", file=out)
     return 0
@@ -342,6 +386,8 @@ def cmd_status(a, out):
     values = read_block(a.dir)
     print("settings:   %s" % (", ".join("%s=%s" % kv for kv in values.items()) or "none"),
           file=out)
+    _, text = a0_state(a.dir)  # a note: without it the work dir is a real /a0 of the host
+    print("paths:      %s" % text, file=out)
     python, _ = find_python(a.dir, a.python)
     got = installed_package_version(python)
     print("package:    %s" % ("a0ipc %s in %s" % (got, python) if got
@@ -374,6 +420,9 @@ def parser():
     i.add_argument("--no-package", action="store_true",
                    help="do not pip-install the package (it is installed already)")
     i.add_argument("--pip-arg", action="append", help="one more argument for pip install")
+    i.add_argument("--link-a0", action="store_true",
+                   help="make %s a symlink to AGENT_ZERO_DIR (the agent's /a0/... paths)"
+                   % A0_LINK)
     u.add_argument("--keep-package", action="store_true",
                    help="leave the a0ipc package in Agent Zero's interpreter")
     return p
