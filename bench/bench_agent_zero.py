@@ -7,8 +7,9 @@ Run it with Agent Zero's own interpreter, on an Agent Zero v1.x checkout into wh
 
     AZ/.venv/bin/python bench/bench_agent_zero.py AZ [--rounds 20] [--a0ipcd build/a0ipcd]
 
-It starts its own a0ipcd on a temporary unix socket (the checkout's usr/.env settings are not
-used), makes one agent context for each side (each with its own session 0) and times
+It starts its own a0ipcd (root /, as docs/agent-zero.md advises) on a temporary unix socket,
+with a temporary work dir for both sides (the checkout's usr/.env settings are not
+used) and a home directory with an empty .bashrc for both shells, makes one agent context for each side (each with its own session 0) and times
 ``tool.execute()``: the first command (which starts the shell) apart, then --rounds commands
 on the warm session. Agent Zero's side runs as in its container (dockerized: its runtime calls
 in-process, no a0ipc hook). Nothing is asserted: the figures are printed, with the text each side
@@ -33,11 +34,9 @@ ARGS = {"runtime": "terminal", "session": 0, "code": "echo hello"}
 def start_daemon(a0ipcd, tmp):
     sock = os.path.join(tmp, "a0ipcd.sock")
     ready = os.path.join(tmp, "ready")
-    root = os.path.join(tmp, "root")
-    os.makedirs(root)
     log = open(os.path.join(tmp, "a0ipcd.log"), "w")
     proc = subprocess.Popen([a0ipcd, "--listen", "unix:" + sock, "--ready-file", ready,
-                             "--root", root, "--log-calls", "false"], stderr=log)
+                             "--root", "/", "--log-calls", "false"], stderr=log)
     deadline = time.monotonic() + 15
     while not os.path.exists(ready):
         if proc.poll() is not None or time.monotonic() > deadline:
@@ -79,6 +78,12 @@ def main():
         raise SystemExit("%s has no a0ipc plugin: run `a0ipc agent-zero install %s` first"
                          % (az, az))
     tmp = tempfile.mkdtemp(prefix="a0ipc-bench-az-")
+    # Both shells start with the same empty ~/.bashrc (a developer's own, pyenv for example,
+    # would add its start-up time to both sides and stall CreateSession's deadline).
+    home = os.path.join(tmp, "home")
+    os.makedirs(home)
+    open(os.path.join(home, ".bashrc"), "w").close()
+    os.environ["HOME"] = home
     proc, target = start_daemon(os.path.abspath(a.a0ipcd), tmp)
     try:
         for k in [k for k in os.environ if k.startswith("A0IPC_")]:
@@ -86,12 +91,16 @@ def main():
         os.environ.update(A0IPC_TARGET=target, A0IPC_BACKEND="grpc")
         # Agent Zero's own tool on its local PTY: SSH off (it is "auto" = SSH outside Docker).
         os.environ["A0_SET__code_execution__ssh_enabled"] = "false"
+        # The shells' work dir: a temporary one (Agent Zero's default is /a0/usr/workdir).
+        os.environ["A0_SET_workdir_path"] = os.path.join(tmp, "workdir")
         os.chdir(az)
         sys.path.insert(0, az)
         sys.argv = [os.path.join(az, "run_ui.py")]  # development mode, as a host checkout runs
         import initialize
         from agent import AgentContext
         from helpers import migration
+        # Agent Zero's settings module loaded usr/.env over the environment: ours again.
+        os.environ.update(A0IPC_TARGET=target, A0IPC_BACKEND="grpc")
         migration.startup_migration()  # the a0ipc plugin's hook, as run_ui.py runs it
         from plugins._code_execution.tools.code_execution_tool import CodeExecution
 
