@@ -18,6 +18,7 @@
 
 #include "common/log.h"
 #include "rpc/server_internal.h"
+#include "rpc/wire_check.h"
 
 struct arena_block {
     arena_block *next;
@@ -343,16 +344,41 @@ static grpc_byte_buffer *pack(const ProtobufCMessage *msg, size_t *len)
     return bb;
 }
 
-static ProtobufCMessage *unpack(const ProtobufCMessageDescriptor *d, grpc_byte_buffer *bb,
-                                size_t *len)
+/* The server's decode step, which every request message of every method goes through: protobuf-c
+ * decodes data with alloc (NULL: the default allocator), then the string check runs over the
+ * same bytes (wire_check.h: no NUL, valid UTF-8 in every string field). NULL when either
+ * refuses; ctx->bad_request then says why. */
+static ProtobufCMessage *decode_request(a0ipc_rpc_ctx *ctx, const ProtobufCMessageDescriptor *d,
+                                        const uint8_t *data, size_t len, ProtobufCAllocator *alloc)
+{
+    ProtobufCMessage *m = protobuf_c_message_unpack(d, alloc, len, data);
+    if (!m) {
+        snprintf(ctx->bad_request, sizeof ctx->bad_request, "the request is not a valid %s",
+                 d->name);
+        return NULL;
+    }
+    if (!a0ipc_rpc_wire_check(d, data, len, ctx->bad_request, sizeof ctx->bad_request)) {
+        if (!alloc)
+            protobuf_c_message_free_unpacked(m, NULL);
+        return NULL;
+    }
+    return m;
+}
+
+/* Decodes a received request with the default allocator; *len is its encoded size. */
+static ProtobufCMessage *unpack_request(a0ipc_rpc_ctx *ctx, const ProtobufCMessageDescriptor *d,
+                                        grpc_byte_buffer *bb, size_t *len)
 {
     grpc_byte_buffer_reader reader;
-    if (!grpc_byte_buffer_reader_init(&reader, bb))
+    if (!grpc_byte_buffer_reader_init(&reader, bb)) {
+        snprintf(ctx->bad_request, sizeof ctx->bad_request, "the request is not a valid %s",
+                 d->name);
         return NULL;
+    }
     grpc_slice all = grpc_byte_buffer_reader_readall(&reader);
     grpc_byte_buffer_reader_destroy(&reader);
     *len = GRPC_SLICE_LENGTH(all);
-    ProtobufCMessage *m = protobuf_c_message_unpack(d, NULL, *len, GRPC_SLICE_START_PTR(all));
+    ProtobufCMessage *m = decode_request(ctx, d, GRPC_SLICE_START_PTR(all), *len, NULL);
     grpc_slice_unref(all);
     return m;
 }
@@ -535,7 +561,7 @@ int a0ipc_rpc_recv(a0ipc_rpc_ctx *ctx, ProtobufCMessage **out)
     if (rc != 1)
         return rc;
     size_t len = 0;
-    *out = unpack(ctx->reg->method->request, ctx->recv_buf, &len);
+    *out = unpack_request(ctx, ctx->reg->method->request, ctx->recv_buf, &len);
     return recv_done(ctx, *out != NULL, len);
 }
 
@@ -546,15 +572,19 @@ int a0ipc_rpc_recv_borrowed(a0ipc_rpc_ctx *ctx, const ProtobufCMessage **out)
     if (rc != 1)
         return rc;
     size_t len = 0;
-    *out = a0ipc_rpc_msgbuf_unpack(&ctx->borrowed, ctx->reg->method->request, ctx->recv_buf, &len);
+    const uint8_t *data = NULL;
+    if (a0ipc_rpc_msgbuf_bytes(&ctx->borrowed, ctx->recv_buf, &data, &len))
+        *out = decode_request(ctx, ctx->reg->method->request, data, len, &ctx->borrowed.alloc);
+    else
+        snprintf(ctx->bad_request, sizeof ctx->bad_request, "the request is not a valid %s",
+                 ctx->reg->method->request->name);
     return recv_done(ctx, *out != NULL, len);
 }
 
 a0ipc_code a0ipc_rpc_ctx_recv_error(a0ipc_rpc_ctx *ctx)
 {
     if (ctx->recv_parse_error)
-        return a0ipc_rpc_fail(ctx, A0IPC_INVALID_ARGUMENT, "a request message is not a valid %s",
-                              ctx->reg->method->request->name);
+        return a0ipc_rpc_fail(ctx, A0IPC_INVALID_ARGUMENT, "%s", ctx->bad_request);
     return stop_code(ctx);
 }
 
@@ -623,13 +653,12 @@ static void ctx_run_handler(a0ipc_rpc_ctx *ctx)
             finish_with(ctx, A0IPC_INVALID_ARGUMENT, "the call carried no request message");
             return;
         }
-        req = unpack(m->request, ctx->payload, &len);
+        req = unpack_request(ctx, m->request, ctx->payload, &len);
         ctx->bytes_in += len;
         grpc_byte_buffer_destroy(ctx->payload);
         ctx->payload = NULL;
         if (!req) {
-            a0ipc_status_set(&ctx->status, A0IPC_INVALID_ARGUMENT, "the request is not a valid %s",
-                             m->request->name);
+            a0ipc_status_set(&ctx->status, A0IPC_INVALID_ARGUMENT, "%s", ctx->bad_request);
             ctx_finish(ctx, NULL);
             return;
         }

@@ -67,6 +67,7 @@ struct a0ipc_rpc_ctx {
     bool has_data_slice;
     bool sent_initial_metadata;
     bool recv_parse_error;
+    char bad_request[192]; /* why decode_request refused the last request message */
 
     atomic_bool stop;
     bool stop_fired, in_stop_cb; /* under mu */

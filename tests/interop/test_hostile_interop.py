@@ -1,0 +1,186 @@
+"""Hostile requests from Python grpcio against the real a0ipcd: bytes on the wire that the
+generated stubs would never send (NUL inside strings, invalid UTF-8), compressed requests,
+over-long client text. Each must get its status, change nothing on disk and leave the daemon's
+memory bounded. Run by ctest with A0IPCD and A0IPC_PYTHON_GEN."""
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+
+sys.path.insert(0, os.environ["A0IPC_PYTHON_GEN"])
+
+import grpc  # noqa: E402
+from a0.runtime.v1 import files_pb2, terminal_pb2  # noqa: E402
+
+
+def varint(n):
+    out = bytearray()
+    while True:
+        b = n & 0x7F
+        n >>= 7
+        if n:
+            out.append(b | 0x80)
+        else:
+            out.append(b)
+            return bytes(out)
+
+
+def field(number, payload):
+    """A length-delimited field, whatever its bytes."""
+    return varint(number << 3 | 2) + varint(len(payload)) + payload
+
+
+def clean_env():
+    return {k: v for k, v in os.environ.items() if not k.startswith("A0IPC_")}
+
+
+class Daemon:
+    def __init__(self, *args):
+        self.dir = tempfile.mkdtemp(prefix="a0ipc-hostile-")
+        self.root = os.path.join(self.dir, "root")
+        os.mkdir(self.root)
+        self.unix = "unix:%s/a0ipcd.sock" % self.dir
+        ready = os.path.join(self.dir, "ready")
+        self.log_path = os.path.join(self.dir, "a0ipcd.log")
+        self.log = open(self.log_path, "w+")
+        self.proc = subprocess.Popen(
+            [os.environ["A0IPCD"], "--listen", self.unix, "--ready-file", ready,
+             "--root", self.root, *args], stderr=self.log, env=clean_env())
+        deadline = time.time() + 10
+        while not os.path.exists(ready):
+            if self.proc.poll() is not None or time.time() > deadline:
+                raise RuntimeError("a0ipcd did not start; see " + self.log_path)
+            time.sleep(0.01)
+
+    def vm(self, key):
+        with open("/proc/%d/status" % self.proc.pid) as f:
+            for line in f:
+                if line.startswith(key + ":"):
+                    return int(line.split()[1]) * 1024
+        raise KeyError(key)
+
+    def close(self):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.log.close()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+class Hostile(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.d = Daemon()
+        cls.channel = grpc.insecure_channel(cls.d.unix)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.channel.close()
+        cls.d.close()
+
+    def setUp(self):
+        for name in os.listdir(self.d.root):
+            p = os.path.join(self.d.root, name)
+            if os.path.isdir(p) and not os.path.islink(p):
+                shutil.rmtree(p)
+            else:
+                os.unlink(p)
+        with open(os.path.join(self.d.root, "a.txt"), "w") as f:
+            f.write("keep me\n")
+
+    def raw_unary(self, method, body, **kw):
+        call = self.channel.unary_unary(method)  # no serializers: bytes as they are
+        return call(body, timeout=10, **kw)
+
+    def raw_stream(self, method, body, **kw):
+        return list(self.channel.unary_stream(method)(body, timeout=10, **kw))
+
+    def refused(self, fn, *args, code=grpc.StatusCode.INVALID_ARGUMENT, **kw):
+        with self.assertRaises(grpc.RpcError) as e:
+            fn(*args, **kw)
+        self.assertEqual(e.exception.code(), code, e.exception.details())
+        return e.exception.details()
+
+    def tree(self):
+        out = {}
+        for dirpath, dirs, files in os.walk(self.d.root):
+            for n in dirs + files:
+                p = os.path.join(dirpath, n)
+                out[os.path.relpath(p, self.d.root)] = (
+                    None if os.path.isdir(p) else open(p, "rb").read())
+        return out
+
+    # -- item: NUL bytes and invalid UTF-8 in request strings -----------------------------
+
+    def test_nul_in_remove_path_removes_nothing(self):
+        before = self.tree()
+        why = self.refused(self.raw_unary, "/a0.runtime.v1.Files/Remove",
+                           field(1, b"a.txt\0.bak"))
+        self.assertIn("path", why)
+        self.assertIn("NUL", why)
+        self.assertEqual(self.tree(), before)
+
+    def test_nul_in_read_stat_listdir_move(self):
+        self.refused(self.raw_stream, "/a0.runtime.v1.Files/Read", field(1, b"a.txt\0x"))
+        self.refused(self.raw_unary, "/a0.runtime.v1.Files/Stat", field(1, b"a.txt\0x"))
+        self.refused(self.raw_unary, "/a0.runtime.v1.Files/ListDir", field(1, b".\0x"))
+        before = self.tree()
+        self.refused(self.raw_unary, "/a0.runtime.v1.Files/Move",
+                     field(1, b"a.txt") + field(2, b"b.txt\0.bak"))
+        self.assertEqual(self.tree(), before)
+
+    def test_nul_in_write_header_path_writes_nothing(self):
+        before = self.tree()
+        header = field(1, b"a.txt\0.bak")
+        msg = field(1, header)  # WriteRequest.header = 1 (nested message)
+        why = self.refused(self.channel.stream_unary("/a0.runtime.v1.Files/Write"),
+                           iter([msg, field(2, b"overwritten")]), timeout=10)
+        self.assertIn("header.path", why)
+        self.assertEqual(self.tree(), before)
+
+    def test_nul_in_terminal_strings(self):
+        argv_nul = field(1, b"/bin/sh\0-x")
+        self.refused(self.raw_unary, "/a0.runtime.v1.Terminal/Exec", argv_nul)
+        self.refused(self.raw_unary, "/a0.runtime.v1.Terminal/CreateSession", argv_nul)
+        self.refused(self.raw_unary, "/a0.runtime.v1.Terminal/CreateSession",
+                     field(2, b"/tmp\0/x"))
+        # env is a map: repeated entries {key = 1, value = 2}
+        entry = field(1, b"FOO") + field(2, b"bar\0baz")
+        why = self.refused(self.raw_unary, "/a0.runtime.v1.Terminal/CreateSession",
+                           field(3, entry))
+        self.assertIn("env.value", why)
+        self.refused(self.raw_stream, "/a0.runtime.v1.Terminal/Run",
+                     field(1, b"s1") + field(2, b"touch x\0; rm -rf y"))
+        self.refused(self.raw_unary, "/a0.runtime.v1.Terminal/CloseSession", field(1, b"s\0"))
+
+    def test_invalid_utf8_refused(self):
+        before = self.tree()
+        for bad in (b"caf\xe9.txt", b"\xc0\xaf", b"\xed\xa0\x80", b"a\xf4\x90\x80\x80",
+                    b"trunc\xe2\x82"):
+            why = self.refused(self.raw_unary, "/a0.runtime.v1.Files/MakeDir", field(1, bad))
+            self.assertIn("UTF-8", why)
+        self.refused(self.raw_unary, "/a0.runtime.v1.Terminal/Exec",
+                     field(1, b"/bin/echo") + field(1, b"\xff"))
+        self.assertEqual(self.tree(), before)
+
+    def test_valid_utf8_and_bytes_fields_still_work(self):
+        resp = self.raw_unary("/a0.runtime.v1.Files/MakeDir", field(1, "caf\u00e9".encode()))
+        self.assertTrue(files_pb2.MakeDirResponse.FromString(resp).created)
+        self.assertTrue(os.path.isdir(os.path.join(self.d.root, "caf\u00e9")))
+        # bytes fields may hold anything: Exec's stdin_data = 4
+        out = terminal_pb2.ExecResponse.FromString(self.raw_unary(
+            "/a0.runtime.v1.Terminal/Exec",
+            field(1, b"/bin/cat") + field(4, b"\0\xff\xfe")))
+        self.assertEqual(out.stdout_data, b"\0\xff\xfe")
+
+
+if __name__ == "__main__":
+    unittest.main()
