@@ -181,6 +181,21 @@ class Hostile(unittest.TestCase):
             field(1, b"/bin/cat") + field(4, b"\0\xff\xfe")))
         self.assertEqual(out.stdout_data, b"\0\xff\xfe")
 
+    # -- item: client text quoted in status messages is bounded ---------------------------
+
+    def test_long_path_in_status_is_capped_and_the_connection_lives(self):
+        path = "d/" * 1900 + "x"  # 3.8 KB: whole, it would exceed the client's 8 KiB limit
+        for method in ("Stat", "Remove"):  # once percent-encoded
+            body = files_pb2.StatRequest(path=path).SerializeToString()
+            why = self.refused(self.raw_unary, "/a0.runtime.v1.Files/" + method, body,
+                               code=grpc.StatusCode.NOT_FOUND)
+            self.assertLess(len(why.encode()), 600, why)
+            self.assertIn("\u2026(+", why)
+        # the same channel still works
+        resp = files_pb2.StatResponse.FromString(self.raw_unary(
+            "/a0.runtime.v1.Files/Stat", files_pb2.StatRequest(path="a.txt").SerializeToString()))
+        self.assertEqual(resp.info.size, 8)
+
 
 if __name__ == "__main__":
     unittest.main()
