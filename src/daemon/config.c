@@ -33,6 +33,7 @@ void a0ipc_daemon_config_init(a0ipc_daemon_config *c)
     c->session_buffer = 1024 * 1024;
     c->session_idle_ttl_s = 3600;
     c->exec_timeout_ms = 60000;
+    c->session_close_grace_max_ms = 30000;
     c->exec_max_output = 1024 * 1024;
     c->socket_mode = 0660;
     c->socket_owner = (uid_t)-1;
@@ -217,6 +218,8 @@ int a0ipc_daemon_config_set(a0ipc_daemon_config *c, const char *key, const char 
         return parse_ll(key, value, 0, 1 << 24, &c->rlimit_nofile, st);
     if (!strcmp(key, "session-rlimit-nproc"))
         return parse_ll(key, value, 0, 1 << 24, &c->rlimit_nproc, st);
+    if (!strcmp(key, "session-close-grace-max-ms"))
+        return parse_int(key, value, 1, 3600000, &c->session_close_grace_max_ms, st);
     if (!strcmp(key, "exec-timeout-ms"))
         return parse_int(key, value, 1, 86400000, &c->exec_timeout_ms, st);
     if (!strcmp(key, "exec-max-output-bytes"))
@@ -329,6 +332,8 @@ static void usage(FILE *out)
             "  --session-cgroup MODE      auto, off, or a cgroup v2 directory (default auto)\n"
             "  --session-rlimit-cpu-s N, --session-rlimit-as-bytes N,\n"
             "  --session-rlimit-nofile N, --session-rlimit-nproc N   limits (0: unchanged)\n"
+            "  --session-close-grace-max-ms N  CloseSession's grace_ms is clamped to N\n"
+            "                             (default 30000)\n"
             "  --exec-timeout-ms N        Exec's default timeout (default 60000)\n"
             "  --exec-max-output-bytes N  Exec's cap per stream (default 1 MiB)\n\n"
             "Security (docs/security.md):\n"
@@ -382,6 +387,7 @@ int a0ipc_daemon_config_from_args(a0ipc_daemon_config *c, int argc, char **argv,
         {"session-rlimit-as-bytes", required_argument, NULL, OPT_SETTING},
         {"session-rlimit-nofile", required_argument, NULL, OPT_SETTING},
         {"session-rlimit-nproc", required_argument, NULL, OPT_SETTING},
+        {"session-close-grace-max-ms", required_argument, NULL, OPT_SETTING},
         {"exec-timeout-ms", required_argument, NULL, OPT_SETTING},
         {"exec-max-output-bytes", required_argument, NULL, OPT_SETTING},
         {"socket-mode", required_argument, NULL, OPT_SETTING},

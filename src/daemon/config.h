@@ -32,6 +32,7 @@ typedef struct a0ipc_daemon_config {
     char *session_cgroup;     /* "auto", "off" or a cgroup v2 directory */
     long long rlimit_cpu_s, rlimit_as_bytes, rlimit_nofile, rlimit_nproc; /* 0: unchanged */
     int exec_timeout_ms;
+    int session_close_grace_max_ms; /* CloseSession.grace_ms is clamped to this */
     long long exec_max_output;
     int log_level;  /* a0ipc_log_level */
     int log_format; /* a0ipc_log_format */

@@ -77,6 +77,7 @@ static int terminal_config(const a0ipc_daemon_config *cfg, a0ipc_terminal_config
     tc->rlimit_nofile = (uint64_t)cfg->rlimit_nofile;
     tc->rlimit_nproc = (uint64_t)cfg->rlimit_nproc;
     tc->exec_timeout_ms = (unsigned)cfg->exec_timeout_ms;
+    tc->max_close_grace_ms = (unsigned)cfg->session_close_grace_max_ms;
     tc->exec_max_output = (size_t)cfg->exec_max_output;
     if (cfg->session_user) {
         struct passwd *pw = getpwnam(cfg->session_user);

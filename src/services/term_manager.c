@@ -160,11 +160,19 @@ void a0ipc_term_manager_shutdown(a0ipc_term_manager *m, unsigned grace_ms)
 {
     pthread_mutex_lock(&m->mu);
     m->stopping = true;
+    unsigned grace = grace_ms ? grace_ms : 1;
+    int64_t cut = a0ipc_term_now_ns() + (int64_t)grace * 1000000;
     for (term_session *s = m->head; s; s = s->next) {
         pthread_mutex_lock(&s->mu);
         if (s->phase != PHASE_ENDED && !s->close_requested) {
             s->close_requested = true;
-            s->close_grace_ms = grace_ms ? grace_ms : 1;
+            s->close_grace_ms = grace;
+        } else if (s->phase != PHASE_ENDED) {
+            /* A close already asked for (CloseSession) gets no longer than shutdown's grace. */
+            if (!s->close_grace_ms || s->close_grace_ms > grace)
+                s->close_grace_ms = grace;
+            if (s->phase == PHASE_CLOSING && s->step == CLOSE_HUP && s->step_deadline_ns > cut)
+                s->step_deadline_ns = cut;
         }
         pthread_mutex_unlock(&s->mu);
     }
@@ -652,6 +660,8 @@ int a0ipc_term_close(a0ipc_term_manager *m, const char *id, unsigned grace_ms, i
     if (!s)
         return -1;
     pthread_mutex_lock(&s->mu);
+    if (grace_ms > m->cfg.max_close_grace_ms)
+        grace_ms = m->cfg.max_close_grace_ms; /* a client cannot hold a shell (and shutdown) */
     if (s->phase != PHASE_ENDED && !s->close_requested) {
         s->close_requested = true;
         s->close_grace_ms = grace_ms;

@@ -53,7 +53,10 @@ class Daemon:
         deadline = time.time() + 10
         while not os.path.exists(ready):
             if self.proc.poll() is not None or time.time() > deadline:
-                raise RuntimeError("a0ipcd did not start; see " + self.log_path)
+                with open(self.log_path) as f:
+                    log = f.read()
+                self.close()
+                raise RuntimeError("a0ipcd did not start:\n" + log)
             time.sleep(0.01)
 
     def vm(self, key):
@@ -195,6 +198,58 @@ class Hostile(unittest.TestCase):
         resp = files_pb2.StatResponse.FromString(self.raw_unary(
             "/a0.runtime.v1.Files/Stat", files_pb2.StatRequest(path="a.txt").SerializeToString()))
         self.assertEqual(resp.info.size, 8)
+
+
+# A shell that ignores SIGHUP and keeps a child alive: only SIGKILL ends it.
+STUBBORN = ["/bin/sh", "-c", "trap '' HUP; while :; do sleep 0.2; done"]
+
+
+class CloseGrace(unittest.TestCase):
+    """CloseSession.grace_ms is clamped to session-close-grace-max-ms, and shutdown cuts it."""
+
+    def create(self, channel):
+        resp = channel.unary_unary("/a0.runtime.v1.Terminal/CreateSession")(
+            terminal_pb2.CreateSessionRequest(argv=STUBBORN).SerializeToString(), timeout=10)
+        return terminal_pb2.CreateSessionResponse.FromString(resp).session_id
+
+    def close_call(self, channel, sid):
+        return channel.unary_unary("/a0.runtime.v1.Terminal/CloseSession")(
+            terminal_pb2.CloseSessionRequest(session_id=sid,
+                                             grace_ms=2**32 - 1).SerializeToString(),
+            timeout=60)
+
+    def test_grace_is_clamped(self):
+        d = Daemon("--session-close-grace-max-ms", "300")
+        self.addCleanup(d.close)
+        with grpc.insecure_channel(d.unix) as ch:
+            sid = self.create(ch)
+            t0 = time.monotonic()
+            resp = terminal_pb2.CloseSessionResponse.FromString(self.close_call(ch, sid))
+            took = time.monotonic() - t0
+        self.assertEqual(resp.signal, signal.SIGKILL)
+        self.assertGreaterEqual(took, 0.25)
+        self.assertLess(took, 5.0)
+
+    def test_shutdown_cuts_a_long_close(self):
+        d = Daemon("--shutdown-grace-ms", "300")  # clamp at its default, 30 s
+        self.addCleanup(d.close)
+        ch = grpc.insecure_channel(d.unix)
+        self.addCleanup(ch.close)
+        sid = self.create(ch)
+        fut = ch.unary_unary("/a0.runtime.v1.Terminal/CloseSession").future(
+            terminal_pb2.CloseSessionRequest(session_id=sid,
+                                             grace_ms=2**32 - 1).SerializeToString(),
+            timeout=60)
+        time.sleep(0.5)  # the close is under way, waiting out its grace
+        self.assertFalse(fut.done())
+        t0 = time.monotonic()
+        d.proc.send_signal(signal.SIGTERM)
+        self.assertEqual(d.proc.wait(timeout=20), 0)
+        self.assertLess(time.monotonic() - t0, 5.0)
+        try:
+            fut.result(timeout=5)
+        except grpc.RpcError:
+            pass  # answered or cut: either way, not kept waiting
 
 
 if __name__ == "__main__":
