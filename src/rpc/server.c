@@ -147,7 +147,7 @@ a0ipc_rpc_server *a0ipc_rpc_server_new(const a0ipc_rpc_server_options *o, a0ipc_
     pthread_mutex_init(&s->peers_mu, NULL);
     s->shutdown_tag.done = shutdown_done;
 
-    grpc_arg args[7];
+    grpc_arg args[8];
     memset(args, 0, sizeof args);
     args[0].type = GRPC_ARG_INTEGER;
     args[0].key = GRPC_ARG_MAX_RECEIVE_MESSAGE_LENGTH;
@@ -174,7 +174,14 @@ a0ipc_rpc_server *a0ipc_rpc_server_new(const a0ipc_rpc_server_options *o, a0ipc_
     args[6].type = GRPC_ARG_INTEGER;
     args[6].key = GRPC_ARG_HTTP2_STREAM_LOOKAHEAD_BYTES;
     args[6].value.integer = s->opts.stream_window_bytes;
-    grpc_channel_args chargs = {7, args};
+    /* Identity only. The core inflates a compressed message whole before the receive limit is
+     * checked (1.51: a 1 MiB gzip bomb took the RSS to 1.1 GiB before RESOURCE_EXHAUSTED).
+     * With no other algorithm enabled a compressed message is refused (UNIMPLEMENTED) without
+     * being inflated, and grpc-accept-encoding tells clients not to compress. */
+    args[7].type = GRPC_ARG_INTEGER;
+    args[7].key = GRPC_COMPRESSION_CHANNEL_ENABLED_ALGORITHMS_BITSET;
+    args[7].value.integer = 1 << GRPC_COMPRESS_NONE;
+    grpc_channel_args chargs = {8, args};
 
     s->server = grpc_server_create(&chargs, NULL);
     s->cq = grpc_completion_queue_create_for_next(NULL);

@@ -184,6 +184,31 @@ class Hostile(unittest.TestCase):
             field(1, b"/bin/cat") + field(4, b"\0\xff\xfe")))
         self.assertEqual(out.stdout_data, b"\0\xff\xfe")
 
+    # -- item: compressed requests cannot inflate the daemon's memory -------------------
+
+    def test_gzip_bomb_is_refused_and_memory_stays_bounded(self):
+        before = self.tree()
+        hwm0 = self.d.vm("VmHWM")
+        header = files_pb2.WriteRequest(header=files_pb2.WriteHeader(path="bomb.bin"))
+        # 64 MiB of zeros: ~64 KiB on the wire once gzipped
+        bomb = files_pb2.WriteRequest(data=bytes(64 << 20))
+        write = self.channel.stream_unary(
+            "/a0.runtime.v1.Files/Write", request_serializer=files_pb2.WriteRequest.SerializeToString,
+            response_deserializer=files_pb2.WriteResponse.FromString)
+        with self.assertRaises(grpc.RpcError) as e:
+            write(iter([header, bomb]), timeout=20, compression=grpc.Compression.Gzip)
+        self.assertEqual(e.exception.code(), grpc.StatusCode.UNIMPLEMENTED,
+                         e.exception.details())
+        grew = self.d.vm("VmHWM") - hwm0
+        self.assertLess(grew, 16 << 20, "a0ipcd's peak RSS grew by %d bytes" % grew)
+        self.assertEqual(self.tree(), before)
+        # unary too, and the daemon still serves identity-encoded calls afterwards
+        self.refused(self.raw_unary, "/a0.runtime.v1.Files/Stat",
+                     files_pb2.StatRequest(path="a.txt").SerializeToString(),
+                     compression=grpc.Compression.Gzip, code=grpc.StatusCode.UNIMPLEMENTED)
+        self.raw_unary("/a0.runtime.v1.Files/Stat",
+                       files_pb2.StatRequest(path="a.txt").SerializeToString())
+
     # -- item: client text quoted in status messages is bounded ---------------------------
 
     def test_long_path_in_status_is_capped_and_the_connection_lives(self):
