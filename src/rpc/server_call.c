@@ -18,6 +18,7 @@
 
 #include "common/log.h"
 #include "rpc/server_internal.h"
+#include "rpc/utf8_fix.h"
 #include "rpc/wire_check.h"
 
 struct arena_block {
@@ -334,11 +335,16 @@ a0ipc_code a0ipc_rpc_fail_status(a0ipc_rpc_ctx *ctx, a0ipc_status *st)
 
 /* ---- messages ---- */
 
+/* Encodes a response; every response of every method goes through here. Its strings are sent
+ * as valid UTF-8 (utf8_fix.h); the message is left as the handler made it. */
 static grpc_byte_buffer *pack(const ProtobufCMessage *msg, size_t *len)
 {
+    /* The handler's message, changed for the time of the encoding and put back. */
+    a0ipc_rpc_utf8_fixes *fx = a0ipc_rpc_utf8_fix((ProtobufCMessage *)msg);
     *len = protobuf_c_message_get_packed_size(msg);
     grpc_slice slice = grpc_slice_malloc(*len);
     protobuf_c_message_pack(msg, GRPC_SLICE_START_PTR(slice));
+    a0ipc_rpc_utf8_undo(fx);
     grpc_byte_buffer *bb = grpc_raw_byte_buffer_create(&slice, 1);
     grpc_slice_unref(slice);
     return bb;

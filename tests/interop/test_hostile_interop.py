@@ -184,6 +184,48 @@ class Hostile(unittest.TestCase):
             field(1, b"/bin/cat") + field(4, b"\0\xff\xfe")))
         self.assertEqual(out.stdout_data, b"\0\xff\xfe")
 
+    # -- item: response strings are valid UTF-8, the exact bytes beside them ---------------
+
+    BAD_NAMES = [b"caf\xe9.txt", b"x\xc0\xafy", b"\xed\xa0\x80z", b"\xf0\x9f\x98", b"ok\xff\xfe"]
+
+    def test_listdir_stat_watch_of_non_utf8_names(self):
+        rootb = os.fsencode(self.d.root)
+        for n in self.BAD_NAMES:
+            with open(os.path.join(rootb, n), "wb") as f:
+                f.write(b"1")
+        os.symlink(b"target\xe9", os.path.join(rootb, b"link"))
+        # the generated stubs (strict UTF-8 parsing) read it
+        resp = files_pb2.ListDirResponse.FromString(self.raw_unary(
+            "/a0.runtime.v1.Files/ListDir", files_pb2.ListDirRequest(path=".").SerializeToString()))
+        got = {e.name: e for e in resp.entries}
+        for n in self.BAD_NAMES:
+            shown = n.decode("utf-8", "replace")  # U+FFFD per maximal subpart, as Python does
+            self.assertIn(shown, got)
+            self.assertEqual(got[shown].raw_name, n)
+            self.assertEqual(got[shown].raw_path, n)
+        self.assertEqual(got["a.txt"].raw_name, b"")  # exact names carry no raw bytes
+        self.assertEqual(got["link"].symlink_target, "target\ufffd")
+        self.assertEqual(got["link"].raw_symlink_target, b"target\xe9")
+        st = files_pb2.StatResponse.FromString(self.raw_unary(
+            "/a0.runtime.v1.Files/Stat", files_pb2.StatRequest(path="link").SerializeToString()))
+        self.assertEqual(st.info.raw_symlink_target, b"target\xe9")
+        # Watch: an event for a non-UTF-8 name
+        stream = self.channel.unary_stream(
+            "/a0.runtime.v1.Files/Watch",
+            response_deserializer=files_pb2.WatchResponse.FromString)(
+                files_pb2.WatchRequest(path=".").SerializeToString(), timeout=10)
+        time.sleep(0.3)  # the watch is set up
+        with open(os.path.join(rootb, b"new\xe9"), "wb") as f:
+            f.write(b"2")
+        seen = None
+        for r in stream:
+            seen = next((e for e in r.events if e.raw_path == b"new\xe9"), None)
+            if seen:
+                break
+        stream.cancel()
+        self.assertIsNotNone(seen)
+        self.assertEqual(seen.path, "new\ufffd")
+
     # -- item: compressed requests cannot inflate the daemon's memory -------------------
 
     def test_gzip_bomb_is_refused_and_memory_stays_bounded(self):
