@@ -350,25 +350,13 @@ static grpc_byte_buffer *pack(const ProtobufCMessage *msg, size_t *len)
     return bb;
 }
 
-/* The server's decode step, which every request message of every method goes through: protobuf-c
- * decodes data with alloc (NULL: the default allocator), then the string check runs over the
- * same bytes (wire_check.h: no NUL, valid UTF-8 in every string field). NULL when either
- * refuses; ctx->bad_request then says why. */
+/* The server's decode step, which every request message of every method goes through
+ * (wire_check.h); ctx->bad_request says why when it refuses. */
 static ProtobufCMessage *decode_request(a0ipc_rpc_ctx *ctx, const ProtobufCMessageDescriptor *d,
                                         const uint8_t *data, size_t len, ProtobufCAllocator *alloc)
 {
-    ProtobufCMessage *m = protobuf_c_message_unpack(d, alloc, len, data);
-    if (!m) {
-        snprintf(ctx->bad_request, sizeof ctx->bad_request, "the request is not a valid %s",
-                 d->name);
-        return NULL;
-    }
-    if (!a0ipc_rpc_wire_check(d, data, len, ctx->bad_request, sizeof ctx->bad_request)) {
-        if (!alloc)
-            protobuf_c_message_free_unpacked(m, NULL);
-        return NULL;
-    }
-    return m;
+    return a0ipc_rpc_decode_request(d, data, len, alloc, ctx->bad_request,
+                                    sizeof ctx->bad_request);
 }
 
 /* Decodes a received request with the default allocator; *len is its encoded size. */

@@ -112,3 +112,20 @@ bool a0ipc_rpc_wire_check(const ProtobufCMessageDescriptor *d, const uint8_t *da
         return true;
     return check_message(&w, d, data, data + len, 0);
 }
+
+ProtobufCMessage *a0ipc_rpc_decode_request(const ProtobufCMessageDescriptor *d,
+                                           const uint8_t *data, size_t len,
+                                           ProtobufCAllocator *alloc, char *why, size_t why_len)
+{
+    ProtobufCMessage *m = protobuf_c_message_unpack(d, alloc, len, data);
+    if (!m) {
+        if (why_len)
+            snprintf(why, why_len, "the request is not a valid %s", d->name);
+        return NULL;
+    }
+    if (!a0ipc_rpc_wire_check(d, data, len, why, why_len)) {
+        protobuf_c_message_free_unpacked(m, alloc);
+        return NULL;
+    }
+    return m;
+}
