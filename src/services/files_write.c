@@ -79,15 +79,24 @@ a0ipc_code a0ipc_files_write_begin(const a0ipc_files_root *r, const char *path,
     unsigned flags = A0IPC_FILES_TARGET_NEED_NAME;
     if (o->create_parents)
         flags |= A0IPC_FILES_TARGET_MKDIR_PARENTS;
-    if (a0ipc_files_target_open(r, path, flags, op, &w->t, st)) {
+    /* Refused before anything is opened or created (create_parents would make directories),
+     * after what the parser refuses. */
+    size_t plen = path ? strlen(path) : 0;
+    char *rel = NULL;
+    if (a0ipc_files_path_parse(r, path, plen, &rel, NULL, st)) {
         free(w);
         return st->code;
     }
-    size_t plen = strlen(path);
     if (path[plen - 1] == '/') {
-        a0ipc_status_set(st, A0IPC_INVALID_ARGUMENT, "write %s/: the path names a directory",
-                         w->t.rel);
-        goto fail;
+        a0ipc_status_set(st, A0IPC_INVALID_ARGUMENT, "write %s/: the path names a directory", rel);
+        free(rel);
+        free(w);
+        return st->code;
+    }
+    free(rel);
+    if (a0ipc_files_target_open(r, path, flags, op, &w->t, st)) {
+        free(w);
+        return st->code;
     }
 
     /* Refuse early what the rename would refuse anyway, and learn what to keep of a file being

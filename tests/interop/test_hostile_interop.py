@@ -226,6 +226,55 @@ class Hostile(unittest.TestCase):
         self.assertIsNotNone(seen)
         self.assertEqual(seen.path, "new\ufffd")
 
+    # -- item: smaller holes -------------------------------------------------------------
+
+    def test_env_cannot_set_the_session_tag(self):
+        env = {"A0IPC_SESSION_ID": "0123456789abcdef"}
+        why = self.refused(self.raw_unary, "/a0.runtime.v1.Terminal/CreateSession",
+                           terminal_pb2.CreateSessionRequest(env=env).SerializeToString())
+        self.assertIn("A0IPC_SESSION_ID", why)
+        self.refused(self.raw_unary, "/a0.runtime.v1.Terminal/Exec",
+                     terminal_pb2.ExecRequest(argv=["/bin/true"], env=env).SerializeToString())
+        resp = terminal_pb2.ListSessionsResponse.FromString(self.raw_unary(
+            "/a0.runtime.v1.Terminal/ListSessions", b""))
+        self.assertEqual(len(resp.sessions), 0)
+
+    def test_trailing_slash_on_a_file_is_not_the_file(self):
+        before = self.tree()
+        F = grpc.StatusCode.FAILED_PRECONDITION
+        for p in ("a.txt/", "a.txt/."):
+            self.refused(self.raw_unary, "/a0.runtime.v1.Files/Remove",
+                         files_pb2.RemoveRequest(path=p).SerializeToString(), code=F)
+            self.refused(self.raw_unary, "/a0.runtime.v1.Files/Stat",
+                         files_pb2.StatRequest(path=p).SerializeToString(), code=F)
+            self.refused(self.raw_stream, "/a0.runtime.v1.Files/Read",
+                         files_pb2.ReadRequest(path=p).SerializeToString(), code=F)
+            self.refused(self.raw_unary, "/a0.runtime.v1.Files/Move",
+                         files_pb2.MoveRequest(source=p, destination="b.txt").SerializeToString(),
+                         code=F)
+        self.assertEqual(self.tree(), before)
+        # a directory with a slash, and a new one, are fine
+        self.raw_unary("/a0.runtime.v1.Files/MakeDir",
+                       files_pb2.MakeDirRequest(path="new/").SerializeToString())
+        self.raw_unary("/a0.runtime.v1.Files/Stat",
+                       files_pb2.StatRequest(path="new/").SerializeToString())
+
+    def test_makedir_and_remove_agree_on_depth(self):
+        mk = self.channel.unary_unary("/a0.runtime.v1.Files/MakeDir")
+        deepest = "/".join(["d"] * 128)
+        mk(files_pb2.MakeDirRequest(path=deepest, parents=True).SerializeToString(), timeout=10)
+        before = self.tree()
+        for too_deep in (deepest + "/e", "x/" + deepest):
+            why = self.refused(mk, files_pb2.MakeDirRequest(path=too_deep,
+                                                            parents=True).SerializeToString(),
+                               timeout=10, code=grpc.StatusCode.FAILED_PRECONDITION)
+            self.assertIn("128", why)
+        self.assertEqual(self.tree(), before)  # nothing made on the way
+        # what MakeDir made, Remove removes
+        self.raw_unary("/a0.runtime.v1.Files/Remove",
+                       files_pb2.RemoveRequest(path="d", recursive=True).SerializeToString())
+        self.assertFalse(os.path.exists(os.path.join(self.d.root, "d")))
+
     # -- item: compressed requests cannot inflate the daemon's memory -------------------
 
     def test_gzip_bomb_is_refused_and_memory_stays_bounded(self):
