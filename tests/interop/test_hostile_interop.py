@@ -368,5 +368,46 @@ class CloseGrace(unittest.TestCase):
             pass  # answered or cut: either way, not kept waiting
 
 
+class CliRun(unittest.TestCase):
+    """a0ipc run says the command goes on only when it does."""
+
+    def test_run_whose_session_the_daemon_closed(self):
+        d = Daemon()
+        self.addCleanup(d.close)
+        env = clean_env()
+        env["A0IPC_TARGET"] = d.unix
+        cli = subprocess.Popen([os.environ["A0IPC_CLI"], "run", "sleep 30"], env=env,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            deadline = time.time() + 10
+            with grpc.insecure_channel(d.unix) as ch:  # wait until the command runs
+                while time.time() < deadline:
+                    resp = terminal_pb2.ListSessionsResponse.FromString(ch.unary_unary(
+                        "/a0.runtime.v1.Terminal/ListSessions")(b"", timeout=5))
+                    if any(s.running_command for s in resp.sessions):
+                        break
+                    time.sleep(0.05)
+            d.proc.send_signal(signal.SIGTERM)
+            self.assertEqual(d.proc.wait(timeout=20), 0)
+            out, err = cli.communicate(timeout=20)
+        finally:
+            if cli.poll() is None:
+                cli.kill()
+                cli.wait()
+        self.assertNotEqual(cli.returncode, 0)
+        self.assertNotIn("goes on", err)
+        self.assertIn("closed", err)
+
+    def test_run_that_times_out_goes_on(self):
+        d = Daemon()
+        self.addCleanup(d.close)
+        env = clean_env()
+        env["A0IPC_TARGET"] = d.unix
+        out = subprocess.run([os.environ["A0IPC_CLI"], "run", "--max-time-ms", "300", "sleep 30"],
+                             env=env, capture_output=True, text=True, timeout=30)
+        self.assertEqual(out.returncode, 3, out.stderr)
+        self.assertIn("goes on in session", out.stderr)
+
+
 if __name__ == "__main__":
     unittest.main()
