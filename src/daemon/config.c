@@ -34,6 +34,7 @@ void a0ipc_daemon_config_init(a0ipc_daemon_config *c)
     c->session_idle_ttl_s = 3600;
     c->exec_timeout_ms = 60000;
     c->session_close_grace_max_ms = 30000;
+    c->clean_temp_entries = 100000;
     c->exec_max_output = 1024 * 1024;
     c->socket_mode = 0660;
     c->socket_owner = (uid_t)-1;
@@ -198,6 +199,8 @@ int a0ipc_daemon_config_set(a0ipc_daemon_config *c, const char *key, const char 
         return parse_int(key, value, 0, 3600000, &c->shutdown_grace_ms, st);
     if (!strcmp(key, "root"))
         return set_string(&c->root, value, st);
+    if (!strcmp(key, "clean-temp-files-max-entries"))
+        return parse_ll(key, value, 0, 1LL << 40, &c->clean_temp_entries, st);
     if (!strcmp(key, "terminal"))
         return parse_bool(key, value, &c->terminal, st);
     if (!strcmp(key, "max-sessions"))
@@ -322,7 +325,10 @@ static void usage(FILE *out)
             "  --log-calls BOOL           one audit line per call (default true)\n\n"
             "Files service:\n"
             "  --root DIR                 serve a0.runtime.v1.Files confined to DIR (no root:\n"
-            "                             Files is not served)\n\n"
+            "                             Files is not served)\n"
+            "  --clean-temp-files-max-entries N  at start-up, remove the temporary files of\n"
+            "                             interrupted uploads, looking at up to N entries\n"
+            "                             under the root (default 100000; 0: off)\n\n"
             "Terminal service (docs/configuration.md has every setting):\n"
             "  --terminal BOOL            serve a0.runtime.v1.Terminal (default true)\n"
             "  --max-sessions N           concurrent sessions (default 64)\n"
@@ -377,6 +383,7 @@ int a0ipc_daemon_config_from_args(a0ipc_daemon_config *c, int argc, char **argv,
         {"log-format", required_argument, NULL, OPT_SETTING},
         {"log-calls", required_argument, NULL, OPT_SETTING},
         {"root", required_argument, NULL, OPT_SETTING},
+        {"clean-temp-files-max-entries", required_argument, NULL, OPT_SETTING},
         {"terminal", required_argument, NULL, OPT_SETTING},
         {"max-sessions", required_argument, NULL, OPT_SETTING},
         {"session-buffer-bytes", required_argument, NULL, OPT_SETTING},

@@ -22,7 +22,8 @@ typedef struct a0ipc_daemon_config {
     int max_message_bytes;
     int max_concurrent_streams;
     int shutdown_grace_ms;
-    char *root; /* the Files service's root directory; NULL: Files not served */
+    char *root;                   /* the Files service's root directory; NULL: Files not served */
+    long long clean_temp_entries; /* start-up clean-up of stale upload temp files; 0: off */
     /* Terminal service (a0.runtime.v1.Terminal) */
     bool terminal;            /* serve it */
     int max_sessions;         /* CreateSession beyond this: RESOURCE_EXHAUSTED */

@@ -147,6 +147,9 @@ static int serve(a0ipc_daemon_config *cfg, const sigset_t *signals, int argc, ch
             goto fail;
         services[n_services++] = "a0.runtime.v1.Files";
         A0IPC_LOGI("Files confined to %s", cfg->root);
+        if (cfg->clean_temp_entries > 0 &&
+            a0ipc_files_service_clean_temps(files, (size_t)cfg->clean_temp_entries, &st) != 0)
+            goto fail;
     }
     if (cfg->terminal) {
         a0ipc_terminal_config tc;

@@ -7,7 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/log.h"
 #include "services/files_handlers.h"
+#include "services/files_internal.h"
 
 /* ListDir's answer must fit one message under the server's send limit (4 MiB by default). */
 #define LIST_MAX_ENTRIES 100000
@@ -136,10 +138,40 @@ a0ipc_files_service *a0ipc_files_service_new(const char *root, a0ipc_status *st)
     return svc;
 }
 
+static void *cleaner_main(void *arg)
+{
+    a0ipc_files_service *svc = arg;
+    size_t n = a0ipc_files_clean_temps(svc->root, svc->clean_max_entries, &svc->cleaner_stop);
+    if (n)
+        A0IPC_LOGI("Files: removed %zu temporary file(s) of uploads an earlier a0ipcd did not "
+                   "finish",
+                   n);
+    return NULL;
+}
+
+int a0ipc_files_service_clean_temps(a0ipc_files_service *svc, size_t max_entries, a0ipc_status *st)
+{
+    if (svc->cleaner_started)
+        return 0;
+    svc->clean_max_entries = max_entries;
+    atomic_store(&svc->cleaner_stop, false);
+    int rc = pthread_create(&svc->cleaner, NULL, cleaner_main, svc);
+    if (rc) {
+        a0ipc_status_from_errno(st, rc, "Files: cannot start the temporary-file clean-up");
+        return -1;
+    }
+    svc->cleaner_started = true;
+    return 0;
+}
+
 void a0ipc_files_service_free(a0ipc_files_service *svc)
 {
     if (!svc)
         return;
+    if (svc->cleaner_started) {
+        atomic_store(&svc->cleaner_stop, true);
+        pthread_join(svc->cleaner, NULL);
+    }
     a0ipc_files_root_free(svc->root);
     free(svc);
 }

@@ -136,6 +136,14 @@ a0ipc_code a0ipc_files_write_begin(const a0ipc_files_root *r, const char *path,
             a0ipc_files_fail(st, err, op, w->t.rel);
             goto fail;
         }
+        /* Locked while it is written: a start-up clean-up (of another a0ipcd on the same root)
+         * removes only temporary files nobody holds (files_clean.c). Lost to such a clean-up
+         * in the instant before the lock: try another name. */
+        int claim = w->fd >= 0 ? a0ipc_files_temp_claim(w->t.dirfd, w->tmp, w->fd) : 0;
+        if (claim == -EWOULDBLOCK || claim == -ENOENT) {
+            close(w->fd);
+            w->fd = -1;
+        } /* other errors: a file system without flock; nobody can clean it up under us then */
     }
     if (w->fd < 0) {
         w->tmp[0] = '\0';

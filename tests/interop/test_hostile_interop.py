@@ -39,12 +39,18 @@ def clean_env():
 
 
 class Daemon:
-    def __init__(self, *args):
-        self.dir = tempfile.mkdtemp(prefix="a0ipc-hostile-")
-        self.root = os.path.join(self.dir, "root")
-        os.mkdir(self.root)
+    def __init__(self, *args, reuse=None):
+        if reuse:
+            self.dir, self.root = reuse.dir, reuse.root
+        else:
+            self.dir = tempfile.mkdtemp(prefix="a0ipc-hostile-")
+            self.root = os.path.join(self.dir, "root")
+            os.mkdir(self.root)
         self.unix = "unix:%s/a0ipcd.sock" % self.dir
         ready = os.path.join(self.dir, "ready")
+        for stale in (ready, "%s/a0ipcd.sock" % self.dir):
+            if os.path.exists(stale):
+                os.unlink(stale)
         self.log_path = os.path.join(self.dir, "a0ipcd.log")
         self.log = open(self.log_path, "w+")
         self.proc = subprocess.Popen(
@@ -58,6 +64,11 @@ class Daemon:
                 self.close()
                 raise RuntimeError("a0ipcd did not start:\n" + log)
             time.sleep(0.01)
+
+    def restart(self, *args):
+        """A new a0ipcd on the same directory and root (this one must have ended)."""
+        self.log.close()
+        return Daemon(*args, reuse=self)
 
     def vm(self, key):
         with open("/proc/%d/status" % self.proc.pid) as f:
@@ -366,6 +377,72 @@ class CloseGrace(unittest.TestCase):
             fut.result(timeout=5)
         except grpc.RpcError:
             pass  # answered or cut: either way, not kept waiting
+
+
+class StaleTemps(unittest.TestCase):
+    """An upload cut by a0ipcd's death leaves its temporary file; the next a0ipcd removes it,
+    and only files of its naming that nobody holds."""
+
+    def test_killed_upload_is_cleaned_at_start(self):
+        import fcntl
+        import threading
+        d = Daemon("--clean-temp-files-max-entries", "0")  # this one must not clean
+        root = d.root
+        os.makedirs(os.path.join(root, "sub"))
+        gate = threading.Event()
+
+        def chunks():
+            yield files_pb2.WriteRequest(header=files_pb2.WriteHeader(
+                path="sub/dest.bin", expected_size=64 << 20))
+            yield files_pb2.WriteRequest(data=b"x" * 4096)
+            gate.wait(30)
+
+        ch = grpc.insecure_channel(d.unix)
+        fut = ch.stream_unary("/a0.runtime.v1.Files/Write",
+                              request_serializer=files_pb2.WriteRequest.SerializeToString,
+                              response_deserializer=files_pb2.WriteResponse.FromString).future(
+                                  chunks(), timeout=30)
+        temps = []
+        deadline = time.time() + 10
+        while not temps and time.time() < deadline:
+            temps = [n for n in os.listdir(os.path.join(root, "sub")) if ".a0ipc-" in n]
+            time.sleep(0.02)
+        self.assertEqual(len(temps), 1)
+        stale = os.path.join(root, "sub", temps[0])
+        self.assertEqual(os.stat(stale).st_blocks * 512 >= 64 << 20, True)  # reserved
+        d.proc.send_signal(signal.SIGKILL)
+        d.proc.wait()
+        gate.set()
+        try:
+            fut.result(timeout=10)
+        except grpc.RpcError:
+            pass
+        ch.close()
+        self.assertTrue(os.path.exists(stale))
+        # beside it: a temp name another process holds, look-alikes that are not ours
+        held = os.path.join(root, ".held.a0ipc-AbC123")
+        hf = open(held, "w")
+        fcntl.flock(hf, fcntl.LOCK_EX)
+        keep = [os.path.join(root, ".x.a0ipc-abc"), os.path.join(root, "x.a0ipc-abcdef"),
+                os.path.join(root, ".x.a0ipc-abc-ef")]
+        for k in keep:
+            open(k, "w").close()
+        os.symlink("/etc/passwd", os.path.join(root, ".l.a0ipc-ZZZZZZ"))
+        os.mkdir(os.path.join(root, ".dir.a0ipc-QQQQQQ"))
+        d2 = d.restart()
+        self.addCleanup(d2.close)
+        deadline = time.time() + 10
+        while os.path.exists(stale) and time.time() < deadline:
+            time.sleep(0.02)
+        self.assertFalse(os.path.exists(stale))
+        time.sleep(0.2)
+        for k in keep + [held]:
+            self.assertTrue(os.path.exists(k), k)
+        self.assertTrue(os.path.islink(os.path.join(root, ".l.a0ipc-ZZZZZZ")))
+        self.assertTrue(os.path.isdir(os.path.join(root, ".dir.a0ipc-QQQQQQ")))
+        hf.close()
+        with open(d2.log_path) as f:
+            self.assertIn("removed 1 temporary file", f.read())
 
 
 class CliRun(unittest.TestCase):
