@@ -289,7 +289,8 @@ static bool is_bash(const char *argv0)
 }
 
 /* Waits until bash printed its first marker. Returns 0, or -1 with st. */
-static int wait_ready(a0ipc_term_manager *m, term_session *s, a0ipc_status *st)
+static int wait_ready(a0ipc_term_manager *m, term_session *s, const a0ipc_term_create_opts *o,
+                      a0ipc_status *st)
 {
     char *setup = a0ipc_term_marker_setup(s->marker_nonce);
     if (!setup)
@@ -299,16 +300,26 @@ static int wait_ready(a0ipc_term_manager *m, term_session *s, a0ipc_status *st)
     if (rc != 0)
         return -1;
     int64_t deadline = a0ipc_term_now_ns() + (int64_t)m->cfg.start_timeout_ms * 1000000;
+    bool gave_up = false;
     pthread_mutex_lock(&s->mu);
-    while (s->phase == PHASE_STARTING && !s->shell_exited && a0ipc_term_now_ns() < deadline)
-        a0ipc_term_cond_wait_until(&s->cv, &s->mu, deadline);
+    while (s->phase == PHASE_STARTING && !s->shell_exited && a0ipc_term_now_ns() < deadline) {
+        int64_t next = a0ipc_term_now_ns() + 50 * 1000000LL;
+        a0ipc_term_cond_wait_until(&s->cv, &s->mu,
+                                   o->should_stop && next < deadline ? next : deadline);
+        if (o->should_stop && s->phase == PHASE_STARTING && o->should_stop(o->stop_arg)) {
+            gave_up = true;
+            break;
+        }
+    }
     term_phase phase = s->phase;
     bool exited = s->shell_exited;
     int status = s->shell_status;
     pthread_mutex_unlock(&s->mu);
     if (phase == PHASE_LIVE)
         return 0;
-    if (exited && WIFEXITED(status))
+    if (gave_up)
+        a0ipc_status_set(st, A0IPC_CANCELLED, "the call ended before the shell was ready");
+    else if (exited && WIFEXITED(status))
         a0ipc_status_set(st, A0IPC_FAILED_PRECONDITION,
                          "the shell exited with status %d before it was ready",
                          WEXITSTATUS(status));
@@ -429,10 +440,10 @@ int a0ipc_term_create(a0ipc_term_manager *m, const a0ipc_term_create_opts *o,
     pthread_mutex_unlock(&m->mu);
     a0ipc_term_io_wake(m); /* it registers the PTY and the pidfd */
 
-    if (s->integration && wait_ready(m, s, st) != 0) {
+    if (s->integration && wait_ready(m, s, o, st) != 0) {
         pthread_mutex_lock(&s->mu);
         s->close_requested = s->remove_when_ended = true;
-        s->close_grace_ms = 1;
+        s->close_grace_ms = 0; /* the configured grace: its start-up files may want to clean up */
         pthread_mutex_unlock(&s->mu);
         a0ipc_term_io_wake(m);
         a0ipc_term_session_unref(s);

@@ -58,6 +58,10 @@ typedef struct a0ipc_term_create_opts {
     size_t n_env;
     unsigned rows, cols; /* 0: 50 x 100 */
     unsigned idle_ttl_s; /* 0: cfg.default_idle_ttl_s; capped at cfg.max_idle_ttl_s */
+    /* When set and it turns true while bash starts (the caller gave up: cancelled, deadline),
+     * the session is closed again and create fails with CANCELLED. Polled every 50 ms. */
+    bool (*should_stop)(void *arg);
+    void *stop_arg;
 } a0ipc_term_create_opts;
 
 typedef struct a0ipc_term_created {

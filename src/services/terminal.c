@@ -82,6 +82,11 @@ static void fill_done(Done *d, const a0ipc_term_event *ev)
 
 /* ---- sessions ---- */
 
+static bool call_should_stop(void *ctx)
+{
+    return a0ipc_rpc_ctx_should_stop(ctx);
+}
+
 static a0ipc_code create_session(a0ipc_rpc_ctx *ctx,
                                  const A0__Runtime__V1__CreateSessionRequest *req,
                                  A0__Runtime__V1__CreateSessionResponse *resp)
@@ -102,10 +107,24 @@ static a0ipc_code create_session(a0ipc_rpc_ctx *ctx,
         .cols = req->cols,
         .idle_ttl_s = req->idle_ttl_seconds,
     };
+    o.should_stop = call_should_stop;
+    o.stop_arg = ctx;
     a0ipc_term_created out;
     a0ipc_status st = A0IPC_STATUS_INIT;
-    if (a0ipc_term_create(mgr_of(ctx), &o, &out, &st) != 0)
+    if (a0ipc_term_create(mgr_of(ctx), &o, &out, &st) != 0) {
+        if (st.code == A0IPC_CANCELLED && a0ipc_rpc_ctx_should_stop(ctx)) {
+            a0ipc_status_clear(&st);
+            return a0ipc_rpc_ctx_recv_error(ctx); /* cancelled, deadline or shutdown, as it was */
+        }
         return fail_st(ctx, &st);
+    }
+    if (a0ipc_rpc_ctx_should_stop(ctx)) {
+        /* Nobody will learn the session's id: close what was started for nobody. */
+        int code = 0, sig = 0;
+        a0ipc_term_close(mgr_of(ctx), out.id, 0, &code, &sig, &st);
+        a0ipc_status_clear(&st);
+        return a0ipc_rpc_ctx_recv_error(ctx);
+    }
     resp->session_id = a0ipc_rpc_ctx_strdup(ctx, out.id);
     resp->pid = out.pid;
     resp->exact_completion = out.exact_completion;

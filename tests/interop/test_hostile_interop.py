@@ -379,6 +379,41 @@ class CloseGrace(unittest.TestCase):
             pass  # answered or cut: either way, not kept waiting
 
 
+class GivenUpCreate(unittest.TestCase):
+    """A CreateSession the client gave up on closes the session it started."""
+
+    def test_expired_create_leaves_no_session(self):
+        d = Daemon()
+        self.addCleanup(d.close)
+        rc = os.path.join(d.dir, "slowrc")
+        with open(rc, "w") as f:
+            f.write("sleep 2\n")
+        with grpc.insecure_channel(d.unix) as ch:
+            create = ch.unary_unary("/a0.runtime.v1.Terminal/CreateSession")
+            with self.assertRaises(grpc.RpcError) as e:
+                create(terminal_pb2.CreateSessionRequest(
+                    argv=["/bin/bash", "--rcfile", rc]).SerializeToString(), timeout=0.5)
+            self.assertEqual(e.exception.code(), grpc.StatusCode.DEADLINE_EXCEEDED)
+            listing = ch.unary_unary("/a0.runtime.v1.Terminal/ListSessions")
+            t0 = time.time()
+            deadline = t0 + 8
+            sessions = None
+            while time.time() < deadline:
+                sessions = terminal_pb2.ListSessionsResponse.FromString(
+                    listing(b"", timeout=5)).sessions
+                if not sessions:
+                    break
+                time.sleep(0.1)
+            self.assertEqual(len(sessions), 0, sessions)
+            # and it was closed soon, not after .bashrc finished and the idle TTL
+            self.assertLess(time.time() - t0, 2.5)
+            # the daemon still creates sessions
+            ok = terminal_pb2.CreateSessionResponse.FromString(create(
+                terminal_pb2.CreateSessionRequest(argv=["/bin/sh"]).SerializeToString(),
+                timeout=10))
+            self.assertTrue(ok.session_id)
+
+
 class StaleTemps(unittest.TestCase):
     """An upload cut by a0ipcd's death leaves its temporary file; the next a0ipcd removes it,
     and only files of its naming that nobody holds."""
