@@ -70,6 +70,9 @@ typedef struct a0ipc_rpc_auth_result {
      * token) overwrites it. Printable ASCII without spaces: it is logged as is. */
     char identity[A0IPC_RPC_IDENTITY_MAX];
     bool allows_write; /* true beforehand; false for a read-only credential */
+    /* May act on what other identities own (Terminal sessions). Beforehand: true for root
+     * (uid 0) over a unix socket, false otherwise; an authorizer sets it from the credential. */
+    bool all_sessions;
 } a0ipc_rpc_auth_result;
 
 /* Decides whether a call may run, before its handler starts and before an unknown method is
@@ -195,6 +198,9 @@ const char *a0ipc_rpc_ctx_identity(a0ipc_rpc_ctx *ctx);
  * PERMISSION_DENIED. The authorizer already refuses such a caller every Files method not marked
  * NO_SIDE_EFFECTS in the .proto; this flag is the handler's own second check. */
 bool a0ipc_rpc_ctx_allows_write(a0ipc_rpc_ctx *ctx);
+/* Whether the caller may see and act on sessions other identities created (see
+ * a0ipc_rpc_auth_result.all_sessions). */
+bool a0ipc_rpc_ctx_all_sessions(a0ipc_rpc_ctx *ctx);
 /* The value of request metadata `key` (lowercase) and its length, or NULL. The value is NOT
  * NUL-terminated; it stays valid until the handler returns. */
 const char *a0ipc_rpc_ctx_metadata(a0ipc_rpc_ctx *ctx, const char *key, size_t *len);

@@ -274,6 +274,11 @@ bool a0ipc_rpc_ctx_allows_write(a0ipc_rpc_ctx *ctx)
     return ctx->auth.allows_write;
 }
 
+bool a0ipc_rpc_ctx_all_sessions(a0ipc_rpc_ctx *ctx)
+{
+    return ctx->auth.all_sessions;
+}
+
 const char *a0ipc_rpc_ctx_metadata(a0ipc_rpc_ctx *ctx, const char *key, size_t *len)
 {
     for (size_t i = 0; i < ctx->md.count; i++) {
@@ -355,8 +360,7 @@ static grpc_byte_buffer *pack(const ProtobufCMessage *msg, size_t *len)
 static ProtobufCMessage *decode_request(a0ipc_rpc_ctx *ctx, const ProtobufCMessageDescriptor *d,
                                         const uint8_t *data, size_t len, ProtobufCAllocator *alloc)
 {
-    return a0ipc_rpc_decode_request(d, data, len, alloc, ctx->bad_request,
-                                    sizeof ctx->bad_request);
+    return a0ipc_rpc_decode_request(d, data, len, alloc, ctx->bad_request, sizeof ctx->bad_request);
 }
 
 /* Decodes a received request with the default allocator; *len is its encoded size. */
@@ -730,6 +734,7 @@ static void ctx_identify(a0ipc_rpc_ctx *ctx)
                  a0ipc_log_escape(cn, sizeof cn, p->cert_cn, strlen(p->cert_cn), false));
     } else if (p->has_cred) {
         snprintf(a->identity, sizeof a->identity, "uid:%u", (unsigned)p->uid);
+        a->all_sessions = p->uid == 0; /* root on the host sees every session */
     } else {
         snprintf(a->identity, sizeof a->identity, "anonymous");
     }

@@ -49,6 +49,7 @@ struct term_session {
     a0ipc_term_manager *mgr;
     atomic_int refs; /* the table, readers, callers in flight */
     char id[A0IPC_TERM_ID_LEN + 1];
+    char owner[128];  /* the identity that created it (a0ipc_term_create_opts.owner) */
     bool integration; /* bash with the marker */
     char marker_nonce[A0IPC_TERM_NONCE_LEN + 1];
     pid_t pid;

@@ -281,6 +281,16 @@ term_session *a0ipc_term_session_get(a0ipc_term_manager *m, const char *id, a0ip
     return s;
 }
 
+bool a0ipc_term_owned_by(a0ipc_term_manager *m, const char *id, const char *owner)
+{
+    bool owned = false;
+    pthread_mutex_lock(&m->mu);
+    for (term_session *s = m->head; s && !owned; s = s->next)
+        owned = !strcmp(s->id, id ? id : "") && !strcmp(s->owner, owner ? owner : "");
+    pthread_mutex_unlock(&m->mu);
+    return owned;
+}
+
 static bool is_bash(const char *argv0)
 {
     const char *base = strrchr(argv0, '/');
@@ -369,6 +379,7 @@ int a0ipc_term_create(a0ipc_term_manager *m, const a0ipc_term_create_opts *o,
     pthread_mutex_init(&s->mu, NULL);
     pthread_mutex_init(&s->write_mu, NULL);
     a0ipc_term_cond_init(&s->cv);
+    snprintf(s->owner, sizeof s->owner, "%s", o->owner ? o->owner : "");
     s->rows = o->rows ? o->rows : DEFAULT_ROWS;
     s->cols = o->cols ? o->cols : DEFAULT_COLS;
     s->ttl_s = o->idle_ttl_s ? o->idle_ttl_s : m->cfg.default_idle_ttl_s;
@@ -710,6 +721,7 @@ int a0ipc_term_list(a0ipc_term_manager *m, a0ipc_term_info **out, size_t *n, a0i
         a0ipc_term_info *e = &v[i];
         pthread_mutex_lock(&s->mu);
         memcpy(e->id, s->id, sizeof e->id);
+        memcpy(e->owner, s->owner, sizeof e->owner);
         e->pid = s->pid;
         switch (s->phase) {
         case PHASE_STARTING:
