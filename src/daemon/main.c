@@ -208,6 +208,8 @@ static int serve(a0ipc_daemon_config *cfg, const sigset_t *signals, int argc, ch
                 A0IPC_LOGI("SIGHUP: reloaded (%zu token(s), %zu allow-uid, %zu allow-gid)",
                            a0ipc_authorizer_token_count(sec.authorizer), cfg->n_allow_uids,
                            cfg->n_allow_gids);
+                /* Open streams of revoked tokens end now, not when their clients leave. */
+                a0ipc_rpc_server_reauthorize(srv);
             }
             continue;
         }

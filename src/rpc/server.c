@@ -339,6 +339,22 @@ static bool no_live_calls(a0ipc_rpc_server *s)
     return s->n_live == 0;
 }
 
+void a0ipc_rpc_server_reauthorize(a0ipc_rpc_server *s)
+{
+    pthread_mutex_lock(&s->mu);
+    int n = s->n_live, i = 0;
+    a0ipc_rpc_ctx **live = n ? malloc((size_t)n * sizeof *live) : NULL;
+    for (a0ipc_rpc_ctx *c = s->live; c && live && i < n; c = c->next)
+        if (a0ipc_rpc_ctx_try_ref(c))
+            live[i++] = c;
+    pthread_mutex_unlock(&s->mu);
+    for (int j = 0; j < i; j++) {
+        a0ipc_rpc_ctx_reauthorize(live[j]);
+        a0ipc_rpc_ctx_unref(live[j]);
+    }
+    free(live);
+}
+
 static bool all_returned(a0ipc_rpc_server *s)
 {
     return s->n_live == 0 && s->n_slots == 0 && s->shutdown_notified;

@@ -170,6 +170,11 @@ int a0ipc_rpc_server_add_service(a0ipc_rpc_server *s, const a0ipc_rpc_service *s
 /* Starts serving; returns at once. */
 int a0ipc_rpc_server_start(a0ipc_rpc_server *s, a0ipc_status *st);
 
+/* Asks the authorize hook again about every running call, after the credentials it checks were
+ * reloaded (SIGHUP): a call it now refuses (a revoked token: UNAUTHENTICATED) ends with that
+ * status at once. */
+void a0ipc_rpc_server_reauthorize(a0ipc_rpc_server *s);
+
 /* Stops accepting calls, asks running handlers to stop (a0ipc_rpc_ctx_should_stop turns true and
  * their on-stop callbacks run), waits up to grace_ms for in-flight calls to finish, then cancels
  * the rest and waits until every handler has returned. Idempotent. */

@@ -602,6 +602,10 @@ static void ctx_finish(a0ipc_rpc_ctx *ctx, const ProtobufCMessage *resp)
     grpc_op ops[3];
     size_t n = 0;
     memset(ops, 0, sizeof ops);
+    pthread_mutex_lock(&ctx->mu);
+    if (ctx->revoked) /* its credential was revoked while it ran: that is how it ends */
+        a0ipc_status_set(&ctx->status, ctx->revoke_code, "%s", ctx->revoke_message);
+    pthread_mutex_unlock(&ctx->mu);
     if (!ctx->sent_initial_metadata) {
         ops[n++].op = GRPC_OP_SEND_INITIAL_METADATA;
         ctx->sent_initial_metadata = true;
@@ -742,14 +746,11 @@ static void ctx_identify(a0ipc_rpc_ctx *ctx)
 
 /* Asks the server's authorizer about this call. Returns false when the call must not run (the
  * status is then in ctx->auth). */
-static bool ctx_authorize(a0ipc_rpc_ctx *ctx)
+/* What the authorize hook is asked about this call (path points into path_buf). */
+static a0ipc_rpc_auth_request auth_request(a0ipc_rpc_ctx *ctx, char *path_buf, size_t cap)
 {
-    a0ipc_rpc_server *s = ctx->srv;
-    if (!s->opts.authorize)
-        return true;
-    char path[256];
     a0ipc_rpc_auth_request req = {
-        .path = ctx_path(ctx, path, sizeof path),
+        .path = ctx_path(ctx, path_buf, cap),
         .method = ctx->reg->method,
         .peer = &ctx->peer,
     };
@@ -761,11 +762,52 @@ static bool ctx_authorize(a0ipc_rpc_ctx *ctx)
             req.authorization_len = GRPC_SLICE_LENGTH(ctx->md.metadata[i].value);
         }
     }
+    return req;
+}
+
+void a0ipc_rpc_ctx_reauthorize(a0ipc_rpc_ctx *ctx)
+{
+    a0ipc_rpc_server *s = ctx->srv;
+    if (!ctx->authorized || !s->opts.authorize)
+        return;
+    char path[256];
+    a0ipc_rpc_auth_request req = auth_request(ctx, path, sizeof path);
+    a0ipc_rpc_auth_result r = ctx->auth; /* as the transport proved it, then the hook's say */
+    r.code = A0IPC_OK;
+    r.message[0] = '\0';
+    s->opts.authorize(s->opts.authorize_arg, &req, &r);
+    if (r.code == A0IPC_OK)
+        return;
+    r.message[sizeof r.message - 1] = '\0';
+    pthread_mutex_lock(&ctx->mu);
+    if (!ctx->revoked) {
+        ctx->revoked = true;
+        ctx->revoke_code = r.code;
+        snprintf(ctx->revoke_message, sizeof ctx->revoke_message, "%s",
+                 r.message[0] ? r.message : a0ipc_code_name(r.code));
+    }
+    char msg[sizeof ctx->revoke_message];
+    snprintf(msg, sizeof msg, "%s", ctx->revoke_message);
+    a0ipc_code code = ctx->revoke_code;
+    pthread_mutex_unlock(&ctx->mu);
+    /* The client hears it now, even from a handler blocked in a receive; the handler is woken
+     * and its own ending then goes nowhere. */
+    grpc_call_cancel_with_status(ctx->call, (grpc_status_code)code, msg, NULL);
+    a0ipc_rpc_ctx_fire_stop(ctx);
+}
+
+static bool ctx_authorize(a0ipc_rpc_ctx *ctx)
+{
+    a0ipc_rpc_server *s = ctx->srv;
+    if (!s->opts.authorize)
+        return ctx->authorized = true;
+    char path[256];
+    a0ipc_rpc_auth_request req = auth_request(ctx, path, sizeof path);
     s->opts.authorize(s->opts.authorize_arg, &req, &ctx->auth);
     ctx->auth.message[sizeof ctx->auth.message - 1] = '\0';
     ctx->auth.identity[sizeof ctx->auth.identity - 1] = '\0';
     if (ctx->auth.code == A0IPC_OK)
-        return true;
+        return ctx->authorized = true;
     if (!ctx->auth.message[0])
         snprintf(ctx->auth.message, sizeof ctx->auth.message, "%s",
                  a0ipc_code_name(ctx->auth.code));

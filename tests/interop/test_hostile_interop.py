@@ -469,6 +469,50 @@ class SessionOwners(unittest.TestCase):
             self.assertEqual(listing("alice"), [])
 
 
+class Revocation(unittest.TestCase):
+    """On SIGHUP, open streams of tokens that were removed end with UNAUTHENTICATED."""
+
+    def test_revoked_token_stream_ends(self):
+        tmp = tempfile.mkdtemp(prefix="a0ipc-revoke-")
+        self.addCleanup(shutil.rmtree, tmp, True)
+        tokens_file = os.path.join(tmp, "tokens")
+        md = {}
+        for name in ("gone", "kept"):
+            out = subprocess.run([os.environ["A0IPC_CLI"], "token", "add", name, "--allow", "*",
+                                  "--tokens-file", tokens_file, "--token-out",
+                                  os.path.join(tmp, name)],
+                                 capture_output=True, text=True, env=clean_env())
+            self.assertEqual(out.returncode, 0, out.stderr)
+            with open(os.path.join(tmp, name)) as f:
+                md[name] = (("authorization", "Bearer " + f.read().strip()),)
+        d = Daemon("--tokens-file", tokens_file)
+        self.addCleanup(d.close)
+        ch = grpc.insecure_channel(d.unix)
+        self.addCleanup(ch.close)
+        watch = ch.unary_stream("/a0.runtime.v1.Files/Watch",
+                                response_deserializer=files_pb2.WatchResponse.FromString)
+        body = files_pb2.WatchRequest(path=".").SerializeToString()
+        streams = {n: watch(body, timeout=60, metadata=md[n]) for n in md}
+        time.sleep(0.3)  # both are open
+        for s in streams.values():
+            self.assertTrue(s.is_active())
+        out = subprocess.run([os.environ["A0IPC_CLI"], "token", "remove", "gone",
+                              "--tokens-file", tokens_file],
+                             capture_output=True, text=True, env=clean_env())
+        self.assertEqual(out.returncode, 0, out.stderr)
+        t0 = time.monotonic()
+        d.proc.send_signal(signal.SIGHUP)
+        with self.assertRaises(grpc.RpcError) as e:
+            for _ in streams["gone"]:
+                pass
+        self.assertEqual(e.exception.code(), grpc.StatusCode.UNAUTHENTICATED,
+                         e.exception.details())
+        self.assertLess(time.monotonic() - t0, 5)
+        time.sleep(0.3)
+        self.assertTrue(streams["kept"].is_active())  # the other token's stream goes on
+        streams["kept"].cancel()
+
+
 class StaleTemps(unittest.TestCase):
     """An upload cut by a0ipcd's death leaves its temporary file; the next a0ipcd removes it,
     and only files of its naming that nobody holds."""
