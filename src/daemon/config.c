@@ -24,6 +24,8 @@ void a0ipc_daemon_config_init(a0ipc_daemon_config *c)
     c->max_workers = 256;
     c->max_message_bytes = 4 * 1024 * 1024;
     c->max_concurrent_streams = 100;
+    c->max_connections = 1024;
+    c->connection_idle_ms = 300000;
     c->shutdown_grace_ms = 5000;
     c->log_level = A0IPC_LOG_INFO;
     c->log_format = A0IPC_LOG_FORMAT_TEXT;
@@ -195,6 +197,10 @@ int a0ipc_daemon_config_set(a0ipc_daemon_config *c, const char *key, const char 
         return parse_int(key, value, 1024, INT_MAX, &c->max_message_bytes, st);
     if (!strcmp(key, "max-concurrent-streams"))
         return parse_int(key, value, 1, 1000000, &c->max_concurrent_streams, st);
+    if (!strcmp(key, "max-connections"))
+        return parse_int(key, value, 0, 1000000, &c->max_connections, st);
+    if (!strcmp(key, "connection-idle-ms"))
+        return parse_int(key, value, 0, 86400000, &c->connection_idle_ms, st);
     if (!strcmp(key, "shutdown-grace-ms"))
         return parse_int(key, value, 0, 3600000, &c->shutdown_grace_ms, st);
     if (!strcmp(key, "root"))
@@ -319,6 +325,10 @@ static void usage(FILE *out)
             "  --max-workers N            concurrent blocking calls (default 256)\n"
             "  --max-message-bytes N      largest message accepted (default 4194304)\n"
             "  --max-concurrent-streams N per connection (default 100)\n"
+            "  --max-connections N        open at once on the unix sockets (default 1024;\n"
+            "                             0: no limit)\n"
+            "  --connection-idle-ms N     close connections with no call for N ms\n"
+            "                             (default 300000; 0: never)\n"
             "  --shutdown-grace-ms N      on SIGTERM, time calls get to finish (default 5000)\n"
             "  --log-level LEVEL          error, warn, info (default) or debug\n"
             "  --log-format FORMAT        text (default) or json\n"
@@ -378,6 +388,8 @@ int a0ipc_daemon_config_from_args(a0ipc_daemon_config *c, int argc, char **argv,
         {"max-workers", required_argument, NULL, OPT_SETTING},
         {"max-message-bytes", required_argument, NULL, OPT_SETTING},
         {"max-concurrent-streams", required_argument, NULL, OPT_SETTING},
+        {"max-connections", required_argument, NULL, OPT_SETTING},
+        {"connection-idle-ms", required_argument, NULL, OPT_SETTING},
         {"shutdown-grace-ms", required_argument, NULL, OPT_SETTING},
         {"log-level", required_argument, NULL, OPT_SETTING},
         {"log-format", required_argument, NULL, OPT_SETTING},

@@ -21,6 +21,8 @@ typedef struct a0ipc_daemon_config {
     int max_workers;
     int max_message_bytes;
     int max_concurrent_streams;
+    int max_connections;    /* open at once on the unix sockets; 0: no limit */
+    int connection_idle_ms; /* a connection with no call this long is closed; 0: never */
     int shutdown_grace_ms;
     char *root;                   /* the Files service's root directory; NULL: Files not served */
     long long clean_temp_entries; /* start-up clean-up of stale upload temp files; 0: off */

@@ -4,6 +4,7 @@
 #include <grpc/grpc.h>
 #include <grpc/grpc_security.h>
 #include <grpc/support/alloc.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -32,6 +33,8 @@ void a0ipc_rpc_server_options_init(a0ipc_rpc_server_options *o)
     o->stream_window_bytes = 4 * 1024 * 1024;
     o->log_calls = true;
     o->handshake_timeout_ms = 3000;
+    o->connection_idle_ms = 300000;
+    o->max_unix_connections = 1024;
 }
 
 static void slot_done(cq_tag *t, bool ok);
@@ -147,7 +150,7 @@ a0ipc_rpc_server *a0ipc_rpc_server_new(const a0ipc_rpc_server_options *o, a0ipc_
     pthread_mutex_init(&s->peers_mu, NULL);
     s->shutdown_tag.done = shutdown_done;
 
-    grpc_arg args[8];
+    grpc_arg args[9];
     memset(args, 0, sizeof args);
     args[0].type = GRPC_ARG_INTEGER;
     args[0].key = GRPC_ARG_MAX_RECEIVE_MESSAGE_LENGTH;
@@ -181,7 +184,11 @@ a0ipc_rpc_server *a0ipc_rpc_server_new(const a0ipc_rpc_server_options *o, a0ipc_
     args[7].type = GRPC_ARG_INTEGER;
     args[7].key = GRPC_COMPRESSION_CHANNEL_ENABLED_ALGORITHMS_BITSET;
     args[7].value.integer = 1 << GRPC_COMPRESS_NONE;
-    grpc_channel_args chargs = {8, args};
+    /* A connection that makes no call holds a descriptor and buffers: close it when idle. */
+    args[8].type = GRPC_ARG_INTEGER;
+    args[8].key = GRPC_ARG_MAX_CONNECTION_IDLE_MS;
+    args[8].value.integer = s->opts.connection_idle_ms > 0 ? s->opts.connection_idle_ms : INT_MAX;
+    grpc_channel_args chargs = {9, args};
 
     s->server = grpc_server_create(&chargs, NULL);
     s->cq = grpc_completion_queue_create_for_next(NULL);

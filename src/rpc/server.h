@@ -99,6 +99,11 @@ typedef struct a0ipc_rpc_server_options {
     void *on_call_done_arg;
     int handshake_timeout_ms; /* a connection must finish its handshake within this (3 s);
                                  a half-open one otherwise delays shutdown until it does */
+    /* A connection with no call for this long is closed (GOAWAY); 0: never (300000). */
+    int connection_idle_ms;
+    /* Connections open at once on the unix listeners; beyond it a new one is closed at once
+     * (1024; 0: no limit). TCP connections are not counted: the core (1.51) has no hook. */
+    int max_unix_connections;
     /* Called for every call; NULL lets every call run. arg is owned by the caller and must
      * outlive the server. */
     a0ipc_rpc_authorize_fn authorize;

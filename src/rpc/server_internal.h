@@ -35,6 +35,8 @@ typedef struct unix_peer {
     uid_t uid;
     gid_t gid;
     const unix_listener *listener;
+    dev_t dev; /* the socket's identity: once fd no longer has it, the core closed the */
+    ino_t ino; /* connection (the number may have been handed out again since) */
 } unix_peer;
 
 struct a0ipc_rpc_ctx {

@@ -113,9 +113,9 @@ bool a0ipc_rpc_wire_check(const ProtobufCMessageDescriptor *d, const uint8_t *da
     return check_message(&w, d, data, data + len, 0);
 }
 
-ProtobufCMessage *a0ipc_rpc_decode_request(const ProtobufCMessageDescriptor *d,
-                                           const uint8_t *data, size_t len,
-                                           ProtobufCAllocator *alloc, char *why, size_t why_len)
+ProtobufCMessage *a0ipc_rpc_decode_request(const ProtobufCMessageDescriptor *d, const uint8_t *data,
+                                           size_t len, ProtobufCAllocator *alloc, char *why,
+                                           size_t why_len)
 {
     ProtobufCMessage *m = protobuf_c_message_unpack(d, alloc, len, data);
     if (!m) {

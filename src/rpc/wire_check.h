@@ -25,8 +25,8 @@ bool a0ipc_rpc_wire_check(const ProtobufCMessageDescriptor *d, const uint8_t *da
 /* The server's decode step: protobuf-c decodes data with alloc (NULL: the default allocator),
  * then a0ipc_rpc_wire_check runs over the same bytes. NULL when either refuses, with why filled
  * as above; the message otherwise (free it with protobuf_c_message_free_unpacked(m, alloc)). */
-ProtobufCMessage *a0ipc_rpc_decode_request(const ProtobufCMessageDescriptor *d,
-                                           const uint8_t *data, size_t len,
-                                           ProtobufCAllocator *alloc, char *why, size_t why_len);
+ProtobufCMessage *a0ipc_rpc_decode_request(const ProtobufCMessageDescriptor *d, const uint8_t *data,
+                                           size_t len, ProtobufCAllocator *alloc, char *why,
+                                           size_t why_len);
 
 #endif

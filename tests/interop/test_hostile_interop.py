@@ -5,6 +5,7 @@ memory bounded. Run by ctest with A0IPCD and A0IPC_PYTHON_GEN."""
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -511,6 +512,52 @@ class Revocation(unittest.TestCase):
         time.sleep(0.3)
         self.assertTrue(streams["kept"].is_active())  # the other token's stream goes on
         streams["kept"].cancel()
+
+
+class Connections(unittest.TestCase):
+    """Connections are bounded: max-connections on the unix sockets, connection-idle-ms for
+    connections that make no call."""
+
+    def fds(self, d):
+        return len(os.listdir("/proc/%d/fd" % d.proc.pid))
+
+    def read_until_closed(self, s, limit):
+        t0 = time.monotonic()
+        s.settimeout(limit)
+        while s.recv(4096):
+            pass
+        return time.monotonic() - t0
+
+    def test_limit_and_idle_timeout(self):
+        d = Daemon("--max-connections", "3", "--connection-idle-ms", "500")
+        self.addCleanup(d.close)
+        path = d.unix[len("unix:"):]
+        base = self.fds(d)
+        held = []
+        for _ in range(3):
+            s = socket.socket(socket.AF_UNIX)
+            s.connect(path)
+            held.append(s)
+        self.addCleanup(lambda: [s.close() for s in held])
+        time.sleep(0.1)
+        self.assertEqual(self.fds(d), base + 3)
+        extra = socket.socket(socket.AF_UNIX)
+        extra.connect(path)
+        self.assertLess(self.read_until_closed(extra, 2), 1)  # refused at once
+        extra.close()
+        # none of them makes a call: each is closed after the idle time
+        for s in held:
+            self.assertLess(self.read_until_closed(s, 5), 4)
+        deadline = time.time() + 3
+        while self.fds(d) > base and time.time() < deadline:
+            time.sleep(0.05)
+        self.assertEqual(self.fds(d), base)
+        # and a client that calls is served again
+        with grpc.insecure_channel(d.unix) as ch:
+            ch.unary_unary("/a0.runtime.v1.Files/Stat")(
+                files_pb2.StatRequest(path=".").SerializeToString(), timeout=5)
+        with open(d.log_path) as f:
+            self.assertIn("max-connections", f.read())
 
 
 class StaleTemps(unittest.TestCase):
