@@ -208,6 +208,12 @@ const char *a0ipc_rpc_ctx_identity(a0ipc_rpc_ctx *ctx);
  * PERMISSION_DENIED. The authorizer already refuses such a caller every Files method not marked
  * NO_SIDE_EFFECTS in the .proto; this flag is the handler's own second check. */
 bool a0ipc_rpc_ctx_allows_write(a0ipc_rpc_ctx *ctx);
+/* The largest message this server sends (its max_send_message_bytes; SIZE_MAX: no limit):
+ * handlers that cut data into messages cut it to fit. */
+size_t a0ipc_rpc_ctx_max_send(a0ipc_rpc_ctx *ctx);
+/* What is left of that for a message's payload once its other fields are counted: the max
+ * less `overhead` bytes, and never less than 256. */
+size_t a0ipc_rpc_ctx_payload_max(a0ipc_rpc_ctx *ctx, size_t overhead);
 /* Whether the caller may see and act on sessions other identities created (see
  * a0ipc_rpc_auth_result.all_sessions). */
 bool a0ipc_rpc_ctx_all_sessions(a0ipc_rpc_ctx *ctx);

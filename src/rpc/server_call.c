@@ -274,6 +274,18 @@ bool a0ipc_rpc_ctx_allows_write(a0ipc_rpc_ctx *ctx)
     return ctx->auth.allows_write;
 }
 
+size_t a0ipc_rpc_ctx_max_send(a0ipc_rpc_ctx *ctx)
+{
+    int max = ctx->srv->opts.max_send_message_bytes;
+    return max > 0 ? (size_t)max : SIZE_MAX;
+}
+
+size_t a0ipc_rpc_ctx_payload_max(a0ipc_rpc_ctx *ctx, size_t overhead)
+{
+    size_t max = a0ipc_rpc_ctx_max_send(ctx);
+    return max > overhead + 256 ? max - overhead : 256;
+}
+
 bool a0ipc_rpc_ctx_all_sessions(a0ipc_rpc_ctx *ctx)
 {
     return ctx->auth.all_sessions;

@@ -61,13 +61,15 @@ static a0ipc_code list_dir(a0ipc_rpc_ctx *ctx, const A0__Runtime__V1__ListDirReq
     bool absolute = a0ipc_files_h_absolute(req->path);
     resp->entries = a0ipc_rpc_ctx_alloc(ctx, (l.n ? l.n : 1) * sizeof *resp->entries);
     A0__Runtime__V1__FileInfo *infos = a0ipc_rpc_ctx_alloc(ctx, (l.n ? l.n : 1) * sizeof *infos);
-    size_t bytes = 0;
+    size_t bytes = 0, budget = a0ipc_rpc_ctx_payload_max(ctx, 64);
+    if (budget > LIST_MAX_BYTES)
+        budget = LIST_MAX_BYTES; /* the answer fits the daemon's own send limit */
     resp->truncated = l.truncated;
     for (size_t i = 0; i < l.n; i++) {
         to_file_info(ctx, &infos[i], &l.entries[i], absolute);
         /* field tag + length prefix + the entry */
         bytes += 1 + 5 + a0__runtime__v1__file_info__get_packed_size(&infos[i]);
-        if (bytes > LIST_MAX_BYTES) {
+        if (bytes > budget) {
             resp->truncated = true;
             break;
         }

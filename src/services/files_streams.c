@@ -25,12 +25,17 @@ a0ipc_code a0ipc_files_h_read(a0ipc_rpc_ctx *ctx, const A0__Runtime__V1__ReadReq
                               &size, &st))
         return a0ipc_rpc_fail_status(ctx, &st);
     a0ipc_code code = A0IPC_OK;
+    /* Chunks fit the daemon's own send limit (max-message-bytes), with room for the offset,
+     * the size and the field headers. */
+    size_t chunk = a0ipc_rpc_ctx_payload_max(ctx, 64);
+    if (chunk > A0IPC_FILES_CHUNK_MAX)
+        chunk = A0IPC_FILES_CHUNK_MAX;
     for (bool first = true;; first = false) {
         /* The file is read straight into the message's buffer: no copy of its bytes in here. */
-        uint8_t *buf = a0ipc_rpc_data_buffer(ctx, A0IPC_FILES_CHUNK_MAX);
+        uint8_t *buf = a0ipc_rpc_data_buffer(ctx, chunk);
         size_t n = 0;
         uint64_t off = 0;
-        if (a0ipc_files_read_next(rd, buf, A0IPC_FILES_CHUNK_MAX, &n, &off, &st)) {
+        if (a0ipc_files_read_next(rd, buf, chunk, &n, &off, &st)) {
             code = a0ipc_rpc_fail_status(ctx, &st);
             break;
         }
@@ -158,10 +163,15 @@ a0ipc_code a0ipc_files_h_write(a0ipc_rpc_ctx *ctx, A0__Runtime__V1__WriteRespons
 static a0ipc_code archive_sink(void *arg, const void *data, size_t len, a0ipc_status *st)
 {
     a0ipc_rpc_ctx *ctx = arg;
-    A0__Runtime__V1__ArchiveResponse m = A0__RUNTIME__V1__ARCHIVE_RESPONSE__INIT;
-    m.data.data = (uint8_t *)data;
-    m.data.len = len;
-    a0ipc_code code = a0_runtime_v1_files_archive_send(ctx, &m);
+    /* In messages that fit the daemon's own send limit. */
+    size_t max = a0ipc_rpc_ctx_payload_max(ctx, 16);
+    a0ipc_code code = A0IPC_OK;
+    for (size_t at = 0; at < len && !code; at += max) {
+        A0__Runtime__V1__ArchiveResponse m = A0__RUNTIME__V1__ARCHIVE_RESPONSE__INIT;
+        m.data.data = (uint8_t *)data + at;
+        m.data.len = len - at < max ? len - at : max;
+        code = a0_runtime_v1_files_archive_send(ctx, &m);
+    }
     if (code)
         a0ipc_status_set(st, code, "archive: the call ended");
     return code;

@@ -560,6 +560,37 @@ class Connections(unittest.TestCase):
             self.assertIn("max-connections", f.read())
 
 
+class SmallMessages(unittest.TestCase):
+    """With --max-message-bytes below the chunk size, Read, Archive and ListDir cut what they
+    send to the daemon's own limit."""
+
+    def test_streams_fit_a_small_send_limit(self):
+        d = Daemon("--max-message-bytes", "4096")
+        self.addCleanup(d.close)
+        data = os.urandom(100000)
+        with open(os.path.join(d.root, "big.bin"), "wb") as f:
+            f.write(data)
+        os.mkdir(os.path.join(d.root, "many"))
+        for i in range(300):
+            open(os.path.join(d.root, "many", "file-with-a-longish-name-%04d" % i), "w").close()
+        with grpc.insecure_channel(d.unix) as ch:
+            got = [files_pb2.ReadResponse.FromString(b) for b in ch.unary_stream(
+                "/a0.runtime.v1.Files/Read")(files_pb2.ReadRequest(path="big.bin")
+                                             .SerializeToString(), timeout=20)]
+            self.assertEqual(b"".join(r.data for r in got), data)
+            self.assertTrue(all(len(r.SerializeToString()) <= 4096 for r in got))
+            parts = list(ch.unary_stream("/a0.runtime.v1.Files/Archive")(
+                files_pb2.ArchiveRequest(path="many").SerializeToString(), timeout=20))
+            self.assertGreater(len(parts), 1)
+            self.assertTrue(all(len(p) <= 4096 for p in parts))
+            raw = ch.unary_unary("/a0.runtime.v1.Files/ListDir")(
+                files_pb2.ListDirRequest(path="many").SerializeToString(), timeout=20)
+            self.assertLessEqual(len(raw), 4096)
+            listing = files_pb2.ListDirResponse.FromString(raw)
+            self.assertTrue(listing.truncated)
+            self.assertGreater(len(listing.entries), 10)
+
+
 class StaleTemps(unittest.TestCase):
     """An upload cut by a0ipcd's death leaves its temporary file; the next a0ipcd removes it,
     and only files of its naming that nobody holds."""
