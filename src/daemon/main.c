@@ -14,6 +14,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "common/heap_tuning.h"
 #include "common/log.h"
 #include "daemon/config.h"
 #include "daemon/security.h"
@@ -274,11 +275,15 @@ int main(int argc, char **argv)
     sigaddset(&signals, SIGHUP);
     pthread_sigmask(SIG_BLOCK, &signals, NULL);
     signal(SIGPIPE, SIG_IGN);
+    /* Memory many large transfers took goes back to the system after them. */
+    if (a0ipc_heap_trimmer_start() != 0)
+        A0IPC_LOGW("cannot start the heap trimmer: memory of large transfers stays mapped");
 
     a0ipc_rpc_route_core_log();
     grpc_init();
     int exit_code = serve(&cfg, &signals, argc, argv);
     grpc_shutdown_blocking();
+    a0ipc_heap_trimmer_stop();
     a0ipc_daemon_config_free(&cfg);
     return exit_code;
 }

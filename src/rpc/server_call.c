@@ -16,6 +16,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "common/heap_tuning.h"
 #include "common/log.h"
 #include "rpc/server_internal.h"
 #include "rpc/utf8_fix.h"
@@ -125,6 +126,7 @@ static void ctx_audit(a0ipc_rpc_ctx *ctx)
 static void ctx_destroy(a0ipc_rpc_ctx *ctx)
 {
     a0ipc_rpc_server *s = ctx->srv;
+    a0ipc_heap_call_done(ctx->bytes_in + ctx->bytes_out); /* large ones: give memory back */
     if (s->opts.on_call_done) {
         a0ipc_rpc_call_record rec = {ctx->reg->method, ctx->status.code,
                                      a0ipc_monotonic_ns() - ctx->start_ns, ctx->bytes_in,
