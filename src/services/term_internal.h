@@ -68,6 +68,8 @@ struct term_session {
      * session is freed, so a writer never writes to a descriptor number that was reused. */
     int wfd;
     pthread_mutex_t write_mu; /* one writer at a time, so inputs never interleave */
+    size_t canon_pending;     /* under write_mu: Write's bytes since its last line end, while the
+                                 terminal was in canonical mode (a0ipc_term_write) */
     char *cmd_dir, *cmd_path; /* private directory and file for long commands, owned */
 
     pthread_mutex_t mu;

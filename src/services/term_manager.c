@@ -597,6 +597,36 @@ static int check_running(term_session *s, a0ipc_status *st)
     return 0;
 }
 
+/* In canonical (line) mode the terminal keeps at most this many bytes of a line; what comes
+ * after is dropped without a word (Linux's N_TTY_BUF_SIZE less the line end). */
+#define CANON_LINE_MAX 4095
+
+static bool line_end(const struct termios *t, unsigned char c)
+{
+    return c == '\n' || (c == '\r' && (t->c_iflag & ICRNL) && !(t->c_iflag & IGNCR)) ||
+           (c && (c == t->c_cc[VEOL] || c == t->c_cc[VEOL2] || c == t->c_cc[VEOF]));
+}
+
+/* Whether writing data would overflow a canonical-mode line (the pending bytes counted); on
+ * false, *pending is what is pending after it. */
+static bool canon_fits(int fd, const unsigned char *data, size_t len, size_t *pending)
+{
+    struct termios t;
+    if (tcgetattr(fd, &t) != 0 || !(t.c_lflag & ICANON)) {
+        *pending = 0; /* raw mode (readline, editors): every byte is read as it comes */
+        return true;
+    }
+    size_t run = *pending;
+    for (size_t i = 0; i < len; i++) {
+        if (line_end(&t, data[i]))
+            run = 0;
+        else if (++run > CANON_LINE_MAX)
+            return false;
+    }
+    *pending = run;
+    return true;
+}
+
 int a0ipc_term_write(a0ipc_term_manager *m, const char *id, const void *data, size_t len,
                      unsigned timeout_ms, a0ipc_status *st)
 {
@@ -606,9 +636,28 @@ int a0ipc_term_write(a0ipc_term_manager *m, const char *id, const void *data, si
     pthread_mutex_lock(&s->mu);
     int rc = check_running(s, st);
     pthread_mutex_unlock(&s->mu);
-    if (rc == 0)
-        rc = a0ipc_term_session_write(s, data, len,
-                                      timeout_ms ? timeout_ms : m->cfg.write_timeout_ms, st);
+    if (rc == 0) {
+        /* The count is kept under write_mu, which session_write takes for the write itself;
+         * two Writes at the very same time may both pass the check (each is whole, in order). */
+        pthread_mutex_lock(&s->write_mu);
+        size_t pending = s->canon_pending;
+        bool fits = canon_fits(s->wfd, data, len, &pending);
+        pthread_mutex_unlock(&s->write_mu);
+        if (!fits) {
+            rc = -1;
+            a0ipc_status_set(st, A0IPC_FAILED_PRECONDITION,
+                             "session %s: its terminal is in line (canonical) mode, which keeps "
+                             "at most %d bytes of a line and drops the rest: nothing was written; "
+                             "end lines sooner, or put the program's terminal in raw mode",
+                             s->id, CANON_LINE_MAX);
+        } else {
+            rc = a0ipc_term_session_write(s, data, len,
+                                          timeout_ms ? timeout_ms : m->cfg.write_timeout_ms, st);
+            pthread_mutex_lock(&s->write_mu);
+            s->canon_pending = rc == 0 ? pending : 0;
+            pthread_mutex_unlock(&s->write_mu);
+        }
+    }
     a0ipc_term_session_unref(s);
     return rc;
 }

@@ -287,6 +287,25 @@ class Hostile(unittest.TestCase):
                        files_pb2.RemoveRequest(path="d", recursive=True).SerializeToString())
         self.assertFalse(os.path.exists(os.path.join(self.d.root, "d")))
 
+    def test_write_that_a_line_mode_terminal_would_drop_is_refused(self):
+        sid = terminal_pb2.CreateSessionResponse.FromString(self.raw_unary(
+            "/a0.runtime.v1.Terminal/CreateSession",
+            terminal_pb2.CreateSessionRequest(argv=["/bin/cat"]).SerializeToString())).session_id
+        self.addCleanup(self.raw_unary, "/a0.runtime.v1.Terminal/CloseSession",
+                        terminal_pb2.CloseSessionRequest(session_id=sid).SerializeToString())
+        write = self.channel.unary_unary("/a0.runtime.v1.Terminal/Write")
+
+        def w(data):
+            return write(terminal_pb2.WriteInputRequest(session_id=sid, data=data)
+                         .SerializeToString(), timeout=10)
+        time.sleep(0.3)  # cat is reading, its terminal in canonical mode
+        w(b"x" * 4000 + b"\n")  # a line that fits
+        why = self.refused(w, b"y" * 5000, code=grpc.StatusCode.FAILED_PRECONDITION)
+        self.assertIn("canonical", why)
+        w(b"z" * 3000)  # fits, but stays pending...
+        self.refused(w, b"z" * 2000, code=grpc.StatusCode.FAILED_PRECONDITION)  # ...counted
+        w(b"\n" + b"a" * 100 + b"\n")
+
     # -- item: compressed requests cannot inflate the daemon's memory -------------------
 
     def test_gzip_bomb_is_refused_and_memory_stays_bounded(self):
