@@ -55,6 +55,7 @@ static void test_blocks_stay_on_the_heap(void **state)
     assert_int_equal(c.arena, b.arena); /* and the heap's top is kept, not trimmed */
 }
 
+#ifndef UNDER_ASAN
 static long rss_kb(void)
 {
     FILE *f = fopen("/proc/self/status", "r");
@@ -67,6 +68,7 @@ static long rss_kb(void)
     fclose(f);
     return kb;
 }
+#endif
 
 /* The daemon's trimmer gives back memory freed inside the heap (which glibc keeps) within a
  * second after a large call ended, and does nothing for small ones. */
