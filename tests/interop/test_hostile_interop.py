@@ -306,6 +306,19 @@ class Hostile(unittest.TestCase):
         self.refused(w, b"z" * 2000, code=grpc.StatusCode.FAILED_PRECONDITION)  # ...counted
         w(b"\n" + b"a" * 100 + b"\n")
 
+    def test_write_the_core_refuses_leaves_nothing(self):
+        before = self.tree()
+        write = self.channel.stream_unary(
+            "/a0.runtime.v1.Files/Write", request_serializer=files_pb2.WriteRequest.SerializeToString)
+        for _ in range(20):
+            self.refused(write, iter([
+                files_pb2.WriteRequest(header=files_pb2.WriteHeader(path="x.bin",
+                                                                    expected_size=10 << 20)),
+                files_pb2.WriteRequest(data=b"a" * 1000),
+                files_pb2.WriteRequest(data=b"a" * (5 << 20))]),  # over the 4 MiB limit
+                timeout=10, code=grpc.StatusCode.RESOURCE_EXHAUSTED)
+            self.assertEqual(self.tree(), before)  # at once: no temporary file to be seen
+
     # -- item: compressed requests cannot inflate the daemon's memory -------------------
 
     def test_gzip_bomb_is_refused_and_memory_stays_bounded(self):
@@ -611,15 +624,29 @@ class SmallMessages(unittest.TestCase):
 
 
 class StaleTemps(unittest.TestCase):
-    """An upload cut by a0ipcd's death leaves its temporary file; the next a0ipcd removes it,
-    and only files of its naming that nobody holds."""
+    """An upload cut by a0ipcd's death leaves nothing (its file had no name yet); temporary files
+    of a0ipcd's naming that an older a0ipcd, or one on a file system without O_TMPFILE, left are
+    removed by the next a0ipcd, and only those nobody holds."""
 
-    def test_killed_upload_is_cleaned_at_start(self):
+    def daemon_uploads(self, d, under):
+        """Unnamed files a0ipcd holds open under the directory `under`."""
+        n = 0
+        for fd in os.listdir("/proc/%d/fd" % d.proc.pid):
+            try:
+                to = os.readlink("/proc/%d/fd/%s" % (d.proc.pid, fd))
+            except OSError:
+                continue
+            if to.startswith(under + "/#") and to.endswith(" (deleted)"):
+                n += 1
+        return n
+
+    def test_killed_upload_leaves_nothing_and_stale_temps_are_cleaned(self):
         import fcntl
         import threading
         d = Daemon("--clean-temp-files-max-entries", "0")  # this one must not clean
         root = d.root
-        os.makedirs(os.path.join(root, "sub"))
+        sub = os.path.join(root, "sub")
+        os.makedirs(sub)
         gate = threading.Event()
 
         def chunks():
@@ -633,14 +660,11 @@ class StaleTemps(unittest.TestCase):
                               request_serializer=files_pb2.WriteRequest.SerializeToString,
                               response_deserializer=files_pb2.WriteResponse.FromString).future(
                                   chunks(), timeout=30)
-        temps = []
         deadline = time.time() + 10
-        while not temps and time.time() < deadline:
-            temps = [n for n in os.listdir(os.path.join(root, "sub")) if ".a0ipc-" in n]
+        while self.daemon_uploads(d, os.path.realpath(sub)) == 0 and time.time() < deadline:
             time.sleep(0.02)
-        self.assertEqual(len(temps), 1)
-        stale = os.path.join(root, "sub", temps[0])
-        self.assertEqual(os.stat(stale).st_blocks * 512 >= 64 << 20, True)  # reserved
+        self.assertEqual(self.daemon_uploads(d, os.path.realpath(sub)), 1)
+        self.assertEqual(os.listdir(sub), [])  # in progress, and no name anywhere
         d.proc.send_signal(signal.SIGKILL)
         d.proc.wait()
         gate.set()
@@ -649,11 +673,15 @@ class StaleTemps(unittest.TestCase):
         except grpc.RpcError:
             pass
         ch.close()
-        self.assertTrue(os.path.exists(stale))
-        # beside it: a temp name another process holds, look-alikes that are not ours
+        self.assertEqual(os.listdir(sub), [])  # killed: nothing left, reservation freed
+
+        # what an older a0ipcd (or one without O_TMPFILE) left, beside look-alikes
+        stale = os.path.join(sub, ".dest.bin.a0ipc-Xy12Zq")
+        with open(stale, "wb") as f:
+            f.truncate(8 << 20)
         held = os.path.join(root, ".held.a0ipc-AbC123")
         hf = open(held, "w")
-        fcntl.flock(hf, fcntl.LOCK_EX)
+        fcntl.flock(hf, fcntl.LOCK_EX)  # an upload writing it
         keep = [os.path.join(root, ".x.a0ipc-abc"), os.path.join(root, "x.a0ipc-abcdef"),
                 os.path.join(root, ".x.a0ipc-abc-ef")]
         for k in keep:
