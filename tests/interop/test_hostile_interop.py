@@ -360,16 +360,23 @@ class Hostile(unittest.TestCase):
         self.assertEqual(resp.info.size, 8)
 
 
-# A shell that ignores SIGHUP and keeps a child alive: only SIGKILL ends it.
-STUBBORN = ["/bin/sh", "-c", "trap '' HUP; while :; do sleep 0.2; done"]
+# A shell that ignores SIGHUP and keeps a child alive: only SIGKILL ends it. It says when the
+# trap is set by creating the file named by its first argument.
+STUBBORN = ["/bin/sh", "-c", "trap '' HUP; : > \"$0\"; while :; do sleep 0.2; done"]
 
 
 class CloseGrace(unittest.TestCase):
     """CloseSession.grace_ms is clamped to session-close-grace-max-ms, and shutdown cuts it."""
 
-    def create(self, channel):
+    def create(self, channel, d):
+        ready = os.path.join(d.dir, "trap-set")
         resp = channel.unary_unary("/a0.runtime.v1.Terminal/CreateSession")(
-            terminal_pb2.CreateSessionRequest(argv=STUBBORN).SerializeToString(), timeout=10)
+            terminal_pb2.CreateSessionRequest(argv=STUBBORN + [ready]).SerializeToString(),
+            timeout=10)
+        deadline = time.time() + 10
+        while not os.path.exists(ready) and time.time() < deadline:
+            time.sleep(0.01)
+        self.assertTrue(os.path.exists(ready))
         return terminal_pb2.CreateSessionResponse.FromString(resp).session_id
 
     def close_call(self, channel, sid):
@@ -382,7 +389,7 @@ class CloseGrace(unittest.TestCase):
         d = Daemon("--session-close-grace-max-ms", "300")
         self.addCleanup(d.close)
         with grpc.insecure_channel(d.unix) as ch:
-            sid = self.create(ch)
+            sid = self.create(ch, d)
             t0 = time.monotonic()
             resp = terminal_pb2.CloseSessionResponse.FromString(self.close_call(ch, sid))
             took = time.monotonic() - t0
@@ -395,7 +402,7 @@ class CloseGrace(unittest.TestCase):
         self.addCleanup(d.close)
         ch = grpc.insecure_channel(d.unix)
         self.addCleanup(ch.close)
-        sid = self.create(ch)
+        sid = self.create(ch, d)
         fut = ch.unary_unary("/a0.runtime.v1.Terminal/CloseSession").future(
             terminal_pb2.CloseSessionRequest(session_id=sid,
                                              grace_ms=2**32 - 1).SerializeToString(),
