@@ -8,6 +8,7 @@
 #include <poll.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <limits.h>
 #include <string.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
@@ -218,6 +219,7 @@ typedef struct watch_batch {
     A0__Runtime__V1__WatchEvent *ptrs[WATCH_BATCH];
     char *strs[2 * WATCH_BATCH]; /* owned strings of this batch */
     size_t n, n_strs;
+    size_t bytes; /* about what the events take encoded */
 } watch_batch;
 
 static void batch_clear(watch_batch *b)
@@ -225,6 +227,7 @@ static void batch_clear(watch_batch *b)
     for (size_t i = 0; i < b->n_strs; i++)
         free(b->strs[i]);
     b->n = b->n_strs = 0;
+    b->bytes = 0;
 }
 
 /* Adds one event; paths are root-relative (or NULL) and shown in the request's form. */
@@ -248,6 +251,7 @@ static int batch_add(watch_batch *b, const a0ipc_files_root *r, int type, const 
         b->strs[b->n_strs++] = e->old_path = p;
     }
     b->ptrs[b->n++] = e;
+    b->bytes += 24 + (e->path ? strlen(e->path) : 0) + (e->old_path ? strlen(e->old_path) : 0);
     return 0;
 }
 
@@ -291,10 +295,14 @@ a0ipc_code a0ipc_files_h_watch(a0ipc_rpc_ctx *ctx, const A0__Runtime__V1__WatchR
         goto stop;
     }
     code = batch_send(ctx, b);
+    /* A batch stays under the daemon's own send limit: room is kept for one more event of
+     * the longest paths after the budget is reached. */
+    size_t budget = a0ipc_rpc_ctx_payload_max(ctx, 2 * PATH_MAX + 64);
     while (!code) {
         a0ipc_files_event ev;
         int got = 0;
-        while (b->n < WATCH_BATCH && (got = a0ipc_files_watch_next(w, &ev, &st)) == 1) {
+        while (b->n < WATCH_BATCH && b->bytes < budget &&
+               (got = a0ipc_files_watch_next(w, &ev, &st)) == 1) {
             int rc = batch_add(b, root, (int)ev.type, ev.path, ev.old_path, ev.is_dir, absolute);
             a0ipc_files_event_clear(&ev);
             if (rc != 0) {

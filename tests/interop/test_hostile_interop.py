@@ -628,6 +628,21 @@ class SmallMessages(unittest.TestCase):
             listing = files_pb2.ListDirResponse.FromString(raw)
             self.assertTrue(listing.truncated)
             self.assertGreater(len(listing.entries), 10)
+            # a burst of Watch events is sent in batches that fit too
+            stream = ch.unary_stream("/a0.runtime.v1.Files/Watch")(
+                files_pb2.WatchRequest(path="many").SerializeToString(), timeout=20)
+            first = files_pb2.WatchResponse.FromString(next(stream))  # READY
+            self.assertEqual(len(first.events), 1)
+            for i in range(100):
+                os.unlink(os.path.join(d.root, "many", "file-with-a-longish-name-%04d" % i))
+            seen = 0
+            for raw in stream:
+                self.assertLessEqual(len(raw), 4096)
+                seen += len(files_pb2.WatchResponse.FromString(raw).events)
+                if seen >= 100:
+                    break
+            stream.cancel()
+            self.assertGreaterEqual(seen, 100)
 
 
 class StaleTemps(unittest.TestCase):
