@@ -18,6 +18,7 @@
  * Usage: bench_files [--size-mib N] [--dir DIR] [--only unix|tcp|tls] [--row download|upload]
  *                    [path-to-a0ipcd] */
 #include <errno.h>
+#include <pthread.h>
 #include <inttypes.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -256,11 +257,11 @@ static void download(a0ipc_transport *t, uint64_t size)
         bu_die("download: %" PRIu64 " bytes, expected %" PRIu64, got, size);
 }
 
-static void upload(a0ipc_transport *t, uint64_t size)
+static void upload_to(a0ipc_transport *t, const char *path, uint64_t size)
 {
     a0ipc_call_options o = {.timeout_ms = -1};
     a0ipc_status st = A0IPC_STATUS_INIT;
-    a0ipc_write_options w = {.path = "upload.bin",
+    a0ipc_write_options w = {.path = path,
                              .overwrite = A0IPC_OVERWRITE_REPLACE,
                              .has_expected_size = true,
                              .expected_size = size};
@@ -270,6 +271,11 @@ static void upload(a0ipc_transport *t, uint64_t size)
         bu_die("upload: %s: %s", a0ipc_code_name(st.code), a0ipc_status_message(&st));
     if (res.bytes_written != size)
         bu_die("upload: %" PRIu64 " bytes written, expected %" PRIu64, res.bytes_written, size);
+}
+
+static void upload(a0ipc_transport *t, uint64_t size)
+{
+    upload_to(t, "upload.bin", size);
 }
 
 static row transfer_run(a0ipc_transport *t, pid_t daemon, bool up, uint64_t size)
@@ -339,6 +345,70 @@ static const char *default_dir(void)
     if (stat("/dev/shm", &sb) == 0 && S_ISDIR(sb.st_mode) && access("/dev/shm", W_OK) == 0)
         return "/dev/shm";
     return "/tmp";
+}
+
+/* ---- many transfers at once, and the memory a0ipcd keeps after them ---- */
+
+#define CONCURRENT     64
+#define CONCURRENT_MIB 100
+
+typedef struct conc_job {
+    pthread_t thread;
+    const char *target;
+    int index;
+    uint64_t size;
+} conc_job;
+
+static void *conc_main(void *arg)
+{
+    conc_job *j = arg;
+    a0ipc_transport *t = transport_to(j->target, NULL);
+    if (j->index % 2) {
+        char path[64];
+        snprintf(path, sizeof path, "concurrent-%d.bin", j->index);
+        upload_to(t, path, j->size);
+    } else {
+        a0ipc_call_options o = {.timeout_ms = -1};
+        a0ipc_status st = A0IPC_STATUS_INIT;
+        uint64_t got = 0;
+        if (a0ipc_read(t, &o, "download.bin", 0, j->size, sink_discard, &got, &st) != A0IPC_OK)
+            bu_die("concurrent download: %s", a0ipc_status_message(&st));
+    }
+    a0ipc_transport_free(t);
+    return NULL;
+}
+
+/* CONCURRENT transfers of size bytes at once (half down, half up) over target, then a0ipcd's
+ * resident memory at its peak and 1.5 s after the last one ended (its heap trimmer runs within
+ * 0.5 s of large calls ending). */
+static void concurrent_run(const char *target, pid_t daemon, uint64_t size)
+{
+    bool peak = bu_reset_hwm(daemon);
+    long before = bu_proc_status_kb(daemon, "VmRSS");
+    conc_job jobs[CONCURRENT];
+    int64_t t0 = bu_now_ns();
+    for (int i = 0; i < CONCURRENT; i++) {
+        jobs[i] = (conc_job){.target = target, .index = i, .size = size};
+        if (pthread_create(&jobs[i].thread, NULL, conc_main, &jobs[i]) != 0)
+            bu_die("pthread_create: %s", strerror(errno));
+    }
+    for (int i = 0; i < CONCURRENT; i++)
+        pthread_join(jobs[i].thread, NULL);
+    double wall = (double)(bu_now_ns() - t0) / 1e9;
+    long hwm = bu_proc_status_kb(daemon, "VmHWM");
+    poll(NULL, 0, 1500);
+    long after = bu_proc_status_kb(daemon, "VmRSS");
+    printf("%d concurrent transfers of %" PRIu64 " MiB (half down, half up, unix): %.1f s, "
+           "%.0f MB/s in all\n",
+           CONCURRENT, size / MIB, wall, (double)size * CONCURRENT / 1e6 / wall);
+    printf("  a0ipcd VmRSS %.1f MiB before, VmHWM %.1f MiB%s during, VmRSS %.1f MiB 1.5 s "
+           "after\n",
+           before / 1024.0, hwm / 1024.0, peak ? "" : "*", after / 1024.0);
+    for (int i = 1; i < CONCURRENT; i += 2) {
+        char path[512];
+        snprintf(path, sizeof path, "%s/root/concurrent-%d.bin", bu_tmpdir, i);
+        unlink(path);
+    }
 }
 
 static void usage(const char *argv0)
@@ -518,6 +588,11 @@ int main(int argc, char **argv)
         "file write floor = this process writing the same bytes to a new file in the root in\n"
         "%d KiB writes, then fsync: what an upload's destination costs without any rpc.\n\n",
         COPY_CHUNK / 1024);
+
+    if (!only || !strcmp(only, "unix"))
+        concurrent_run(unix_target, bu_daemon_pid,
+                       size < (uint64_t)CONCURRENT_MIB * MIB ? size
+                                                             : (uint64_t)CONCURRENT_MIB * MIB);
 
     long rss = bu_proc_status_kb(bu_daemon_pid, "VmRSS");
     long tls_rss = bu_proc_status_kb(tls_pid, "VmRSS");

@@ -55,6 +55,11 @@ int a0ipc_code_from_name(const char *name);
  * A0IPC_INTERNAL, so nothing is ever reported as success by accident. */
 a0ipc_code a0ipc_code_from_errno(int err);
 
+/* Client text quoted in a status message is bounded: every %s (without a precision) in the
+ * formats below prints at most this many bytes of its string, then "…(+K bytes)". A format that
+ * is exactly "%s" passes an already formatted message on unchanged. */
+#define A0IPC_STATUS_QUOTE_MAX 256
+
 /* Sets code and a printf-formatted message. Returns the code, so handlers can write
  * `return a0ipc_status_set(st, A0IPC_NOT_FOUND, "no session %s", id);`. */
 a0ipc_code a0ipc_status_set(a0ipc_status *st, a0ipc_code code, const char *fmt, ...)

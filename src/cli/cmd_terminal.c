@@ -177,14 +177,28 @@ static int run_run(a0ipc_cli *cli, int argc, char **argv)
         fprintf(stderr, "a0ipc: the command ended; its exit status is unknown (the legacy "
                         "transport never learns it)\n");
         rc = A0IPC_EXIT_OK;
+    } else if (r.reason == A0IPC_DONE_SESSION_CLOSED && r.signal) {
+        /* Not the shell's own exit: a client closed the session, or a0ipcd stopped. */
+        fprintf(stderr,
+                "a0ipc: session %s was closed (closed by a client, or a0ipcd stopped) before the "
+                "command finished; it is gone\n",
+                session);
+        rc = remote_status(r.exit_code, r.signal);
     } else if (ended) {
         /* The command's status; when it ended the shell too (`exit 4`), the shell's. */
         rc = remote_status(r.exit_code, r.signal);
-    } else {
-        /* The command keeps running: say how to get back to it. */
+    } else if (r.reason == A0IPC_DONE_FIRST_OUTPUT_TIMEOUT || r.reason == A0IPC_DONE_IDLE_TIMEOUT ||
+               r.reason == A0IPC_DONE_MAX_TIME || r.reason == A0IPC_DONE_DIALOG) {
+        /* Only these end a Run with its command still running: say how to get back to it. */
         fprintf(stderr, "a0ipc: %s; the command goes on in session %s (a0ipc shell --session %s)\n",
                 reason_name(r.reason), session, session);
         rc = A0IPC_EXIT_WAIT_ENDED;
+    } else {
+        fprintf(stderr,
+                "a0ipc: the run ended without an outcome (%s); the command may not have "
+                "finished\n",
+                reason_name(r.reason));
+        rc = A0IPC_EXIT_SELF;
     }
     if (s.id && ended) {
         a0ipc_status st = A0IPC_STATUS_INIT;

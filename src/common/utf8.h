@@ -46,4 +46,30 @@ static inline bool a0ipc_utf8_cont_ok(uint8_t lead, size_t k, uint8_t b)
     return a0ipc_utf8_is_cont(b);
 }
 
+/* Whether s[0..n) is well-formed UTF-8. When it is not, *bad_at (if not NULL) is the offset of
+ * the first byte that does not belong to a well-formed sequence. */
+static inline bool a0ipc_utf8_valid(const uint8_t *s, size_t n, size_t *bad_at)
+{
+    size_t i = 0;
+    while (i < n) {
+        uint8_t b = s[i];
+        if (b < 0x80) {
+            i++;
+            continue;
+        }
+        size_t len = a0ipc_utf8_seq_len(b);
+        if (!len || len > n - i)
+            goto bad;
+        for (size_t k = 1; k < len; k++)
+            if (!a0ipc_utf8_cont_ok(b, k, s[i + k]))
+                goto bad;
+        i += len;
+    }
+    return true;
+bad:
+    if (bad_at)
+        *bad_at = i;
+    return false;
+}
+
 #endif

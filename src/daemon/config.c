@@ -24,6 +24,8 @@ void a0ipc_daemon_config_init(a0ipc_daemon_config *c)
     c->max_workers = 256;
     c->max_message_bytes = 4 * 1024 * 1024;
     c->max_concurrent_streams = 100;
+    c->max_connections = 1024;
+    c->connection_idle_ms = 300000;
     c->shutdown_grace_ms = 5000;
     c->log_level = A0IPC_LOG_INFO;
     c->log_format = A0IPC_LOG_FORMAT_TEXT;
@@ -33,6 +35,8 @@ void a0ipc_daemon_config_init(a0ipc_daemon_config *c)
     c->session_buffer = 1024 * 1024;
     c->session_idle_ttl_s = 3600;
     c->exec_timeout_ms = 60000;
+    c->session_close_grace_max_ms = 30000;
+    c->clean_temp_entries = 100000;
     c->exec_max_output = 1024 * 1024;
     c->socket_mode = 0660;
     c->socket_owner = (uid_t)-1;
@@ -196,10 +200,16 @@ int a0ipc_daemon_config_set(a0ipc_daemon_config *c, const char *key, const char 
         return parse_int(key, value, 1024, INT_MAX, &c->max_message_bytes, st);
     if (!strcmp(key, "max-concurrent-streams"))
         return parse_int(key, value, 1, 1000000, &c->max_concurrent_streams, st);
+    if (!strcmp(key, "max-connections"))
+        return parse_int(key, value, 0, 1000000, &c->max_connections, st);
+    if (!strcmp(key, "connection-idle-ms"))
+        return parse_int(key, value, 0, 86400000, &c->connection_idle_ms, st);
     if (!strcmp(key, "shutdown-grace-ms"))
         return parse_int(key, value, 0, 3600000, &c->shutdown_grace_ms, st);
     if (!strcmp(key, "root"))
         return set_string(&c->root, value, st);
+    if (!strcmp(key, "clean-temp-files-max-entries"))
+        return parse_ll(key, value, 0, 1LL << 40, &c->clean_temp_entries, st);
     if (!strcmp(key, "terminal"))
         return parse_bool(key, value, &c->terminal, st);
     if (!strcmp(key, "max-sessions"))
@@ -220,6 +230,8 @@ int a0ipc_daemon_config_set(a0ipc_daemon_config *c, const char *key, const char 
         return parse_ll(key, value, 0, 1 << 24, &c->rlimit_nofile, st);
     if (!strcmp(key, "session-rlimit-nproc"))
         return parse_ll(key, value, 0, 1 << 24, &c->rlimit_nproc, st);
+    if (!strcmp(key, "session-close-grace-max-ms"))
+        return parse_int(key, value, 1, 3600000, &c->session_close_grace_max_ms, st);
     if (!strcmp(key, "exec-timeout-ms"))
         return parse_int(key, value, 1, 86400000, &c->exec_timeout_ms, st);
     if (!strcmp(key, "exec-max-output-bytes"))
@@ -319,13 +331,20 @@ static void usage(FILE *out)
             "  --max-workers N            concurrent blocking calls (default 256)\n"
             "  --max-message-bytes N      largest message accepted (default 4194304)\n"
             "  --max-concurrent-streams N per connection (default 100)\n"
+            "  --max-connections N        open at once on the unix sockets (default 1024;\n"
+            "                             0: no limit)\n"
+            "  --connection-idle-ms N     close connections with no call for N ms\n"
+            "                             (default 300000; 0: never)\n"
             "  --shutdown-grace-ms N      on SIGTERM, time calls get to finish (default 5000)\n"
             "  --log-level LEVEL          error, warn, info (default) or debug\n"
             "  --log-format FORMAT        text (default) or json\n"
             "  --log-calls BOOL           one audit line per call (default true)\n\n"
             "Files service:\n"
             "  --root DIR                 serve a0.runtime.v1.Files confined to DIR (no root:\n"
-            "                             Files is not served)\n\n"
+            "                             Files is not served)\n"
+            "  --clean-temp-files-max-entries N  at start-up, remove the temporary files of\n"
+            "                             interrupted uploads, looking at up to N entries\n"
+            "                             under the root (default 100000; 0: off)\n\n"
             "Terminal service (docs/configuration.md has every setting):\n"
             "  --terminal BOOL            serve a0.runtime.v1.Terminal (default true)\n"
             "  --max-sessions N           concurrent sessions (default 64)\n"
@@ -335,6 +354,8 @@ static void usage(FILE *out)
             "  --session-cgroup MODE      auto, off, or a cgroup v2 directory (default auto)\n"
             "  --session-rlimit-cpu-s N, --session-rlimit-as-bytes N,\n"
             "  --session-rlimit-nofile N, --session-rlimit-nproc N   limits (0: unchanged)\n"
+            "  --session-close-grace-max-ms N  CloseSession's grace_ms is clamped to N\n"
+            "                             (default 30000)\n"
             "  --exec-timeout-ms N        Exec's default timeout (default 60000)\n"
             "  --exec-max-output-bytes N  Exec's cap per stream (default 1 MiB)\n\n"
             "Security (docs/security.md):\n"
@@ -374,11 +395,14 @@ int a0ipc_daemon_config_from_args(a0ipc_daemon_config *c, int argc, char **argv,
         {"max-workers", required_argument, NULL, OPT_SETTING},
         {"max-message-bytes", required_argument, NULL, OPT_SETTING},
         {"max-concurrent-streams", required_argument, NULL, OPT_SETTING},
+        {"max-connections", required_argument, NULL, OPT_SETTING},
+        {"connection-idle-ms", required_argument, NULL, OPT_SETTING},
         {"shutdown-grace-ms", required_argument, NULL, OPT_SETTING},
         {"log-level", required_argument, NULL, OPT_SETTING},
         {"log-format", required_argument, NULL, OPT_SETTING},
         {"log-calls", required_argument, NULL, OPT_SETTING},
         {"root", required_argument, NULL, OPT_SETTING},
+        {"clean-temp-files-max-entries", required_argument, NULL, OPT_SETTING},
         {"terminal", required_argument, NULL, OPT_SETTING},
         {"max-sessions", required_argument, NULL, OPT_SETTING},
         {"session-buffer-bytes", required_argument, NULL, OPT_SETTING},
@@ -389,6 +413,7 @@ int a0ipc_daemon_config_from_args(a0ipc_daemon_config *c, int argc, char **argv,
         {"session-rlimit-as-bytes", required_argument, NULL, OPT_SETTING},
         {"session-rlimit-nofile", required_argument, NULL, OPT_SETTING},
         {"session-rlimit-nproc", required_argument, NULL, OPT_SETTING},
+        {"session-close-grace-max-ms", required_argument, NULL, OPT_SETTING},
         {"exec-timeout-ms", required_argument, NULL, OPT_SETTING},
         {"exec-max-output-bytes", required_argument, NULL, OPT_SETTING},
         {"socket-mode", required_argument, NULL, OPT_SETTING},

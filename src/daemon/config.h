@@ -22,8 +22,11 @@ typedef struct a0ipc_daemon_config {
     int max_workers;
     int max_message_bytes;
     int max_concurrent_streams;
+    int max_connections;    /* open at once on the unix sockets; 0: no limit */
+    int connection_idle_ms; /* a connection with no call this long is closed; 0: never */
     int shutdown_grace_ms;
-    char *root; /* the Files service's root directory; NULL: Files not served */
+    char *root;                   /* the Files service's root directory; NULL: Files not served */
+    long long clean_temp_entries; /* start-up clean-up of stale upload temp files; 0: off */
     /* Terminal service (a0.runtime.v1.Terminal) */
     bool terminal;            /* serve it */
     int max_sessions;         /* CreateSession beyond this: RESOURCE_EXHAUSTED */
@@ -33,6 +36,7 @@ typedef struct a0ipc_daemon_config {
     char *session_cgroup;     /* "auto", "off" or a cgroup v2 directory */
     long long rlimit_cpu_s, rlimit_as_bytes, rlimit_nofile, rlimit_nproc; /* 0: unchanged */
     int exec_timeout_ms;
+    int session_close_grace_max_ms; /* CloseSession.grace_ms is clamped to this */
     long long exec_max_output;
     int log_level;  /* a0ipc_log_level */
     int log_format; /* a0ipc_log_format */

@@ -16,6 +16,7 @@
 
 #include "a0/runtime/v1/files.a0ipc.h"
 #include "a0/runtime/v1/terminal.a0ipc.h"
+#include "common/heap_tuning.h"
 #include "common/log.h"
 #include "daemon/config.h"
 #include "daemon/connections.h"
@@ -81,6 +82,7 @@ static int terminal_config(const a0ipc_daemon_config *cfg, a0ipc_terminal_config
     tc->rlimit_nofile = (uint64_t)cfg->rlimit_nofile;
     tc->rlimit_nproc = (uint64_t)cfg->rlimit_nproc;
     tc->exec_timeout_ms = (unsigned)cfg->exec_timeout_ms;
+    tc->max_close_grace_ms = (unsigned)cfg->session_close_grace_max_ms;
     tc->exec_max_output = (size_t)cfg->exec_max_output;
     if (cfg->session_user) {
         struct passwd *pw = getpwnam(cfg->session_user);
@@ -134,6 +136,8 @@ static int serve(a0ipc_daemon_config *cfg, const sigset_t *signals, int argc, ch
     opts.max_receive_message_bytes = cfg->max_message_bytes;
     opts.max_send_message_bytes = cfg->max_message_bytes;
     opts.max_concurrent_streams = cfg->max_concurrent_streams;
+    opts.max_unix_connections = cfg->max_connections;
+    opts.connection_idle_ms = cfg->connection_idle_ms;
     opts.log_calls = cfg->log_calls;
     if (a0ipcd_security_init(&sec, cfg, &st) != 0)
         goto fail;
@@ -159,6 +163,9 @@ static int serve(a0ipc_daemon_config *cfg, const sigset_t *signals, int argc, ch
         services[n_services++] = "a0.runtime.v1.Files";
         a0ipc_metrics_add_service(metrics, &a0_runtime_v1_files_service);
         A0IPC_LOGI("Files confined to %s", cfg->root);
+        if (cfg->clean_temp_entries > 0 &&
+            a0ipc_files_service_clean_temps(files, (size_t)cfg->clean_temp_entries, &st) != 0)
+            goto fail;
     }
     if (cfg->terminal) {
         a0ipc_terminal_config tc;
@@ -231,6 +238,8 @@ static int serve(a0ipc_daemon_config *cfg, const sigset_t *signals, int argc, ch
                 A0IPC_LOGI("SIGHUP: reloaded (%zu token(s), %zu allow-uid, %zu allow-gid)",
                            a0ipc_authorizer_token_count(sec.authorizer), cfg->n_allow_uids,
                            cfg->n_allow_gids);
+                /* Open streams of revoked tokens end now, not when their clients leave. */
+                a0ipc_rpc_server_reauthorize(srv);
             }
             continue;
         }
@@ -294,11 +303,15 @@ int main(int argc, char **argv)
     sigaddset(&signals, SIGHUP);
     pthread_sigmask(SIG_BLOCK, &signals, NULL);
     signal(SIGPIPE, SIG_IGN);
+    /* Memory many large transfers took goes back to the system after them. */
+    if (a0ipc_heap_trimmer_start() != 0)
+        A0IPC_LOGW("cannot start the heap trimmer: memory of large transfers stays mapped");
 
     a0ipc_rpc_route_core_log();
     grpc_init();
     int exit_code = serve(&cfg, &signals, argc, argv);
     grpc_shutdown_blocking();
+    a0ipc_heap_trimmer_stop();
     a0ipc_daemon_config_free(&cfg);
     return exit_code;
 }

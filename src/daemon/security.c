@@ -145,6 +145,7 @@ static void warn_restart_needed(const a0ipc_daemon_config *old, const a0ipc_daem
                 old->rlimit_nofile != now->rlimit_nofile ||
                 old->rlimit_nproc != now->rlimit_nproc ||
                 old->exec_timeout_ms != now->exec_timeout_ms ||
+                old->session_close_grace_max_ms != now->session_close_grace_max_ms ||
                 old->exec_max_output != now->exec_max_output,
             "terminal settings");
 #undef CHANGED

@@ -147,13 +147,20 @@ static bool flatten(a0ipc_rpc_msgbuf *b, grpc_byte_buffer *bb, const uint8_t **d
     return ok;
 }
 
-ProtobufCMessage *a0ipc_rpc_msgbuf_unpack(a0ipc_rpc_msgbuf *b, const ProtobufCMessageDescriptor *d,
-                                          grpc_byte_buffer *bb, size_t *len)
+bool a0ipc_rpc_msgbuf_bytes(a0ipc_rpc_msgbuf *b, grpc_byte_buffer *bb, const uint8_t **data,
+                            size_t *len)
 {
     reset(b);
     *len = 0;
+    *data = NULL;
+    return flatten(b, bb, data, len);
+}
+
+ProtobufCMessage *a0ipc_rpc_msgbuf_unpack(a0ipc_rpc_msgbuf *b, const ProtobufCMessageDescriptor *d,
+                                          grpc_byte_buffer *bb, size_t *len)
+{
     const uint8_t *data = NULL;
-    if (!flatten(b, bb, &data, len))
+    if (!a0ipc_rpc_msgbuf_bytes(b, bb, &data, len))
         return NULL;
     return protobuf_c_message_unpack(d, &b->alloc, *len, data);
 }

@@ -14,6 +14,7 @@
 #define A0IPC_RPC_MSGBUF_H
 
 #include <protobuf-c/protobuf-c.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -49,6 +50,12 @@ void a0ipc_rpc_msgbuf_free(a0ipc_rpc_msgbuf *b);
  * NULL when bb is not a valid d (or memory ran out); *len is the encoded size. */
 ProtobufCMessage *a0ipc_rpc_msgbuf_unpack(a0ipc_rpc_msgbuf *b, const ProtobufCMessageDescriptor *d,
                                           grpc_byte_buffer *bb, size_t *len);
+
+/* The first half of unpack, for a caller that decodes itself: forgets b's previous message and
+ * gives bb's bytes in one piece (valid while bb lives and until the next call on b). Decode them
+ * with b->alloc. False when memory ran out. */
+bool a0ipc_rpc_msgbuf_bytes(a0ipc_rpc_msgbuf *b, grpc_byte_buffer *bb, const uint8_t **data,
+                            size_t *len);
 
 /* Gives the received bytes of the last unpack_split back to the core now (its pieces become
  * invalid; the decoded message stays). The core's read buffers are then free for the next

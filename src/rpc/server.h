@@ -70,6 +70,9 @@ typedef struct a0ipc_rpc_auth_result {
      * token) overwrites it. Printable ASCII without spaces: it is logged as is. */
     char identity[A0IPC_RPC_IDENTITY_MAX];
     bool allows_write; /* true beforehand; false for a read-only credential */
+    /* May act on what other identities own (Terminal sessions). Beforehand: true for root
+     * (uid 0) over a unix socket, false otherwise; an authorizer sets it from the credential. */
+    bool all_sessions;
 } a0ipc_rpc_auth_result;
 
 /* Decides whether a call may run, before its handler starts and before an unknown method is
@@ -96,6 +99,11 @@ typedef struct a0ipc_rpc_server_options {
     void *on_call_done_arg;
     int handshake_timeout_ms; /* a connection must finish its handshake within this (3 s);
                                  a half-open one otherwise delays shutdown until it does */
+    /* A connection with no call for this long is closed (GOAWAY); 0: never (300000). */
+    int connection_idle_ms;
+    /* Connections open at once on the unix listeners; beyond it a new one is closed at once
+     * (1024; 0: no limit). TCP connections are not counted: the core (1.51) has no hook. */
+    int max_unix_connections;
     /* Called for every call; NULL lets every call run. arg is owned by the caller and must
      * outlive the server. */
     a0ipc_rpc_authorize_fn authorize;
@@ -167,6 +175,11 @@ int a0ipc_rpc_server_add_service(a0ipc_rpc_server *s, const a0ipc_rpc_service *s
 /* Starts serving; returns at once. */
 int a0ipc_rpc_server_start(a0ipc_rpc_server *s, a0ipc_status *st);
 
+/* Asks the authorize hook again about every running call, after the credentials it checks were
+ * reloaded (SIGHUP): a call it now refuses (a revoked token: UNAUTHENTICATED) ends with that
+ * status at once. */
+void a0ipc_rpc_server_reauthorize(a0ipc_rpc_server *s);
+
 /* Stops accepting calls, asks running handlers to stop (a0ipc_rpc_ctx_should_stop turns true and
  * their on-stop callbacks run), waits up to grace_ms for in-flight calls to finish, then cancels
  * the rest and waits until every handler has returned. Idempotent. */
@@ -195,6 +208,15 @@ const char *a0ipc_rpc_ctx_identity(a0ipc_rpc_ctx *ctx);
  * PERMISSION_DENIED. The authorizer already refuses such a caller every Files method not marked
  * NO_SIDE_EFFECTS in the .proto; this flag is the handler's own second check. */
 bool a0ipc_rpc_ctx_allows_write(a0ipc_rpc_ctx *ctx);
+/* The largest message this server sends (its max_send_message_bytes; SIZE_MAX: no limit):
+ * handlers that cut data into messages cut it to fit. */
+size_t a0ipc_rpc_ctx_max_send(a0ipc_rpc_ctx *ctx);
+/* What is left of that for a message's payload once its other fields are counted: the max
+ * less `overhead` bytes, and never less than 256. */
+size_t a0ipc_rpc_ctx_payload_max(a0ipc_rpc_ctx *ctx, size_t overhead);
+/* Whether the caller may see and act on sessions other identities created (see
+ * a0ipc_rpc_auth_result.all_sessions). */
+bool a0ipc_rpc_ctx_all_sessions(a0ipc_rpc_ctx *ctx);
 /* The value of request metadata `key` (lowercase) and its length, or NULL. The value is NOT
  * NUL-terminated; it stays valid until the handler returns. */
 const char *a0ipc_rpc_ctx_metadata(a0ipc_rpc_ctx *ctx, const char *key, size_t *len);

@@ -16,8 +16,11 @@
 #include <string.h>
 #include <time.h>
 
+#include "common/heap_tuning.h"
 #include "common/log.h"
 #include "rpc/server_internal.h"
+#include "rpc/utf8_fix.h"
+#include "rpc/wire_check.h"
 
 struct arena_block {
     arena_block *next;
@@ -123,6 +126,7 @@ static void ctx_audit(a0ipc_rpc_ctx *ctx)
 static void ctx_destroy(a0ipc_rpc_ctx *ctx)
 {
     a0ipc_rpc_server *s = ctx->srv;
+    a0ipc_heap_call_done(ctx->bytes_in + ctx->bytes_out); /* large ones: give memory back */
     if (s->opts.on_call_done) {
         a0ipc_rpc_call_record rec = {ctx->reg->method, ctx->status.code,
                                      a0ipc_monotonic_ns() - ctx->start_ns, ctx->bytes_in,
@@ -272,6 +276,23 @@ bool a0ipc_rpc_ctx_allows_write(a0ipc_rpc_ctx *ctx)
     return ctx->auth.allows_write;
 }
 
+size_t a0ipc_rpc_ctx_max_send(a0ipc_rpc_ctx *ctx)
+{
+    int max = ctx->srv->opts.max_send_message_bytes;
+    return max > 0 ? (size_t)max : SIZE_MAX;
+}
+
+size_t a0ipc_rpc_ctx_payload_max(a0ipc_rpc_ctx *ctx, size_t overhead)
+{
+    size_t max = a0ipc_rpc_ctx_max_send(ctx);
+    return max > overhead + 256 ? max - overhead : 256;
+}
+
+bool a0ipc_rpc_ctx_all_sessions(a0ipc_rpc_ctx *ctx)
+{
+    return ctx->auth.all_sessions;
+}
+
 const char *a0ipc_rpc_ctx_metadata(a0ipc_rpc_ctx *ctx, const char *key, size_t *len)
 {
     for (size_t i = 0; i < ctx->md.count; i++) {
@@ -333,26 +354,43 @@ a0ipc_code a0ipc_rpc_fail_status(a0ipc_rpc_ctx *ctx, a0ipc_status *st)
 
 /* ---- messages ---- */
 
+/* Encodes a response; every response of every method goes through here. Its strings are sent
+ * as valid UTF-8 (utf8_fix.h); the message is left as the handler made it. */
 static grpc_byte_buffer *pack(const ProtobufCMessage *msg, size_t *len)
 {
+    /* The handler's message, changed for the time of the encoding and put back. */
+    a0ipc_rpc_utf8_fixes *fx = a0ipc_rpc_utf8_fix((ProtobufCMessage *)msg);
     *len = protobuf_c_message_get_packed_size(msg);
     grpc_slice slice = grpc_slice_malloc(*len);
     protobuf_c_message_pack(msg, GRPC_SLICE_START_PTR(slice));
+    a0ipc_rpc_utf8_undo(fx);
     grpc_byte_buffer *bb = grpc_raw_byte_buffer_create(&slice, 1);
     grpc_slice_unref(slice);
     return bb;
 }
 
-static ProtobufCMessage *unpack(const ProtobufCMessageDescriptor *d, grpc_byte_buffer *bb,
-                                size_t *len)
+/* The server's decode step, which every request message of every method goes through
+ * (wire_check.h); ctx->bad_request says why when it refuses. */
+static ProtobufCMessage *decode_request(a0ipc_rpc_ctx *ctx, const ProtobufCMessageDescriptor *d,
+                                        const uint8_t *data, size_t len, ProtobufCAllocator *alloc)
+{
+    return a0ipc_rpc_decode_request(d, data, len, alloc, ctx->bad_request, sizeof ctx->bad_request);
+}
+
+/* Decodes a received request with the default allocator; *len is its encoded size. */
+static ProtobufCMessage *unpack_request(a0ipc_rpc_ctx *ctx, const ProtobufCMessageDescriptor *d,
+                                        grpc_byte_buffer *bb, size_t *len)
 {
     grpc_byte_buffer_reader reader;
-    if (!grpc_byte_buffer_reader_init(&reader, bb))
+    if (!grpc_byte_buffer_reader_init(&reader, bb)) {
+        snprintf(ctx->bad_request, sizeof ctx->bad_request, "the request is not a valid %s",
+                 d->name);
         return NULL;
+    }
     grpc_slice all = grpc_byte_buffer_reader_readall(&reader);
     grpc_byte_buffer_reader_destroy(&reader);
     *len = GRPC_SLICE_LENGTH(all);
-    ProtobufCMessage *m = protobuf_c_message_unpack(d, NULL, *len, GRPC_SLICE_START_PTR(all));
+    ProtobufCMessage *m = decode_request(ctx, d, GRPC_SLICE_START_PTR(all), *len, NULL);
     grpc_slice_unref(all);
     return m;
 }
@@ -535,7 +573,7 @@ int a0ipc_rpc_recv(a0ipc_rpc_ctx *ctx, ProtobufCMessage **out)
     if (rc != 1)
         return rc;
     size_t len = 0;
-    *out = unpack(ctx->reg->method->request, ctx->recv_buf, &len);
+    *out = unpack_request(ctx, ctx->reg->method->request, ctx->recv_buf, &len);
     return recv_done(ctx, *out != NULL, len);
 }
 
@@ -546,15 +584,19 @@ int a0ipc_rpc_recv_borrowed(a0ipc_rpc_ctx *ctx, const ProtobufCMessage **out)
     if (rc != 1)
         return rc;
     size_t len = 0;
-    *out = a0ipc_rpc_msgbuf_unpack(&ctx->borrowed, ctx->reg->method->request, ctx->recv_buf, &len);
+    const uint8_t *data = NULL;
+    if (a0ipc_rpc_msgbuf_bytes(&ctx->borrowed, ctx->recv_buf, &data, &len))
+        *out = decode_request(ctx, ctx->reg->method->request, data, len, &ctx->borrowed.alloc);
+    else
+        snprintf(ctx->bad_request, sizeof ctx->bad_request, "the request is not a valid %s",
+                 ctx->reg->method->request->name);
     return recv_done(ctx, *out != NULL, len);
 }
 
 a0ipc_code a0ipc_rpc_ctx_recv_error(a0ipc_rpc_ctx *ctx)
 {
     if (ctx->recv_parse_error)
-        return a0ipc_rpc_fail(ctx, A0IPC_INVALID_ARGUMENT, "a request message is not a valid %s",
-                              ctx->reg->method->request->name);
+        return a0ipc_rpc_fail(ctx, A0IPC_INVALID_ARGUMENT, "%s", ctx->bad_request);
     return stop_code(ctx);
 }
 
@@ -574,6 +616,10 @@ static void ctx_finish(a0ipc_rpc_ctx *ctx, const ProtobufCMessage *resp)
     grpc_op ops[3];
     size_t n = 0;
     memset(ops, 0, sizeof ops);
+    pthread_mutex_lock(&ctx->mu);
+    if (ctx->revoked) /* its credential was revoked while it ran: that is how it ends */
+        a0ipc_status_set(&ctx->status, ctx->revoke_code, "%s", ctx->revoke_message);
+    pthread_mutex_unlock(&ctx->mu);
     if (!ctx->sent_initial_metadata) {
         ops[n++].op = GRPC_OP_SEND_INITIAL_METADATA;
         ctx->sent_initial_metadata = true;
@@ -623,13 +669,12 @@ static void ctx_run_handler(a0ipc_rpc_ctx *ctx)
             finish_with(ctx, A0IPC_INVALID_ARGUMENT, "the call carried no request message");
             return;
         }
-        req = unpack(m->request, ctx->payload, &len);
+        req = unpack_request(ctx, m->request, ctx->payload, &len);
         ctx->bytes_in += len;
         grpc_byte_buffer_destroy(ctx->payload);
         ctx->payload = NULL;
         if (!req) {
-            a0ipc_status_set(&ctx->status, A0IPC_INVALID_ARGUMENT, "the request is not a valid %s",
-                             m->request->name);
+            a0ipc_status_set(&ctx->status, A0IPC_INVALID_ARGUMENT, "%s", ctx->bad_request);
             ctx_finish(ctx, NULL);
             return;
         }
@@ -707,6 +752,7 @@ static void ctx_identify(a0ipc_rpc_ctx *ctx)
                  a0ipc_log_escape(cn, sizeof cn, p->cert_cn, strlen(p->cert_cn), false));
     } else if (p->has_cred) {
         snprintf(a->identity, sizeof a->identity, "uid:%u", (unsigned)p->uid);
+        a->all_sessions = p->uid == 0; /* root on the host sees every session */
     } else {
         snprintf(a->identity, sizeof a->identity, "anonymous");
     }
@@ -714,14 +760,11 @@ static void ctx_identify(a0ipc_rpc_ctx *ctx)
 
 /* Asks the server's authorizer about this call. Returns false when the call must not run (the
  * status is then in ctx->auth). */
-static bool ctx_authorize(a0ipc_rpc_ctx *ctx)
+/* What the authorize hook is asked about this call (path points into path_buf). */
+static a0ipc_rpc_auth_request auth_request(a0ipc_rpc_ctx *ctx, char *path_buf, size_t cap)
 {
-    a0ipc_rpc_server *s = ctx->srv;
-    if (!s->opts.authorize)
-        return true;
-    char path[256];
     a0ipc_rpc_auth_request req = {
-        .path = ctx_path(ctx, path, sizeof path),
+        .path = ctx_path(ctx, path_buf, cap),
         .method = ctx->reg->method,
         .peer = &ctx->peer,
     };
@@ -733,11 +776,52 @@ static bool ctx_authorize(a0ipc_rpc_ctx *ctx)
             req.authorization_len = GRPC_SLICE_LENGTH(ctx->md.metadata[i].value);
         }
     }
+    return req;
+}
+
+void a0ipc_rpc_ctx_reauthorize(a0ipc_rpc_ctx *ctx)
+{
+    a0ipc_rpc_server *s = ctx->srv;
+    if (!ctx->authorized || !s->opts.authorize)
+        return;
+    char path[256];
+    a0ipc_rpc_auth_request req = auth_request(ctx, path, sizeof path);
+    a0ipc_rpc_auth_result r = ctx->auth; /* as the transport proved it, then the hook's say */
+    r.code = A0IPC_OK;
+    r.message[0] = '\0';
+    s->opts.authorize(s->opts.authorize_arg, &req, &r);
+    if (r.code == A0IPC_OK)
+        return;
+    r.message[sizeof r.message - 1] = '\0';
+    pthread_mutex_lock(&ctx->mu);
+    if (!ctx->revoked) {
+        ctx->revoked = true;
+        ctx->revoke_code = r.code;
+        snprintf(ctx->revoke_message, sizeof ctx->revoke_message, "%s",
+                 r.message[0] ? r.message : a0ipc_code_name(r.code));
+    }
+    char msg[sizeof ctx->revoke_message];
+    snprintf(msg, sizeof msg, "%s", ctx->revoke_message);
+    a0ipc_code code = ctx->revoke_code;
+    pthread_mutex_unlock(&ctx->mu);
+    /* The client hears it now, even from a handler blocked in a receive; the handler is woken
+     * and its own ending then goes nowhere. */
+    grpc_call_cancel_with_status(ctx->call, (grpc_status_code)code, msg, NULL);
+    a0ipc_rpc_ctx_fire_stop(ctx);
+}
+
+static bool ctx_authorize(a0ipc_rpc_ctx *ctx)
+{
+    a0ipc_rpc_server *s = ctx->srv;
+    if (!s->opts.authorize)
+        return ctx->authorized = true;
+    char path[256];
+    a0ipc_rpc_auth_request req = auth_request(ctx, path, sizeof path);
     s->opts.authorize(s->opts.authorize_arg, &req, &ctx->auth);
     ctx->auth.message[sizeof ctx->auth.message - 1] = '\0';
     ctx->auth.identity[sizeof ctx->auth.identity - 1] = '\0';
     if (ctx->auth.code == A0IPC_OK)
-        return true;
+        return ctx->authorized = true;
     if (!ctx->auth.message[0])
         snprintf(ctx->auth.message, sizeof ctx->auth.message, "%s",
                  a0ipc_code_name(ctx->auth.code));

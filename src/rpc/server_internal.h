@@ -35,6 +35,8 @@ typedef struct unix_peer {
     uid_t uid;
     gid_t gid;
     const unix_listener *listener;
+    dev_t dev; /* the socket's identity: once fd no longer has it, the core closed the */
+    ino_t ino; /* connection (the number may have been handed out again since) */
 } unix_peer;
 
 struct a0ipc_rpc_ctx {
@@ -67,6 +69,11 @@ struct a0ipc_rpc_ctx {
     bool has_data_slice;
     bool sent_initial_metadata;
     bool recv_parse_error;
+    bool authorized; /* the authorize hook let it run (a0ipc_rpc_ctx_reauthorize asks again) */
+    bool revoked;    /* under mu: a later authorization refused it; the call ends with this */
+    a0ipc_code revoke_code;
+    char revoke_message[256];
+    char bad_request[192]; /* why decode_request refused the last request message */
 
     atomic_bool stop;
     bool stop_fired, in_stop_cb; /* under mu */
@@ -127,6 +134,9 @@ bool a0ipc_rpc_unix_peer(a0ipc_rpc_server *s, const char *core_peer, a0ipc_rpc_p
 a0ipc_rpc_ctx *a0ipc_rpc_ctx_new(a0ipc_rpc_server *s, const registered_method *reg);
 void a0ipc_rpc_ctx_begin(a0ipc_rpc_ctx *ctx); /* after the core handed us the call */
 void a0ipc_rpc_ctx_fire_stop(a0ipc_rpc_ctx *ctx);
+/* Asks the authorize hook again about a running call (credentials reloaded); when it now
+ * refuses, the call is stopped and ends with that code and message. */
+void a0ipc_rpc_ctx_reauthorize(a0ipc_rpc_ctx *ctx);
 bool a0ipc_rpc_ctx_try_ref(a0ipc_rpc_ctx *ctx); /* false: it is being destroyed */
 void a0ipc_rpc_ctx_unref(a0ipc_rpc_ctx *ctx);
 int64_t a0ipc_monotonic_ns(void);

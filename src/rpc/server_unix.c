@@ -239,9 +239,32 @@ static bool record_peer(a0ipc_rpc_server *s, int fd, const struct ucred *cred,
         s->peers = grown;
         s->n_peers = n;
     }
-    s->peers[fd] = (unix_peer){true, cred->pid, cred->uid, cred->gid, l};
+    struct stat sb;
+    if (fstat(fd, &sb) != 0)
+        memset(&sb, 0, sizeof sb);
+    s->peers[fd] = (unix_peer){true, cred->pid, cred->uid, cred->gid, l, sb.st_dev, sb.st_ino};
     pthread_mutex_unlock(&s->peers_mu);
     return true;
+}
+
+/* How many connections handed to the core are still open: a recorded descriptor that no longer
+ * is the same socket was closed by the core. Forgets those. */
+static size_t open_connections(a0ipc_rpc_server *s)
+{
+    size_t n = 0;
+    pthread_mutex_lock(&s->peers_mu);
+    for (size_t fd = 0; fd < s->n_peers; fd++) {
+        unix_peer *p = &s->peers[fd];
+        if (!p->set)
+            continue;
+        struct stat sb;
+        if (fstat((int)fd, &sb) == 0 && sb.st_dev == p->dev && sb.st_ino == p->ino)
+            n++;
+        else
+            p->set = false;
+    }
+    pthread_mutex_unlock(&s->peers_mu);
+    return n;
 }
 
 bool a0ipc_rpc_unix_peer(a0ipc_rpc_server *s, const char *core_peer, a0ipc_rpc_peer *peer)
@@ -289,6 +312,14 @@ static void take_connection(unix_listener *l, int fd)
         uc.n_groups = glen / sizeof groups[0];
     if (l->opts.accept && !l->opts.accept(l->opts.accept_arg, l->addr, &uc)) {
         /* The hook logs why: it knows the policy. */
+        close(fd);
+        return;
+    }
+    if (s->opts.max_unix_connections > 0 &&
+        open_connections(s) >= (size_t)s->opts.max_unix_connections) {
+        A0IPC_LOGW("refused a connection on %s from uid %u (pid %d): already %d open "
+                   "(max-connections)",
+                   l->addr, (unsigned)cred.uid, (int)cred.pid, s->opts.max_unix_connections);
         close(fd);
         return;
     }

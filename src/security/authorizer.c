@@ -112,6 +112,7 @@ void a0ipc_authorizer_authorize(void *arg, const a0ipc_rpc_auth_request *req,
                  "add)");
         } else {
             snprintf(out->identity, sizeof out->identity, "token:%s", e->name);
+            out->all_sessions = e->perms.all_sessions;
             char why[32];
             out->code = a0ipc_perms_check(&e->perms, req->path, req->method, &out->allows_write,
                                           why, sizeof why);

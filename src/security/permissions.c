@@ -42,6 +42,10 @@ int a0ipc_perms_add(a0ipc_perms *p, const char *word, a0ipc_status *st)
         p->files_read_only = true;
         return 0;
     }
+    if (!strcmp(word, "terminal:all-sessions")) {
+        p->all_sessions = true;
+        return 0;
+    }
     if (!strncmp(word, "service:", 8) && valid_name(word + 8, strlen(word + 8)))
         return push(&p->services, &p->n_services, word + 8, st);
     if (!strncmp(word, "method:/", 8)) {
@@ -52,7 +56,7 @@ int a0ipc_perms_add(a0ipc_perms *p, const char *word, a0ipc_status *st)
     }
     a0ipc_status_set(st, A0IPC_INVALID_ARGUMENT,
                      "unknown permission \"%s\": use *, service:PACKAGE.Service, "
-                     "method:/PACKAGE.Service/Method or files:read-only",
+                     "method:/PACKAGE.Service/Method, files:read-only or terminal:all-sessions",
                      word);
     return -1;
 }

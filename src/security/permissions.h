@@ -6,6 +6,8 @@
  *   files:read-only                the Files methods marked NO_SIDE_EFFECTS in the .proto
  *                                  (Stat, ListDir, Read, Archive, Watch), and never a write:
  *                                  this also takes writes away from `*` and service:...Files
+ *   terminal:all-sessions          the Terminal sessions of every identity, not only the
+ *                                  token's own (not implied by `*`); grants no method
  *
  * Deny by default: a method no word names is PERMISSION_DENIED. */
 #ifndef A0IPC_SECURITY_PERMISSIONS_H
@@ -22,6 +24,7 @@
 typedef struct a0ipc_perms {
     bool all;             /* "*" */
     bool files_read_only; /* "files:read-only" */
+    bool all_sessions;    /* "terminal:all-sessions": other identities' sessions too */
     char **services;      /* "service:NAME": NAME, owned */
     size_t n_services;
     char **methods; /* "method:/S/M": "/S/M", owned */

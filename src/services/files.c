@@ -7,7 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/log.h"
 #include "services/files_handlers.h"
+#include "services/files_internal.h"
 
 /* ListDir's answer must fit one message under the server's send limit (4 MiB by default). */
 #define LIST_MAX_ENTRIES 100000
@@ -59,13 +61,15 @@ static a0ipc_code list_dir(a0ipc_rpc_ctx *ctx, const A0__Runtime__V1__ListDirReq
     bool absolute = a0ipc_files_h_absolute(req->path);
     resp->entries = a0ipc_rpc_ctx_alloc(ctx, (l.n ? l.n : 1) * sizeof *resp->entries);
     A0__Runtime__V1__FileInfo *infos = a0ipc_rpc_ctx_alloc(ctx, (l.n ? l.n : 1) * sizeof *infos);
-    size_t bytes = 0;
+    size_t bytes = 0, budget = a0ipc_rpc_ctx_payload_max(ctx, 64);
+    if (budget > LIST_MAX_BYTES)
+        budget = LIST_MAX_BYTES; /* the answer fits the daemon's own send limit */
     resp->truncated = l.truncated;
     for (size_t i = 0; i < l.n; i++) {
         to_file_info(ctx, &infos[i], &l.entries[i], absolute);
         /* field tag + length prefix + the entry */
         bytes += 1 + 5 + a0__runtime__v1__file_info__get_packed_size(&infos[i]);
-        if (bytes > LIST_MAX_BYTES) {
+        if (bytes > budget) {
             resp->truncated = true;
             break;
         }
@@ -136,10 +140,40 @@ a0ipc_files_service *a0ipc_files_service_new(const char *root, a0ipc_status *st)
     return svc;
 }
 
+static void *cleaner_main(void *arg)
+{
+    a0ipc_files_service *svc = arg;
+    size_t n = a0ipc_files_clean_temps(svc->root, svc->clean_max_entries, &svc->cleaner_stop);
+    if (n)
+        A0IPC_LOGI("Files: removed %zu temporary file(s) of uploads an earlier a0ipcd did not "
+                   "finish",
+                   n);
+    return NULL;
+}
+
+int a0ipc_files_service_clean_temps(a0ipc_files_service *svc, size_t max_entries, a0ipc_status *st)
+{
+    if (svc->cleaner_started)
+        return 0;
+    svc->clean_max_entries = max_entries;
+    atomic_store(&svc->cleaner_stop, false);
+    int rc = pthread_create(&svc->cleaner, NULL, cleaner_main, svc);
+    if (rc) {
+        a0ipc_status_from_errno(st, rc, "Files: cannot start the temporary-file clean-up");
+        return -1;
+    }
+    svc->cleaner_started = true;
+    return 0;
+}
+
 void a0ipc_files_service_free(a0ipc_files_service *svc)
 {
     if (!svc)
         return;
+    if (svc->cleaner_started) {
+        atomic_store(&svc->cleaner_stop, true);
+        pthread_join(svc->cleaner, NULL);
+    }
     a0ipc_files_root_free(svc->root);
     free(svc);
 }

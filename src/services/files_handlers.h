@@ -2,6 +2,9 @@
 #ifndef A0IPC_SERVICES_FILES_HANDLERS_H
 #define A0IPC_SERVICES_FILES_HANDLERS_H
 
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
 #include <stdbool.h>
 
 #include "a0/runtime/v1/files.a0ipc.h"
@@ -10,6 +13,10 @@
 
 struct a0ipc_files_service {
     a0ipc_files_root *root;
+    pthread_t cleaner; /* a0ipc_files_service_clean_temps, when cleaner_started */
+    bool cleaner_started;
+    atomic_bool cleaner_stop;
+    size_t clean_max_entries;
 };
 
 /* The service of a call. */

@@ -3,6 +3,7 @@
 #define A0IPC_SERVICES_FILES_INTERNAL_H
 
 #include <locale.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/stat.h>
@@ -94,6 +95,19 @@ char *a0ipc_files_readlink(int dirfd, const char *name, size_t size_hint);
  * the orders we produce depend on every name. */
 int a0ipc_files_read_names(int dirfd, bool hidden, char ***out, size_t *count);
 void a0ipc_files_free_names(char **names, size_t n);
+
+/* Stale temporary files (files_clean.c). is_temp_name: the name has a0ipc_files_temp_name's
+ * form. temp_claim: takes the exclusive lock on fd (the file dirfd/name, opened by the caller)
+ * and checks that the name is still that file: 0, or -errno (EWOULDBLOCK: an upload is writing
+ * it). clean_temps: removes the unclaimed temporary files under the root, looking at no more
+ * than max_entries entries, A0IPC_FILES_CLEAN_MAX_DEPTH levels deep, never following symlinks
+ * or crossing into other file systems; stops early when *stop turns true (stop may be NULL).
+ * Returns how many it removed. */
+#define A0IPC_FILES_CLEAN_MAX_DEPTH 32
+bool a0ipc_files_is_temp_name(const char *name);
+int a0ipc_files_temp_claim(int dirfd, const char *name, int fd);
+size_t a0ipc_files_clean_temps(const a0ipc_files_root *r, size_t max_entries,
+                               const atomic_bool *stop);
 
 /* Removes everything inside the directory open at dirfd, never following symlinks; depth counts
  * levels so far. 0 or -errno (the first error; the walk stops there). */

@@ -22,6 +22,20 @@ int a0ipc_files_mkdirat_exact(int dirfd, const char *name, uint32_t mode)
     return rc;
 }
 
+/* Directories are made at most A0IPC_FILES_MAX_DEPTH levels below the root, the depth Remove
+ * (recursive) empties: whatever MakeDir or create_parents makes can be removed again. */
+static a0ipc_code check_depth(const char *rel, const char *op, a0ipc_status *st)
+{
+    size_t levels = 1;
+    for (const char *c = rel; *c; c++)
+        levels += *c == '/';
+    if (levels > A0IPC_FILES_MAX_DEPTH)
+        return a0ipc_status_set(st, A0IPC_FAILED_PRECONDITION,
+                                "%s %s: deeper than %d levels below the root", op, rel,
+                                A0IPC_FILES_MAX_DEPTH);
+    return A0IPC_OK;
+}
+
 a0ipc_code a0ipc_files_mkdirs(const a0ipc_files_root *r, const char *rel, uint32_t mode,
                               bool *created_last, const char *op, a0ipc_status *st)
 {
@@ -29,6 +43,8 @@ a0ipc_code a0ipc_files_mkdirs(const a0ipc_files_root *r, const char *rel, uint32
         *created_last = false;
     if (strcmp(rel, ".") == 0)
         return A0IPC_OK;
+    if (check_depth(rel, op, st))
+        return st->code;
     char *prefix = strdup(rel);
     if (!prefix)
         return a0ipc_status_set(st, A0IPC_RESOURCE_EXHAUSTED, "out of memory");
@@ -121,6 +137,10 @@ a0ipc_code a0ipc_files_mkdir(const a0ipc_files_root *r, const char *path, uint32
         free(rel);
         return exist_ok ? A0IPC_OK
                         : a0ipc_status_set(st, A0IPC_ALREADY_EXISTS, "mkdir .: the root exists");
+    }
+    if (check_depth(rel, op, st)) {
+        free(rel);
+        return st->code;
     }
     if (parents) {
         char *slash = strrchr(rel, '/');

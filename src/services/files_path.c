@@ -180,6 +180,25 @@ a0ipc_code a0ipc_files_path_parse(const a0ipc_files_root *r, const char *path, s
     if (o == 0)
         out[o++] = '.';
     out[o] = '\0';
+    /* "a.txt/" (or "a.txt/.") names a directory: the components above drop the slash, so check
+     * here, for every operation, that it is not a file (the kernel's ENOTDIR). A missing object
+     * is left to the operation (MakeDir "new/" creates a directory). */
+    bool names_dir =
+        path[len - 1] == '/' || (len >= 2 && path[len - 1] == '.' && path[len - 2] == '/');
+    if (names_dir && strcmp(out, ".") != 0) {
+        int fd = a0ipc_files_open_rel(r, out, O_PATH | O_DIRECTORY);
+        if (fd >= 0) {
+            close(fd);
+        } else if (fd != -ENOENT) {
+            a0ipc_code code =
+                fd == -ENOTDIR
+                    ? a0ipc_status_set(st, A0IPC_FAILED_PRECONDITION,
+                                       "%s/: not a directory (the path ends in \"/\")", out)
+                    : a0ipc_files_fail(st, -fd, "open", out);
+            free(out);
+            return code;
+        }
+    }
     *rel = out;
     if (was_absolute)
         *was_absolute = absolute;

@@ -15,8 +15,8 @@
 
 int a0ipc_files_empty_dir(int dirfd, int depth)
 {
-    if (depth >= A0IPC_FILES_MAX_DEPTH)
-        return -ELOOP;
+    if (depth > A0IPC_FILES_MAX_DEPTH)
+        return -ELOOP; /* MakeDir makes no deeper tree (files_mkdir.c), so Remove can remove it */
     for (int pass = 0; pass < EMPTY_PASSES; pass++) {
         int fd = dup(dirfd);
         if (fd < 0)

@@ -8,6 +8,7 @@
 #include <poll.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <limits.h>
 #include <string.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
@@ -25,12 +26,17 @@ a0ipc_code a0ipc_files_h_read(a0ipc_rpc_ctx *ctx, const A0__Runtime__V1__ReadReq
                               &size, &st))
         return a0ipc_rpc_fail_status(ctx, &st);
     a0ipc_code code = A0IPC_OK;
+    /* Chunks fit the daemon's own send limit (max-message-bytes), with room for the offset,
+     * the size and the field headers. */
+    size_t chunk = a0ipc_rpc_ctx_payload_max(ctx, 64);
+    if (chunk > A0IPC_FILES_CHUNK_MAX)
+        chunk = A0IPC_FILES_CHUNK_MAX;
     for (bool first = true;; first = false) {
         /* The file is read straight into the message's buffer: no copy of its bytes in here. */
-        uint8_t *buf = a0ipc_rpc_data_buffer(ctx, A0IPC_FILES_CHUNK_MAX);
+        uint8_t *buf = a0ipc_rpc_data_buffer(ctx, chunk);
         size_t n = 0;
         uint64_t off = 0;
-        if (a0ipc_files_read_next(rd, buf, A0IPC_FILES_CHUNK_MAX, &n, &off, &st)) {
+        if (a0ipc_files_read_next(rd, buf, chunk, &n, &off, &st)) {
             code = a0ipc_rpc_fail_status(ctx, &st);
             break;
         }
@@ -158,10 +164,15 @@ a0ipc_code a0ipc_files_h_write(a0ipc_rpc_ctx *ctx, A0__Runtime__V1__WriteRespons
 static a0ipc_code archive_sink(void *arg, const void *data, size_t len, a0ipc_status *st)
 {
     a0ipc_rpc_ctx *ctx = arg;
-    A0__Runtime__V1__ArchiveResponse m = A0__RUNTIME__V1__ARCHIVE_RESPONSE__INIT;
-    m.data.data = (uint8_t *)data;
-    m.data.len = len;
-    a0ipc_code code = a0_runtime_v1_files_archive_send(ctx, &m);
+    /* In messages that fit the daemon's own send limit. */
+    size_t max = a0ipc_rpc_ctx_payload_max(ctx, 16);
+    a0ipc_code code = A0IPC_OK;
+    for (size_t at = 0; at < len && !code; at += max) {
+        A0__Runtime__V1__ArchiveResponse m = A0__RUNTIME__V1__ARCHIVE_RESPONSE__INIT;
+        m.data.data = (uint8_t *)data + at;
+        m.data.len = len - at < max ? len - at : max;
+        code = a0_runtime_v1_files_archive_send(ctx, &m);
+    }
     if (code)
         a0ipc_status_set(st, code, "archive: the call ended");
     return code;
@@ -208,6 +219,7 @@ typedef struct watch_batch {
     A0__Runtime__V1__WatchEvent *ptrs[WATCH_BATCH];
     char *strs[2 * WATCH_BATCH]; /* owned strings of this batch */
     size_t n, n_strs;
+    size_t bytes; /* about what the events take encoded */
 } watch_batch;
 
 static void batch_clear(watch_batch *b)
@@ -215,6 +227,7 @@ static void batch_clear(watch_batch *b)
     for (size_t i = 0; i < b->n_strs; i++)
         free(b->strs[i]);
     b->n = b->n_strs = 0;
+    b->bytes = 0;
 }
 
 /* Adds one event; paths are root-relative (or NULL) and shown in the request's form. */
@@ -238,6 +251,7 @@ static int batch_add(watch_batch *b, const a0ipc_files_root *r, int type, const 
         b->strs[b->n_strs++] = e->old_path = p;
     }
     b->ptrs[b->n++] = e;
+    b->bytes += 24 + (e->path ? strlen(e->path) : 0) + (e->old_path ? strlen(e->old_path) : 0);
     return 0;
 }
 
@@ -281,10 +295,14 @@ a0ipc_code a0ipc_files_h_watch(a0ipc_rpc_ctx *ctx, const A0__Runtime__V1__WatchR
         goto stop;
     }
     code = batch_send(ctx, b);
+    /* A batch stays under the daemon's own send limit: room is kept for one more event of
+     * the longest paths after the budget is reached. */
+    size_t budget = a0ipc_rpc_ctx_payload_max(ctx, 2 * PATH_MAX + 64);
     while (!code) {
         a0ipc_files_event ev;
         int got = 0;
-        while (b->n < WATCH_BATCH && (got = a0ipc_files_watch_next(w, &ev, &st)) == 1) {
+        while (b->n < WATCH_BATCH && b->bytes < budget &&
+               (got = a0ipc_files_watch_next(w, &ev, &st)) == 1) {
             int rc = batch_add(b, root, (int)ev.type, ev.path, ev.old_path, ev.is_dir, absolute);
             a0ipc_files_event_clear(&ev);
             if (rc != 0) {

@@ -4,7 +4,13 @@
  * only within one file system), which is synced, checked and renamed over the destination; the
  * directory is synced so the rename itself survives a crash. Until the rename the destination is
  * untouched, so every failure and every abort only has to remove the temporary file. Two writers
- * of one path each rename their own complete file: the last rename wins, nothing is mixed. */
+ * of one path each rename their own complete file: the last rename wins, nothing is mixed.
+ *
+ * Where the file system can (O_TMPFILE: ext4, xfs, btrfs, tmpfs), the temporary file has no name
+ * until the upload is complete and checked: it is linked under a temporary name only then, and
+ * renamed at once. An upload that fails, is refused by the gRPC core itself (a message over the
+ * limit: the client hears that before the handler does) or dies with a0ipcd leaves nothing
+ * behind, not even for an instant. Elsewhere a named temporary file is used from the start. */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -12,6 +18,8 @@
 #include <openssl/evp.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdio.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -24,6 +32,7 @@ struct a0ipc_files_writer {
     a0ipc_files_target t; /* the parent directory and the destination's name */
     char tmp[NAME_MAX + 1];
     int fd;
+    bool anon; /* fd is an O_TMPFILE file, linked as tmp only when sealed */
     uint32_t mode;
     bool no_replace;
     bool has_owner; /* the replaced file's owner, given back to the new one */
@@ -79,15 +88,24 @@ a0ipc_code a0ipc_files_write_begin(const a0ipc_files_root *r, const char *path,
     unsigned flags = A0IPC_FILES_TARGET_NEED_NAME;
     if (o->create_parents)
         flags |= A0IPC_FILES_TARGET_MKDIR_PARENTS;
-    if (a0ipc_files_target_open(r, path, flags, op, &w->t, st)) {
+    /* Refused before anything is opened or created (create_parents would make directories),
+     * after what the parser refuses. */
+    size_t plen = path ? strlen(path) : 0;
+    char *rel = NULL;
+    if (a0ipc_files_path_parse(r, path, plen, &rel, NULL, st)) {
         free(w);
         return st->code;
     }
-    size_t plen = strlen(path);
     if (path[plen - 1] == '/') {
-        a0ipc_status_set(st, A0IPC_INVALID_ARGUMENT, "write %s/: the path names a directory",
-                         w->t.rel);
-        goto fail;
+        a0ipc_status_set(st, A0IPC_INVALID_ARGUMENT, "write %s/: the path names a directory", rel);
+        free(rel);
+        free(w);
+        return st->code;
+    }
+    free(rel);
+    if (a0ipc_files_target_open(r, path, flags, op, &w->t, st)) {
+        free(w);
+        return st->code;
     }
 
     /* Refuse early what the rename would refuse anyway, and learn what to keep of a file being
@@ -117,6 +135,13 @@ a0ipc_code a0ipc_files_write_begin(const a0ipc_files_root *r, const char *path,
     else if (!w->mode)
         w->mode = 0644;
 
+    /* Linking an O_TMPFILE file needs /proc (or CAP_DAC_READ_SEARCH): without it, a name now. */
+    w->fd = access("/proc/self/fd", X_OK) == 0
+                ? openat(w->t.dirfd, ".", O_TMPFILE | O_WRONLY | O_CLOEXEC, 0600)
+                : -1;
+    w->anon = w->fd >= 0;
+    if (w->anon)
+        flock(w->fd, LOCK_EX | LOCK_NB); /* held through the instant it has a name */
     for (int i = 0; i < TEMP_TRIES && w->fd < 0; i++) {
         a0ipc_files_temp_name(w->tmp, w->t.name);
         w->fd =
@@ -127,6 +152,14 @@ a0ipc_code a0ipc_files_write_begin(const a0ipc_files_root *r, const char *path,
             a0ipc_files_fail(st, err, op, w->t.rel);
             goto fail;
         }
+        /* Locked while it is written: a start-up clean-up (of another a0ipcd on the same root)
+         * removes only temporary files nobody holds (files_clean.c). Lost to such a clean-up
+         * in the instant before the lock: try another name. */
+        int claim = w->fd >= 0 ? a0ipc_files_temp_claim(w->t.dirfd, w->tmp, w->fd) : 0;
+        if (claim == -EWOULDBLOCK || claim == -ENOENT) {
+            close(w->fd);
+            w->fd = -1;
+        } /* other errors: a file system without flock; nobody can clean it up under us then */
     }
     if (w->fd < 0) {
         w->tmp[0] = '\0';
@@ -206,6 +239,23 @@ a0ipc_code a0ipc_files_write_seal(a0ipc_files_writer *w, a0ipc_status *st)
     /* After fchown, which may clear set-id bits, and before the content becomes visible. */
     if (fchmod(w->fd, (mode_t)w->mode) != 0 || fsync(w->fd) != 0)
         return a0ipc_files_fail(st, errno, op, w->t.rel);
+    if (w->anon) {
+        /* Complete and checked: now it gets a (temporary) name, for the rename to publish. */
+        char proc[64];
+        snprintf(proc, sizeof proc, "/proc/self/fd/%d", w->fd);
+        int err = EEXIST;
+        for (int i = 0; i < TEMP_TRIES && err == EEXIST; i++) {
+            a0ipc_files_temp_name(w->tmp, w->t.name);
+            err = linkat(AT_FDCWD, proc, w->t.dirfd, w->tmp, AT_SYMLINK_FOLLOW) == 0 ? 0 : errno;
+        }
+        if (err) {
+            w->tmp[0] = '\0';
+            return err == EEXIST ? a0ipc_status_set(st, A0IPC_UNAVAILABLE,
+                                                    "write %s: no free temporary name", w->t.rel)
+                                 : a0ipc_files_fail(st, err, op, w->t.rel);
+        }
+        w->anon = false;
+    }
     int fd = w->fd;
     w->fd = -1;
     if (close(fd) != 0)

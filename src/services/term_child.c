@@ -99,6 +99,14 @@ int a0ipc_term_child_prepare(a0ipc_term_child *c, const a0ipc_terminal_config *c
                              env[i].key ? env[i].key : "");
             return -1;
         }
+        /* The tag by which a0ipcd finds a session's processes (term_proctree.h): a process
+         * must not claim another session's id, or hide from its own. */
+        if (!strcmp(env[i].key, "A0IPC_SESSION_ID")) {
+            a0ipc_status_set(st, A0IPC_INVALID_ARGUMENT,
+                             "env key A0IPC_SESSION_ID is set by a0ipcd (it tells which session "
+                             "a process belongs to) and cannot be given");
+            return -1;
+        }
     }
     for (size_t i = 0; i < argc; i++) {
         if (!argv[i]) {

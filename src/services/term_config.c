@@ -10,6 +10,7 @@ void a0ipc_terminal_config_init(a0ipc_terminal_config *c)
     c->default_idle_ttl_s = 3600;
     c->max_idle_ttl_s = 86400;
     c->close_grace_ms = 2000;
+    c->max_close_grace_ms = 30000;
     c->kill_wait_ms = 5000;
     c->start_timeout_ms = 10000;
     c->write_timeout_ms = 10000;

@@ -13,6 +13,7 @@ typedef struct a0ipc_terminal_config {
     unsigned default_idle_ttl_s; /* (3600) */
     unsigned max_idle_ttl_s;     /* requests asking for more get this (86400) */
     unsigned close_grace_ms;     /* SIGHUP to SIGKILL on close (2000) */
+    unsigned max_close_grace_ms; /* CloseSession's grace_ms is clamped to this (30000) */
     unsigned kill_wait_ms;       /* after SIGKILL, how long close waits for the end (5000) */
     unsigned start_timeout_ms;   /* for bash to become ready (10000) */
     unsigned write_timeout_ms;   /* for the terminal to take written input (10000) */

@@ -49,6 +49,7 @@ struct term_session {
     a0ipc_term_manager *mgr;
     atomic_int refs; /* the table, readers, callers in flight */
     char id[A0IPC_TERM_ID_LEN + 1];
+    char owner[128];  /* the identity that created it (a0ipc_term_create_opts.owner) */
     bool integration; /* bash with the marker */
     char marker_nonce[A0IPC_TERM_NONCE_LEN + 1];
     pid_t pid;
@@ -67,6 +68,8 @@ struct term_session {
      * session is freed, so a writer never writes to a descriptor number that was reused. */
     int wfd;
     pthread_mutex_t write_mu; /* one writer at a time, so inputs never interleave */
+    size_t canon_pending;     /* under write_mu: Write's bytes since its last line end, while the
+                                 terminal was in canonical mode (a0ipc_term_write) */
     char *cmd_dir, *cmd_path; /* private directory and file for long commands, owned */
 
     pthread_mutex_t mu;

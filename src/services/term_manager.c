@@ -160,11 +160,19 @@ void a0ipc_term_manager_shutdown(a0ipc_term_manager *m, unsigned grace_ms)
 {
     pthread_mutex_lock(&m->mu);
     m->stopping = true;
+    unsigned grace = grace_ms ? grace_ms : 1;
+    int64_t cut = a0ipc_term_now_ns() + (int64_t)grace * 1000000;
     for (term_session *s = m->head; s; s = s->next) {
         pthread_mutex_lock(&s->mu);
         if (s->phase != PHASE_ENDED && !s->close_requested) {
             s->close_requested = true;
-            s->close_grace_ms = grace_ms ? grace_ms : 1;
+            s->close_grace_ms = grace;
+        } else if (s->phase != PHASE_ENDED) {
+            /* A close already asked for (CloseSession) gets no longer than shutdown's grace. */
+            if (!s->close_grace_ms || s->close_grace_ms > grace)
+                s->close_grace_ms = grace;
+            if (s->phase == PHASE_CLOSING && s->step == CLOSE_HUP && s->step_deadline_ns > cut)
+                s->step_deadline_ns = cut;
         }
         pthread_mutex_unlock(&s->mu);
     }
@@ -273,6 +281,16 @@ term_session *a0ipc_term_session_get(a0ipc_term_manager *m, const char *id, a0ip
     return s;
 }
 
+bool a0ipc_term_owned_by(a0ipc_term_manager *m, const char *id, const char *owner)
+{
+    bool owned = false;
+    pthread_mutex_lock(&m->mu);
+    for (term_session *s = m->head; s && !owned; s = s->next)
+        owned = !strcmp(s->id, id ? id : "") && !strcmp(s->owner, owner ? owner : "");
+    pthread_mutex_unlock(&m->mu);
+    return owned;
+}
+
 static bool is_bash(const char *argv0)
 {
     const char *base = strrchr(argv0, '/');
@@ -281,7 +299,8 @@ static bool is_bash(const char *argv0)
 }
 
 /* Waits until bash printed its first marker. Returns 0, or -1 with st. */
-static int wait_ready(a0ipc_term_manager *m, term_session *s, a0ipc_status *st)
+static int wait_ready(a0ipc_term_manager *m, term_session *s, const a0ipc_term_create_opts *o,
+                      a0ipc_status *st)
 {
     char *setup = a0ipc_term_marker_setup(s->marker_nonce);
     if (!setup)
@@ -291,16 +310,26 @@ static int wait_ready(a0ipc_term_manager *m, term_session *s, a0ipc_status *st)
     if (rc != 0)
         return -1;
     int64_t deadline = a0ipc_term_now_ns() + (int64_t)m->cfg.start_timeout_ms * 1000000;
+    bool gave_up = false;
     pthread_mutex_lock(&s->mu);
-    while (s->phase == PHASE_STARTING && !s->shell_exited && a0ipc_term_now_ns() < deadline)
-        a0ipc_term_cond_wait_until(&s->cv, &s->mu, deadline);
+    while (s->phase == PHASE_STARTING && !s->shell_exited && a0ipc_term_now_ns() < deadline) {
+        int64_t next = a0ipc_term_now_ns() + 50 * 1000000LL;
+        a0ipc_term_cond_wait_until(&s->cv, &s->mu,
+                                   o->should_stop && next < deadline ? next : deadline);
+        if (o->should_stop && s->phase == PHASE_STARTING && o->should_stop(o->stop_arg)) {
+            gave_up = true;
+            break;
+        }
+    }
     term_phase phase = s->phase;
     bool exited = s->shell_exited;
     int status = s->shell_status;
     pthread_mutex_unlock(&s->mu);
     if (phase == PHASE_LIVE)
         return 0;
-    if (exited && WIFEXITED(status))
+    if (gave_up)
+        a0ipc_status_set(st, A0IPC_CANCELLED, "the call ended before the shell was ready");
+    else if (exited && WIFEXITED(status))
         a0ipc_status_set(st, A0IPC_FAILED_PRECONDITION,
                          "the shell exited with status %d before it was ready",
                          WEXITSTATUS(status));
@@ -350,6 +379,7 @@ int a0ipc_term_create(a0ipc_term_manager *m, const a0ipc_term_create_opts *o,
     pthread_mutex_init(&s->mu, NULL);
     pthread_mutex_init(&s->write_mu, NULL);
     a0ipc_term_cond_init(&s->cv);
+    snprintf(s->owner, sizeof s->owner, "%s", o->owner ? o->owner : "");
     s->rows = o->rows ? o->rows : DEFAULT_ROWS;
     s->cols = o->cols ? o->cols : DEFAULT_COLS;
     s->ttl_s = o->idle_ttl_s ? o->idle_ttl_s : m->cfg.default_idle_ttl_s;
@@ -421,10 +451,10 @@ int a0ipc_term_create(a0ipc_term_manager *m, const a0ipc_term_create_opts *o,
     pthread_mutex_unlock(&m->mu);
     a0ipc_term_io_wake(m); /* it registers the PTY and the pidfd */
 
-    if (s->integration && wait_ready(m, s, st) != 0) {
+    if (s->integration && wait_ready(m, s, o, st) != 0) {
         pthread_mutex_lock(&s->mu);
         s->close_requested = s->remove_when_ended = true;
-        s->close_grace_ms = 1;
+        s->close_grace_ms = 0; /* the configured grace: its start-up files may want to clean up */
         pthread_mutex_unlock(&s->mu);
         a0ipc_term_io_wake(m);
         a0ipc_term_session_unref(s);
@@ -567,6 +597,36 @@ static int check_running(term_session *s, a0ipc_status *st)
     return 0;
 }
 
+/* In canonical (line) mode the terminal keeps at most this many bytes of a line; what comes
+ * after is dropped without a word (Linux's N_TTY_BUF_SIZE less the line end). */
+#define CANON_LINE_MAX 4095
+
+static bool line_end(const struct termios *t, unsigned char c)
+{
+    return c == '\n' || (c == '\r' && (t->c_iflag & ICRNL) && !(t->c_iflag & IGNCR)) ||
+           (c && (c == t->c_cc[VEOL] || c == t->c_cc[VEOL2] || c == t->c_cc[VEOF]));
+}
+
+/* Whether writing data would overflow a canonical-mode line (the pending bytes counted); on
+ * false, *pending is what is pending after it. */
+static bool canon_fits(int fd, const unsigned char *data, size_t len, size_t *pending)
+{
+    struct termios t;
+    if (tcgetattr(fd, &t) != 0 || !(t.c_lflag & ICANON)) {
+        *pending = 0; /* raw mode (readline, editors): every byte is read as it comes */
+        return true;
+    }
+    size_t run = *pending;
+    for (size_t i = 0; i < len; i++) {
+        if (line_end(&t, data[i]))
+            run = 0;
+        else if (++run > CANON_LINE_MAX)
+            return false;
+    }
+    *pending = run;
+    return true;
+}
+
 int a0ipc_term_write(a0ipc_term_manager *m, const char *id, const void *data, size_t len,
                      unsigned timeout_ms, a0ipc_status *st)
 {
@@ -576,9 +636,28 @@ int a0ipc_term_write(a0ipc_term_manager *m, const char *id, const void *data, si
     pthread_mutex_lock(&s->mu);
     int rc = check_running(s, st);
     pthread_mutex_unlock(&s->mu);
-    if (rc == 0)
-        rc = a0ipc_term_session_write(s, data, len,
-                                      timeout_ms ? timeout_ms : m->cfg.write_timeout_ms, st);
+    if (rc == 0) {
+        /* The count is kept under write_mu, which session_write takes for the write itself;
+         * two Writes at the very same time may both pass the check (each is whole, in order). */
+        pthread_mutex_lock(&s->write_mu);
+        size_t pending = s->canon_pending;
+        bool fits = canon_fits(s->wfd, data, len, &pending);
+        pthread_mutex_unlock(&s->write_mu);
+        if (!fits) {
+            rc = -1;
+            a0ipc_status_set(st, A0IPC_FAILED_PRECONDITION,
+                             "session %s: its terminal is in line (canonical) mode, which keeps "
+                             "at most %d bytes of a line and drops the rest: nothing was written; "
+                             "end lines sooner, or put the program's terminal in raw mode",
+                             s->id, CANON_LINE_MAX);
+        } else {
+            rc = a0ipc_term_session_write(s, data, len,
+                                          timeout_ms ? timeout_ms : m->cfg.write_timeout_ms, st);
+            pthread_mutex_lock(&s->write_mu);
+            s->canon_pending = rc == 0 ? pending : 0;
+            pthread_mutex_unlock(&s->write_mu);
+        }
+    }
     a0ipc_term_session_unref(s);
     return rc;
 }
@@ -652,6 +731,8 @@ int a0ipc_term_close(a0ipc_term_manager *m, const char *id, unsigned grace_ms, i
     if (!s)
         return -1;
     pthread_mutex_lock(&s->mu);
+    if (grace_ms > m->cfg.max_close_grace_ms)
+        grace_ms = m->cfg.max_close_grace_ms; /* a client cannot hold a shell (and shutdown) */
     if (s->phase != PHASE_ENDED && !s->close_requested) {
         s->close_requested = true;
         s->close_grace_ms = grace_ms;
@@ -689,6 +770,7 @@ int a0ipc_term_list(a0ipc_term_manager *m, a0ipc_term_info **out, size_t *n, a0i
         a0ipc_term_info *e = &v[i];
         pthread_mutex_lock(&s->mu);
         memcpy(e->id, s->id, sizeof e->id);
+        memcpy(e->owner, s->owner, sizeof e->owner);
         e->pid = s->pid;
         switch (s->phase) {
         case PHASE_STARTING:

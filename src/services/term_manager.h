@@ -58,6 +58,11 @@ typedef struct a0ipc_term_create_opts {
     size_t n_env;
     unsigned rows, cols; /* 0: 50 x 100 */
     unsigned idle_ttl_s; /* 0: cfg.default_idle_ttl_s; capped at cfg.max_idle_ttl_s */
+    /* When set and it turns true while bash starts (the caller gave up: cancelled, deadline),
+     * the session is closed again and create fails with CANCELLED. Polled every 50 ms. */
+    bool (*should_stop)(void *arg);
+    void *stop_arg;
+    const char *owner; /* who creates it (the call's identity); NULL: "" */
 } a0ipc_term_create_opts;
 
 typedef struct a0ipc_term_created {
@@ -106,7 +111,11 @@ typedef struct a0ipc_term_info {
     unsigned rows, cols;
     int exit_code, signal; /* EXITED */
     bool exact_completion;
+    char owner[128]; /* the identity that created it */
 } a0ipc_term_info;
+
+/* Whether session id exists and was created by owner. */
+bool a0ipc_term_owned_by(a0ipc_term_manager *m, const char *id, const char *owner);
 
 /* Every session, oldest first. *out is owned by the caller: a0ipc_term_info_free. */
 int a0ipc_term_list(a0ipc_term_manager *m, a0ipc_term_info **out, size_t *n, a0ipc_status *st);

@@ -30,10 +30,21 @@ static a0ipc_code fail_st(a0ipc_rpc_ctx *ctx, a0ipc_status *st)
 }
 
 /* INVALID_ARGUMENT for a missing session id; NOT_FOUND is for ids that name nothing. */
+/* A session belongs to the identity that created it; others get NOT_FOUND, worded as for a
+ * session that does not exist, unless their credential grants every session
+ * (docs/security.md#sessions). */
+static bool may_use(a0ipc_rpc_ctx *ctx, const char *owner)
+{
+    return a0ipc_rpc_ctx_all_sessions(ctx) || !strcmp(owner, a0ipc_rpc_ctx_identity(ctx));
+}
+
 static a0ipc_code need_id(a0ipc_rpc_ctx *ctx, const char *id)
 {
     if (!id || !id[0])
         return a0ipc_rpc_fail(ctx, A0IPC_INVALID_ARGUMENT, "session_id is required");
+    if (!a0ipc_rpc_ctx_all_sessions(ctx) &&
+        !a0ipc_term_owned_by(mgr_of(ctx), id, a0ipc_rpc_ctx_identity(ctx)))
+        return a0ipc_rpc_fail(ctx, A0IPC_NOT_FOUND, "no session \"%s\"", id);
     return A0IPC_OK;
 }
 
@@ -82,6 +93,11 @@ static void fill_done(Done *d, const a0ipc_term_event *ev)
 
 /* ---- sessions ---- */
 
+static bool call_should_stop(void *ctx)
+{
+    return a0ipc_rpc_ctx_should_stop(ctx);
+}
+
 static a0ipc_code create_session(a0ipc_rpc_ctx *ctx,
                                  const A0__Runtime__V1__CreateSessionRequest *req,
                                  A0__Runtime__V1__CreateSessionResponse *resp)
@@ -102,10 +118,25 @@ static a0ipc_code create_session(a0ipc_rpc_ctx *ctx,
         .cols = req->cols,
         .idle_ttl_s = req->idle_ttl_seconds,
     };
+    o.owner = a0ipc_rpc_ctx_identity(ctx);
+    o.should_stop = call_should_stop;
+    o.stop_arg = ctx;
     a0ipc_term_created out;
     a0ipc_status st = A0IPC_STATUS_INIT;
-    if (a0ipc_term_create(mgr_of(ctx), &o, &out, &st) != 0)
+    if (a0ipc_term_create(mgr_of(ctx), &o, &out, &st) != 0) {
+        if (st.code == A0IPC_CANCELLED && a0ipc_rpc_ctx_should_stop(ctx)) {
+            a0ipc_status_clear(&st);
+            return a0ipc_rpc_ctx_recv_error(ctx); /* cancelled, deadline or shutdown, as it was */
+        }
         return fail_st(ctx, &st);
+    }
+    if (a0ipc_rpc_ctx_should_stop(ctx)) {
+        /* Nobody will learn the session's id: close what was started for nobody. */
+        int code = 0, sig = 0;
+        a0ipc_term_close(mgr_of(ctx), out.id, 0, &code, &sig, &st);
+        a0ipc_status_clear(&st);
+        return a0ipc_rpc_ctx_recv_error(ctx);
+    }
     resp->session_id = a0ipc_rpc_ctx_strdup(ctx, out.id);
     resp->pid = out.pid;
     resp->exact_completion = out.exact_completion;
@@ -119,8 +150,9 @@ static void wake_cursor(void *arg)
 
 static a0ipc_code run(a0ipc_rpc_ctx *ctx, const A0__Runtime__V1__RunRequest *req)
 {
-    if (need_id(ctx, req->session_id) != A0IPC_OK)
-        return A0IPC_INVALID_ARGUMENT;
+    a0ipc_code idc = need_id(ctx, req->session_id);
+    if (idc != A0IPC_OK)
+        return idc;
     const A0__Runtime__V1__RunTimeouts *t = req->timeouts;
     a0ipc_term_run_opts o = {
         .command = req->command,
@@ -182,8 +214,9 @@ static a0ipc_code run(a0ipc_rpc_ctx *ctx, const A0__Runtime__V1__RunRequest *req
 
 static a0ipc_code attach(a0ipc_rpc_ctx *ctx, const A0__Runtime__V1__AttachRequest *req)
 {
-    if (need_id(ctx, req->session_id) != A0IPC_OK)
-        return A0IPC_INVALID_ARGUMENT;
+    a0ipc_code idc = need_id(ctx, req->session_id);
+    if (idc != A0IPC_OK)
+        return idc;
     a0ipc_term_cursor *c;
     a0ipc_status st = A0IPC_STATUS_INIT;
     if (a0ipc_term_attach(mgr_of(ctx), req->session_id, req->from_seq, req->from_end, &c, &st) != 0)
@@ -229,8 +262,9 @@ static a0ipc_code write_input(a0ipc_rpc_ctx *ctx, const A0__Runtime__V1__WriteIn
                               A0__Runtime__V1__WriteInputResponse *resp)
 {
     (void)resp;
-    if (need_id(ctx, req->session_id) != A0IPC_OK)
-        return A0IPC_INVALID_ARGUMENT;
+    a0ipc_code idc = need_id(ctx, req->session_id);
+    if (idc != A0IPC_OK)
+        return idc;
     bool sooner;
     unsigned timeout =
         within_deadline(ctx, a0ipc_term_manager_config(mgr_of(ctx))->write_timeout_ms, &sooner);
@@ -245,8 +279,9 @@ static a0ipc_code resize(a0ipc_rpc_ctx *ctx, const A0__Runtime__V1__ResizeReques
                          A0__Runtime__V1__ResizeResponse *resp)
 {
     (void)resp;
-    if (need_id(ctx, req->session_id) != A0IPC_OK)
-        return A0IPC_INVALID_ARGUMENT;
+    a0ipc_code idc = need_id(ctx, req->session_id);
+    if (idc != A0IPC_OK)
+        return idc;
     a0ipc_status st = A0IPC_STATUS_INIT;
     if (a0ipc_term_resize(mgr_of(ctx), req->session_id, req->rows, req->cols, &st) != 0)
         return fail_st(ctx, &st);
@@ -256,8 +291,14 @@ static a0ipc_code resize(a0ipc_rpc_ctx *ctx, const A0__Runtime__V1__ResizeReques
 static a0ipc_code signal_session(a0ipc_rpc_ctx *ctx, const A0__Runtime__V1__SignalRequest *req,
                                  A0__Runtime__V1__SignalResponse *resp)
 {
-    if (need_id(ctx, req->session_id) != A0IPC_OK)
-        return A0IPC_INVALID_ARGUMENT;
+    /* What is wrong with the request itself is said before whether the session is the
+     * caller's (a0ipc_term_signal checks the same). */
+    if (req->signal < 1 || req->signal > 64)
+        return a0ipc_rpc_fail(ctx, A0IPC_INVALID_ARGUMENT, "signal %d is not 1 to 64",
+                              (int)req->signal);
+    a0ipc_code idc = need_id(ctx, req->session_id);
+    if (idc != A0IPC_OK)
+        return idc;
     bool whole;
     switch (req->target) {
     case A0__RUNTIME__V1__SIGNAL_TARGET__SIGNAL_TARGET_UNSPECIFIED:
@@ -282,8 +323,9 @@ static a0ipc_code signal_session(a0ipc_rpc_ctx *ctx, const A0__Runtime__V1__Sign
 static a0ipc_code close_session(a0ipc_rpc_ctx *ctx, const A0__Runtime__V1__CloseSessionRequest *req,
                                 A0__Runtime__V1__CloseSessionResponse *resp)
 {
-    if (need_id(ctx, req->session_id) != A0IPC_OK)
-        return A0IPC_INVALID_ARGUMENT;
+    a0ipc_code idc = need_id(ctx, req->session_id);
+    if (idc != A0IPC_OK)
+        return idc;
     int code, sig;
     a0ipc_status st = A0IPC_STATUS_INIT;
     if (a0ipc_term_close(mgr_of(ctx), req->session_id, req->grace_ms, &code, &sig, &st) != 0)
@@ -302,9 +344,11 @@ static a0ipc_code list_sessions(a0ipc_rpc_ctx *ctx, const A0__Runtime__V1__ListS
     a0ipc_status st = A0IPC_STATUS_INIT;
     if (a0ipc_term_list(mgr_of(ctx), &v, &n, &st) != 0)
         return fail_st(ctx, &st);
-    resp->n_sessions = n;
+    resp->n_sessions = 0;
     resp->sessions = n ? a0ipc_rpc_ctx_alloc(ctx, n * sizeof *resp->sessions) : NULL;
     for (size_t i = 0; i < n; i++) {
+        if (!may_use(ctx, v[i].owner))
+            continue; /* another identity's */
         A0__Runtime__V1__SessionInfo *e = a0ipc_rpc_ctx_alloc(ctx, sizeof *e);
         a0__runtime__v1__session_info__init(e);
         e->session_id = a0ipc_rpc_ctx_strdup(ctx, v[i].id);
@@ -326,7 +370,7 @@ static a0ipc_code list_sessions(a0ipc_rpc_ctx *ctx, const A0__Runtime__V1__ListS
         e->cols = v[i].cols;
         e->exit_code = v[i].exit_code;
         e->signal = v[i].signal;
-        resp->sessions[i] = e;
+        resp->sessions[resp->n_sessions++] = e;
     }
     a0ipc_term_info_free(v, n);
     return A0IPC_OK;

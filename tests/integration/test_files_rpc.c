@@ -438,14 +438,14 @@ static void test_write_failures_leave_destination(void **state)
     /* Cancelled mid-way, once the temporary file exists. */
     s = write_open(f, &h, &five_s);
     write_data(s, "partial", 7);
-    for (int i = 0; i < 500 && tu_count_temps(f->dir, ".") == 0; i++)
+    for (int i = 0; i < 500 && tu_count_uploads(f->dir, ".") == 0; i++)
         usleep(10000);
-    assert_int_equal(tu_count_temps(f->dir, "."), 1);
+    assert_int_equal(tu_count_uploads(f->dir, "."), 1);
     a0ipc_rpc_stream_cancel(s);
     assert_int_equal(a0ipc_rpc_stream_finish(s, &f->st), A0IPC_CANCELLED);
     a0ipc_rpc_stream_free(s);
     wait_idle(f);
-    assert_int_equal(tu_count_temps(f->dir, "."), 0);
+    assert_int_equal(tu_count_uploads(f->dir, "."), 0);
 
     /* Past its deadline mid-way. */
     const a0ipc_rpc_call_options short_call = {.timeout_ms = 300};

@@ -214,6 +214,36 @@ char *tu_snapshot(const char *dir)
     return out;
 }
 
+int tu_count_uploads(const char *dir, const char *rel)
+{
+    int n = tu_count_temps(dir, rel);
+    char *p = tu_path(dir, rel);
+    char real[PATH_MAX];
+    if (!realpath(p, real)) {
+        free(p);
+        return n;
+    }
+    free(p);
+    size_t rl = strlen(real);
+    DIR *d = opendir("/proc/self/fd");
+    struct dirent *de;
+    while (d && (de = readdir(d))) {
+        char link[300], to[PATH_MAX + 32];
+        snprintf(link, sizeof link, "/proc/self/fd/%s", de->d_name);
+        ssize_t k = readlink(link, to, sizeof to - 1);
+        if (k <= 0)
+            continue;
+        to[k] = '\0';
+        /* An O_TMPFILE file shows as "DIR/#INODE (deleted)". */
+        if (!strncmp(to, real, rl) && to[rl] == '/' && to[rl + 1] == '#' &&
+            strstr(to, " (deleted)"))
+            n++;
+    }
+    if (d)
+        closedir(d);
+    return n;
+}
+
 int tu_count_temps(const char *dir, const char *rel)
 {
     char *p = tu_path(dir, rel);

@@ -27,6 +27,9 @@ void tu_rmrf(const char *path);
 char *tu_snapshot(const char *dir);
 /* Names in dir/rel that look like our temporary files (".*.a0ipc-*"). */
 int tu_count_temps(const char *dir, const char *rel);
+/* Uploads in progress in this process under dir/rel: named temporary files plus the unnamed
+ * (O_TMPFILE) files this process holds open there. */
+int tu_count_uploads(const char *dir, const char *rel);
 
 /* ---- the hostile path corpus (files_corpus.c) ---- */
 

@@ -104,7 +104,16 @@ static void test_path_forms(void **state)
 {
     fixture *f = *state;
     check_parse(f, "a.txt", "a.txt", false);
-    check_parse(f, "./sub//one.txt/", "sub/one.txt", false);
+    check_parse(f, "./sub//one.txt", "sub/one.txt", false);
+    check_parse(f, "./sub//", "sub", false);
+    /* A slash after a file's name is not the file (ENOTDIR), for every operation. */
+    char *rel = NULL;
+    assert_int_equal(a0ipc_files_path_parse(f->root, "sub/one.txt/", 12, &rel, NULL, &f->st),
+                     A0IPC_FAILED_PRECONDITION);
+    assert_null(rel);
+    assert_int_equal(a0ipc_files_path_parse(f->root, "sub/one.txt/.", 13, &rel, NULL, &f->st),
+                     A0IPC_FAILED_PRECONDITION);
+    a0ipc_status_clear(&f->st);
     check_parse(f, ".", ".", false);
     check_parse(f, "./", ".", false);
     check_parse(f, "sub/../a.txt", "sub/../a.txt", false);

@@ -87,7 +87,7 @@ static void test_new_file(void **state)
     a0ipc_files_writer *w = begin(f, "new.txt", &o);
     /* Nothing visible until commit, and the partial content is private. */
     assert_false(tu_exists(f->dir, "new.txt"));
-    assert_int_equal(tu_count_temps(f->dir, "."), 1);
+    assert_int_equal(tu_count_uploads(f->dir, "."), 1);
     assert_int_equal(a0ipc_files_write_chunk(w, "hel", 3, &f->st), A0IPC_OK);
     assert_int_equal(a0ipc_files_write_chunk(w, "lo\n", 3, &f->st), A0IPC_OK);
     assert_int_equal(a0ipc_files_write_chunk(w, "", 0, &f->st), A0IPC_OK);

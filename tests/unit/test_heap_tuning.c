@@ -9,6 +9,8 @@
 #include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include <stdio.h>
 
 #include "common/heap_tuning.h"
 
@@ -53,10 +55,56 @@ static void test_blocks_stay_on_the_heap(void **state)
     assert_int_equal(c.arena, b.arena); /* and the heap's top is kept, not trimmed */
 }
 
+#ifndef UNDER_ASAN
+static long rss_kb(void)
+{
+    FILE *f = fopen("/proc/self/status", "r");
+    assert_non_null(f);
+    char line[256];
+    long kb = -1;
+    while (fgets(line, sizeof line, f))
+        if (!strncmp(line, "VmRSS:", 6))
+            kb = strtol(line + 6, NULL, 10);
+    fclose(f);
+    return kb;
+}
+#endif
+
+/* The daemon's trimmer gives back memory freed inside the heap (which glibc keeps) within a
+ * second after a large call ended, and does nothing for small ones. */
+static void test_trimmer_gives_memory_back(void **state)
+{
+    (void)state;
+#ifdef UNDER_ASAN
+    skip(); /* ASan's allocator does not trim */
+#else
+    assert_int_equal(a0ipc_heap_trimmer_start(), 0);
+    enum { N = 1024, SIZE = 64 << 10 }; /* 64 MiB in blocks below the mmap threshold */
+    void **v = malloc(N * sizeof *v);
+    for (int i = 0; i < N; i++)
+        v[i] = touched(SIZE);
+    void *top = touched(SIZE); /* keeps the freed blocks below the heap's top: no auto-trim */
+    for (int i = 0; i < N; i++)
+        free(v[i]);
+    long held = rss_kb();
+    a0ipc_heap_call_done(1024); /* small: nothing happens */
+    usleep(1200 * 1000);
+    assert_true(rss_kb() > held - 16 * 1024);
+    a0ipc_heap_call_done(64ull << 20);
+    usleep(1200 * 1000);
+    long after = rss_kb();
+    assert_true(after < held - 48 * 1024); /* most of the 64 MiB went back */
+    free(top);
+    free(v);
+    a0ipc_heap_trimmer_stop();
+#endif
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_blocks_stay_on_the_heap),
+        cmocka_unit_test(test_trimmer_gives_memory_back),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

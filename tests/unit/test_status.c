@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -106,6 +107,50 @@ static void move_transfers_ownership(void **state)
     a0ipc_status_clear(&a);
 }
 
+/* Every %s is capped at A0IPC_STATUS_QUOTE_MAX bytes; the other conversions print as printf
+ * would, whatever their length modifiers and '*'. */
+static void quoted_values_are_capped(void **state)
+{
+    (void)state;
+    char *long_path = malloc(3801);
+    memset(long_path, 'p', 3800);
+    long_path[3800] = '\0';
+    a0ipc_status st = A0IPC_STATUS_INIT;
+    a0ipc_status_from_errno(&st, ENOENT, "stat %s", long_path);
+    assert_int_equal(st.code, A0IPC_NOT_FOUND);
+    char want[512];
+    snprintf(want, sizeof want, "stat %.*s\u2026(+%d bytes): %s", A0IPC_STATUS_QUOTE_MAX, long_path,
+             3800 - A0IPC_STATUS_QUOTE_MAX, strerror(ENOENT));
+    assert_string_equal(st.message, want);
+
+    /* never half a UTF-8 character: 'é' is 2 bytes, so 255 x 'a' + 'é' keeps only the a's */
+    char utf[300];
+    memset(utf, 'a', 255);
+    strcpy(utf + 255, "\xc3\xa9tail");
+    a0ipc_status_set(&st, A0IPC_INVALID_ARGUMENT, "[%s]", utf);
+    snprintf(want, sizeof want, "[%.255s\u2026(+6 bytes)]", utf);
+    assert_string_equal(st.message, want);
+
+    /* two long values: each capped on its own, the message stays bounded */
+    a0ipc_status_set(&st, A0IPC_ALREADY_EXISTS, "move %s to %s", long_path, long_path);
+    assert_true(strlen(st.message) < 2 * A0IPC_STATUS_QUOTE_MAX + 64);
+
+    /* a precision is the caller's own bound; "%s" alone passes a made message on */
+    a0ipc_status_set(&st, A0IPC_INTERNAL, "%.300s|", long_path);
+    assert_int_equal(strlen(st.message), 301);
+    a0ipc_status_set(&st, A0IPC_INTERNAL, "%s", long_path);
+    assert_string_equal(st.message, long_path);
+
+    /* the other conversions */
+    a0ipc_status_set(&st, A0IPC_INTERNAL, "%d %5u %ld %lld %llu %zu %o %x %c %.*s %*d %% %s %.2f",
+                     -1, 7u, -2L, -3LL, 4ULL, (size_t)5, 8u, 255u, 'z', 2, "abc", 3, 9, "ok", 1.5);
+    assert_string_equal(st.message, "-1     7 -2 -3 4 5 10 ff z ab   9 % ok 1.50");
+    a0ipc_status_set(&st, A0IPC_INTERNAL, "short %s", "x");
+    assert_string_equal(st.message, "short x");
+    a0ipc_status_clear(&st);
+    free(long_path);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -114,6 +159,7 @@ int main(void)
         cmocka_unit_test(set_replaces_and_clear_frees),
         cmocka_unit_test(from_errno_names_context_and_reason),
         cmocka_unit_test(move_transfers_ownership),
+        cmocka_unit_test(quoted_values_are_capped),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
