@@ -1,4 +1,5 @@
-"""The legacy RFC of Agent Zero (legacy/README.md §1), spoken with the standard library only.
+"""The legacy RFC of Agent Zero (docs/legacy-protocol.md, "RFC over HTTP"), spoken with the
+standard library only.
 
 This is the legacy side of the backend switch: while traffic moves to a0ipcd, the calls that
 stay on the old path must reach the old server exactly as Agent Zero sent them. So the envelope
@@ -73,9 +74,9 @@ _TRACEBACK = "\n\nTraceback (most recent call last):"
 
 def legacy_exception(text):
     """The exception a legacy 500 body describes — the one table from legacy failure bodies to
-    Python exceptions. Two layouts (README §1): a type whose name ends in "Error" puts
-    "<Type>: <message>" first, then a blank line and the traceback; anything else is the
-    traceback alone, ending in "<Type>: <message>"."""
+    Python exceptions. Two layouts (docs/legacy-protocol.md, "RFC over HTTP"): a type whose name
+    ends in "Error" puts "<Type>: <message>" first, then a blank line and the traceback; anything
+    else is the traceback alone, ending in "<Type>: <message>"."""
     if not text.startswith(_TRACEBACK[2:]):
         # "<Type>: <message>", a blank line, the traceback (maybe several, chained)
         head = text.partition(_TRACEBACK)[0]

@@ -1,6 +1,6 @@
 /* The server's lifecycle: listeners, registered methods, the completion-queue threads, the
  * request slots that accept calls, and the shutdown sequence that the core insists on (see
- * ../shared/notes/grpc-core-1.51.md, "Shutdown order"). */
+ * docs/grpc-core.md, "Pitfalls", 6: shutdown order). */
 #include <grpc/grpc.h>
 #include <grpc/grpc_security.h>
 #include <grpc/support/alloc.h>
