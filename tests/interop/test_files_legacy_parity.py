@@ -1,8 +1,8 @@
 """Legacy parity of the Files service: replays the recorded legacy helpers.rfc_files run
-(tests/fixtures/legacy/files_transcripts.json, from shared/legacy) through the Files RPCs, on
-the same fixture tree, with Debian's python3-grpcio, and compares by the rules of the legacy
-README: results exactly, except a directory's size and the order of _get_subdirectories_impl
-(a set); errors by type, and by message up to the first ':' after the path.
+(tests/fixtures/legacy/files_transcripts.json) through the Files RPCs, on the same fixture tree,
+with Debian's python3-grpcio, and compares by the rules of docs/legacy-protocol.md: results exactly,
+except a directory's size and the order of _get_subdirectories_impl (a set); errors by type, and by
+message up to the first ':' after the path.
 
 Each legacy function is mapped to its RPCs the way docs/files.md says; the mapping below is
 what a legacy adapter has to do. The recorded run shows mtime 1700000000 even on files written
