@@ -26,6 +26,9 @@ import unittest
 
 sys.path.insert(0, os.environ["A0IPC_PYTHON_GEN"])
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+from harness_env import strip_caller_env  # noqa: E402
+
+strip_caller_env()  # the product under test sees only what these tests set
 from legacy_fixture import (MTIME, build_fixture, comparable_message,  # noqa: E402,F401
                             reset_mtimes, subst)
 

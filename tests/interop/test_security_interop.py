@@ -13,6 +13,10 @@ import time
 import unittest
 
 sys.path.insert(0, os.environ["A0IPC_PYTHON_GEN"])
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+from harness_env import strip_caller_env  # noqa: E402
+
+strip_caller_env()  # the product under test sees only what these tests set
 
 import grpc  # noqa: E402
 from a0ipc_std.grpc.health.v1 import health_pb2, health_pb2_grpc  # noqa: E402

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -212,9 +213,14 @@ void lt_server_start(lt_server *s, const char *password)
 {
     int out[2];
     assert_int_equal(pipe2(out, O_CLOEXEC), 0);
+    pid_t parent = getpid();
     pid_t pid = fork();
     assert_true(pid >= 0);
     if (pid == 0) {
+        /* Dies with the test, also when a failed assertion skipped lt_server_stop. */
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (getppid() != parent)
+            _exit(127);
         dup2(out[1], STDOUT_FILENO);
         if (password)
             setenv("RFC_PASSWORD", password, 1);

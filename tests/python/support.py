@@ -19,6 +19,9 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "support"))
 from legacy_fixture import MTIME, build_fixture, reset_mtimes  # noqa: E402,F401
+from harness_env import strip_caller_env  # noqa: E402
+
+strip_caller_env()
 
 
 def env_path(name, what):
