@@ -15,7 +15,7 @@ import unittest
 import zipfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
-from harness_env import strip_caller_env  # noqa: E402
+from harness_env import die_with_parent, strip_caller_env  # noqa: E402
 
 strip_caller_env()  # the product under test sees only what these tests set
 
@@ -33,7 +33,8 @@ class CliTest(unittest.TestCase):
         self.log = open(os.path.join(self.dir, "a0ipcd.log"), "w+")
         self.daemon = subprocess.Popen(
             [A0IPCD, "--listen", "unix:" + self.sock, "--root", self.root, "--ready-file", ready,
-             "--session-cgroup", "off", "--log-calls", "false"], stderr=self.log)
+             "--session-cgroup", "off", "--log-calls", "false"], stderr=self.log,
+            preexec_fn=die_with_parent)
         deadline = time.time() + 10
         while not os.path.exists(ready):
             self.assertIsNone(self.daemon.poll(), "a0ipcd exited")

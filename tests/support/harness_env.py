@@ -4,7 +4,9 @@ ctest already drops them (tests/support/ctest_env.cmake.in) and sets what each t
 does the same for a test module started by hand, so that the package (which reads A0IPC_TARGET,
 A0IPC_TOKEN_FILE, ... from os.environ), a0ipc and a0ipcd see only what the test sets. Kept: the
 inputs ctest hands the harness (paths of the programs and data under test)."""
+import ctypes
 import os
+import signal
 
 HARNESS_INPUTS = frozenset((
     "A0IPC_CLI", "A0IPC_PYTHON_GEN", "A0IPC_FIXTURES", "A0IPC_LEGACY_SERVER", "A0IPC_C_REFERENCE",
@@ -17,3 +19,13 @@ def strip_caller_env(environ=os.environ):
     process and everything it starts)."""
     for name in [k for k in environ if k.startswith("A0IPC_") and k not in HARNESS_INPUTS]:
         del environ[name]
+
+
+_libc = ctypes.CDLL(None, use_errno=True)
+_PR_SET_PDEATHSIG = 1
+
+
+def die_with_parent():
+    """preexec_fn for the servers a test starts (a0ipcd, reference servers): the child is killed
+    when the test process ends, also when a failed setUp or tearDown skipped its stop."""
+    _libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
