@@ -5,7 +5,7 @@ if [ "${A0IPC_PROBE:-}" != kept ]; then
   echo "env_probe: the test's own ENVIRONMENT (A0IPC_PROBE=kept) did not arrive" >&2
   exit 1
 fi
-leaked=$(env | grep '^A0IPC_' | grep -v '^A0IPC_PROBE=kept$')
+leaked=$(env | grep -E '^A0IPC(_|D=)' | grep -v '^A0IPC_PROBE=kept$')
 if [ -n "$leaked" ]; then
   echo "env_probe: the caller's A0IPC_* variables reach the tests:" >&2
   echo "$leaked" >&2
