@@ -1,6 +1,6 @@
 /* The legacy implementation of the adapter interface (transport.h): Agent Zero's old IPC,
- * spoken byte for byte (legacy/README.md), so that the router can move traffic between it and
- * a0ipcd call by call. Files go over the HMAC-signed RFC (one `helpers.rfc_files` call or a few
+ * spoken byte for byte (docs/legacy-protocol.md), so that the router can move traffic between it
+ * and a0ipcd call by call. Files go over the HMAC-signed RFC (one `helpers.rfc_files` call or a few
  * per operation), terminal sessions over SSH with the legacy set-up, timeouts and output
  * cleaning. docs/migration.md lists how each operation maps and what the legacy cannot do.
  *

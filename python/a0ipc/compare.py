@@ -1,4 +1,5 @@
-"""Whether two answers of one legacy helper agree, by the rules of legacy/README.md §2.
+"""Whether two answers of one legacy helper agree, by the rules of docs/legacy-protocol.md
+("Comparing answers").
 
 Used by shadow mode (the legacy answer is returned; a disagreement is counted and logged). The
 rules: results exactly, except a directory's size in list_folder (file-system dependent) and the

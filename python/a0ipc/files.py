@@ -1,11 +1,11 @@
 """The legacy helpers.rfc_files operations for synchronous code, on the backend the switch picks.
 
-The same functions as files_async (names, arguments, results, exceptions: legacy/README.md §2),
-blocking: a call site that did ``runtime.call_development_function_sync(
+The same functions as files_async (names, arguments, results, exceptions: docs/legacy-protocol.md,
+"File operations"), blocking: a call site that did ``runtime.call_development_function_sync(
 rfc_files._read_file_as_base64_impl, path)`` does ``files.read_file_as_base64(path)``. The
-coroutines run on the package's background event loop (_loop.py), so these may be called from
-any thread that is not running that loop. SyncFileHelpers wraps a FileHelpers of your own for
-dependency injection.
+coroutines run on the package's background event loop (_loop.py), so these may be called from any
+thread that is not running that loop. SyncFileHelpers wraps a FileHelpers of your own for dependency
+injection.
 """
 import functools
 

@@ -1,8 +1,9 @@
 """The legacy helpers.rfc_files operations on a0ipcd's Files service.
 
-Each method answers like the legacy function of the same name (_X_impl of legacy/README.md §2):
-the same arguments, the same results, the same exception types and messages. docs/files.md maps
-every function to its RPCs; this is that mapping, plus what exact parity needs beyond it:
+Each method answers like the legacy function of the same name (_X_impl of docs/legacy-protocol.md,
+"File operations"): the same arguments, the same results, the same exception types and messages.
+docs/files.md maps every function to its RPCs; this is that mapping, plus what exact parity needs
+beyond it:
 
 - The legacy tests existence before it looks at the kind of a path (os.path.exists follows
   symlinks and is false for "file.txt/x"), so a "wrong kind" answer (FAILED_PRECONDITION) is

@@ -1,4 +1,4 @@
-"""The legacy RFC of Agent Zero (legacy/README.md §1), spoken with the standard library only.
+"""The legacy RFC of Agent Zero (docs/legacy-protocol.md, "RFC over HTTP"), spoken with the standard library only.
 
 This is the legacy side of the backend switch: while traffic moves to a0ipcd, the calls that
 stay on the old path must reach the old server exactly as Agent Zero sent them. So the envelope

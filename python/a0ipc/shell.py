@@ -1,9 +1,9 @@
 """GrpcInteractiveSession: Agent Zero's interactive shell, on a0ipcd's Terminal service.
 
-A drop-in for Agent Zero's SSHInteractiveSession / LocalInteractiveSession (legacy/README.md §3):
-the same four coroutines, ``connect()``, ``send_command(cmd)``,
-``read_output(timeout, reset_full_output) -> (full, partial)`` and ``close()``, returning the
-same cleaned text. What changes underneath:
+A drop-in for Agent Zero's SSHInteractiveSession / LocalInteractiveSession (docs/legacy-protocol.md,
+"Terminal over SSH"): the same four coroutines, ``connect()``, ``send_command(cmd)``,
+``read_output(timeout, reset_full_output) -> (full, partial)`` and ``close()``, returning the same
+cleaned text. What changes underneath:
 
 - No polling: a background task reads the session's Run stream as the daemon sends it, and
   read_output waits for the next piece of output (up to ``timeout``) instead of sleeping.

@@ -6,10 +6,10 @@ repeated (cleaned text has no offsets of its own, and Attach has no cleaning); a
 the unfinished last line (a dialog's question) without ending it, which the daemon only does at
 the end of a Run.
 
-The rules are the legacy's own (Agent Zero's shell_ssh.clean_string, legacy README section 3):
-legacy_clean() below is its code on bytes.decode("utf-8", "replace"). The daemon's C cleaning
-(src/common/legacy_clean.c, streamed by src/services/term_clean.c) gives the same text byte for
-byte; tests/unit/test_legacy_clean_python.py checks the three against each other.
+The rules are the legacy's own (Agent Zero's shell_ssh.clean_string, docs/legacy-protocol.md,
+"Terminal over SSH"): legacy_clean() below is its code on bytes.decode("utf-8", "replace"). The
+daemon's C cleaning (src/common/legacy_clean.c, streamed by src/services/term_clean.c) gives the
+same text byte for byte; tests/unit/test_legacy_clean_python.py checks the three against each other.
 
 Streaming: bytes are held until a line is complete (up to and including its "\\n") and each line
 is cleaned on its own, which gives exactly the legacy's text for the whole stream (no step of

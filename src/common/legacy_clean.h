@@ -1,5 +1,6 @@
-/* The legacy terminal's output cleaning (legacy/README.md §3), reproduced exactly: what Agent
- * Zero's SSH shell (shell_ssh.clean_string) makes of the bytes it read. In order:
+/* The legacy terminal's output cleaning (docs/legacy-protocol.md, "Terminal over SSH"),
+ * reproduced exactly: what Agent Zero's SSH shell (shell_ssh.clean_string) makes of the bytes it
+ * read. In order:
  *   1. decode as UTF-8 with errors="replace" (one U+FFFD per maximal invalid subsequence, as
  *      CPython's decoder);
  *   2. remove ANSI escapes, the legacy's regex \x1B(?:[@-Z\\-_]|\[[0-?]*[ -/]*[@-~]): ESC and one

@@ -1,7 +1,7 @@
 /* Dialog detection: does the output end in a question waiting for an answer? The legacy rule
- * (legacy/README.md §3): one of the last two lines matches a dialog pattern. Run applies it only
- * after the output has been idle for a while (RunTimeouts.dialog_ms), which is what keeps a
- * line such as "Downloading:" in the middle of busy output from counting. */
+ * (docs/legacy-protocol.md, "Terminal over SSH"): one of the last two lines matches a dialog
+ * pattern. Run applies it only after the output has been idle for a while (RunTimeouts.dialog_ms),
+ * which is what keeps a line such as "Downloading:" in the middle of busy output from counting. */
 #ifndef A0IPC_TERM_DIALOG_H
 #define A0IPC_TERM_DIALOG_H
 

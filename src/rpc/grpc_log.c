@@ -1,6 +1,7 @@
 #include "rpc/grpc_log.h"
 
 #include <grpc/support/log.h>
+#include <string.h>
 
 #include "common/log.h"
 
@@ -12,6 +13,10 @@ static void route(gpr_log_func_args *args)
     a0ipc_log_level level = args->severity == GPR_LOG_SEVERITY_ERROR  ? A0IPC_LOG_WARN
                             : args->severity == GPR_LOG_SEVERITY_INFO ? A0IPC_LOG_INFO
                                                                       : A0IPC_LOG_DEBUG;
+    /* A port the core cannot bind: a0ipc_rpc_server_listen reports it in one line with the
+     * errno; the core's nested error text says the same at length. */
+    if (strstr(args->message, "No address added out of total"))
+        level = A0IPC_LOG_DEBUG;
     if (a0ipc_log_enabled(level))
         a0ipc_log(level, "grpc: %s (%s:%d)", args->message, args->file, args->line);
 }

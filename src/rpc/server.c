@@ -1,12 +1,17 @@
 /* The server's lifecycle: listeners, registered methods, the completion-queue threads, the
  * request slots that accept calls, and the shutdown sequence that the core insists on (see
- * ../shared/notes/grpc-core-1.51.md, "Shutdown order"). */
+ * docs/grpc-core.md, "Pitfalls", 6: shutdown order). */
 #include <grpc/grpc.h>
 #include <grpc/grpc_security.h>
+#include <errno.h>
 #include <grpc/support/alloc.h>
 #include <limits.h>
+#include <netdb.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "common/log.h"
 #include "rpc/server_internal.h"
@@ -203,6 +208,57 @@ a0ipc_rpc_server *a0ipc_rpc_server_new(const a0ipc_rpc_server_options *o, a0ipc_
     return s;
 }
 
+/* Why the core could not listen on a TCP address: it only logs a nested error blob, so bind the
+ * same address once more (SO_REUSEADDR, as the core does) and tell the reason in one line. */
+static void why_not_listening(const char *addr, char *why, size_t cap)
+{
+    static const char *const schemes[] = {"dns:///", "ipv4:", "ipv6:", "dns:"};
+    const char *a = addr;
+    for (size_t i = 0; i < sizeof schemes / sizeof schemes[0]; i++)
+        if (!strncmp(a, schemes[i], strlen(schemes[i]))) {
+            a += strlen(schemes[i]);
+            break;
+        }
+    char host[256];
+    const char *colon = strrchr(a, ':');
+    size_t n = colon ? (size_t)(colon - a) : 0;
+    if (!colon || n >= sizeof host) {
+        snprintf(why, cap, "not host:port");
+        return;
+    }
+    memcpy(host, a, n);
+    host[n] = '\0';
+    if (n >= 2 && host[0] == '[' && host[n - 1] == ']') {
+        memmove(host, host + 1, n - 2);
+        host[n - 2] = '\0';
+    }
+    struct addrinfo hints = {.ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE}, *res = NULL;
+    int gai = getaddrinfo(host[0] ? host : NULL, colon + 1, &hints, &res);
+    if (gai != 0) {
+        snprintf(why, cap, "%s", gai_strerror(gai));
+        return;
+    }
+    int err = 0;
+    for (struct addrinfo *r = res; r; r = r->ai_next) {
+        int fd = socket(r->ai_family, r->ai_socktype | SOCK_CLOEXEC, r->ai_protocol);
+        if (fd < 0) {
+            err = errno;
+            continue;
+        }
+        int one = 1;
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+        err = bind(fd, r->ai_addr, r->ai_addrlen) == 0 ? 0 : errno;
+        close(fd);
+        if (err)
+            break;
+    }
+    freeaddrinfo(res);
+    if (err)
+        snprintf(why, cap, "%s (errno %d)", strerror(err), err);
+    else
+        snprintf(why, cap, "the gRPC core refused it (bad address or no permission)");
+}
+
 int a0ipc_rpc_server_listen(a0ipc_rpc_server *s, const char *addr, grpc_server_credentials *creds,
                             a0ipc_status *st)
 {
@@ -216,10 +272,11 @@ int a0ipc_rpc_server_listen(a0ipc_rpc_server *s, const char *addr, grpc_server_c
     int port = grpc_server_add_http2_port(s->server, addr, creds);
     if (insecure)
         grpc_server_credentials_release(insecure);
-    if (port == 0)
-        a0ipc_status_set(st, A0IPC_UNAVAILABLE,
-                         "cannot listen on %s (address in use, bad address, or no permission)",
-                         addr);
+    if (port == 0) {
+        char why[256];
+        why_not_listening(addr, why, sizeof why);
+        a0ipc_status_set(st, A0IPC_UNAVAILABLE, "cannot listen on %s: %s", addr, why);
+    }
     return port;
 }
 

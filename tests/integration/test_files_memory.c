@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -61,8 +62,12 @@ static void test_one_gib_each_way(void **state)
     char target[256], ready[256];
     snprintf(target, sizeof target, "unix:%s/s.sock", base);
     snprintf(ready, sizeof ready, "%s/ready", base);
+    pid_t parent = getpid();
     pid_t pid = fork();
     if (pid == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGKILL); /* dies with the test, also when an assertion failed */
+        if (getppid() != parent)
+            _exit(127);
 #ifdef __SANITIZE_ADDRESS__
         /* ASan keeps freed memory in quarantine (256 MiB), which is RSS that says nothing about
          * the server; without it the bound holds under ASan too. */

@@ -9,10 +9,16 @@ import os
 import shutil
 import signal
 import subprocess
+import sys
 import tempfile
 import time
 import unittest
 import zipfile
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+from harness_env import die_with_parent, strip_caller_env  # noqa: E402
+
+strip_caller_env()  # the product under test sees only what these tests set
 
 A0IPCD = os.environ["A0IPCD"]
 CLI = os.environ["A0IPC_CLI"]
@@ -28,7 +34,8 @@ class CliTest(unittest.TestCase):
         self.log = open(os.path.join(self.dir, "a0ipcd.log"), "w+")
         self.daemon = subprocess.Popen(
             [A0IPCD, "--listen", "unix:" + self.sock, "--root", self.root, "--ready-file", ready,
-             "--session-cgroup", "off", "--log-calls", "false"], stderr=self.log)
+             "--session-cgroup", "off", "--log-calls", "false"], stderr=self.log,
+            preexec_fn=die_with_parent)
         deadline = time.time() + 10
         while not os.path.exists(ready):
             self.assertIsNone(self.daemon.poll(), "a0ipcd exited")
@@ -37,10 +44,12 @@ class CliTest(unittest.TestCase):
         self.env = dict(os.environ, A0IPC_TARGET="unix:" + self.sock)
         self.env.pop("A0IPC_CONFIG", None)
         self.env.pop("A0IPC_TOKEN_FILE", None)
-        self.tmux_socket = "a0ipc-test-%d" % os.getpid()  # a tmux server of our own
+        self.tmux_servers = 0
+        self.tmux_socket = None
 
     def tearDown(self):
-        subprocess.run(["tmux", "-L", self.tmux_socket, "kill-server"], capture_output=True)
+        if self.tmux_socket:
+            self.tmux_kill_server()
         self.daemon.send_signal(signal.SIGTERM)
         self.assertEqual(self.daemon.wait(timeout=20), 0)
         self.log.close()
@@ -140,8 +149,34 @@ class CliTest(unittest.TestCase):
         self.assertEqual(self.cli("sessions").stdout, b"")  # run closed its own session
 
     def tmux(self, *args):
-        return subprocess.run(["tmux", "-L", self.tmux_socket, *args], capture_output=True,
+        return subprocess.run(["tmux", "-S", self.tmux_socket, *args], capture_output=True,
                               text=True, env=self.env, timeout=30)
+
+    def tmux_new_server(self, *command):
+        """A tmux server of our own on a socket path never used before, with one session "t"
+        running command. A fresh path each time: tmux 3.3a's kill-server returns before the old
+        server is gone, and a new-session on the same socket then fails ("server exited
+        unexpectedly")."""
+        self.tmux_servers += 1
+        self.tmux_socket = os.path.join(self.dir, "tmux-%d.sock" % self.tmux_servers)
+        r = self.tmux("new-session", "-d", "-s", "t", "-x", "100", "-y", "30", *command)
+        self.assertEqual(r.returncode, 0, "tmux new-session: %s" % r.stderr)
+        self.tmux("set-option", "-t", "t", "remain-on-exit", "on")  # to read its last words
+
+    def tmux_kill_server(self):
+        """Kills the current tmux server and waits (10 s at most) until its process is gone."""
+        r = self.tmux("display-message", "-p", "#{pid}")
+        self.tmux("kill-server")
+        if r.returncode != 0 or not r.stdout.strip().isdigit():
+            return  # no server ran on this socket
+        pid, deadline = int(r.stdout.strip()), time.time() + 10
+        while True:
+            try:
+                os.kill(pid, 0)
+            except ProcessLookupError:
+                return
+            self.assertLess(time.time(), deadline, "tmux server %d did not exit" % pid)
+            time.sleep(0.05)
 
     def wait_screen(self, text, timeout=30):
         deadline = time.time() + timeout
@@ -152,10 +187,9 @@ class CliTest(unittest.TestCase):
             time.sleep(0.1)
         self.fail("%r never appeared; screen:\n%s" % (text, screen))
 
-    @unittest.skipUnless(shutil.which("tmux"), "tmux is not installed")
     def test_shell_detach_and_reattach(self):
-        self.tmux("new-session", "-d", "-s", "t", "-x", "100", "-y", "30", CLI, "shell")
-        self.tmux("set-option", "-t", "t", "remain-on-exit", "on")  # to read its last words
+        self.assertTrue(shutil.which("tmux"), "tmux is missing: scripts/bootstrap installs it")
+        self.tmux_new_server(CLI, "shell")
         screen = self.wait_screen("Ctrl-] detaches")
         session = screen.split("session ")[1].split(";")[0].strip()
         self.tmux("send-keys", "-t", "t", "echo typed-$((40+2))", "Enter")
@@ -169,11 +203,9 @@ class CliTest(unittest.TestCase):
         time.sleep(2.5)  # the loop finishes while detached
         sessions = self.cli("sessions").stdout.decode()
         self.assertIn(session, sessions)
-        self.tmux("kill-server")
+        self.tmux_kill_server()
         # Reattach from where we left: everything printed meanwhile arrives.
-        self.tmux("new-session", "-d", "-s", "t", "-x", "100", "-y", "30", CLI, "shell",
-                  "--session", session, "--from-seq", resume)
-        self.tmux("set-option", "-t", "t", "remain-on-exit", "on")  # to read its last words
+        self.tmux_new_server(CLI, "shell", "--session", session, "--from-seq", resume)
         screen = self.wait_screen("done-ticking")
         for i in (1, 2, 3):
             self.assertIn("tick-%d" % i, screen)

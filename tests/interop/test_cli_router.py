@@ -6,9 +6,15 @@ import re
 import shutil
 import signal
 import subprocess
+import sys
 import tempfile
 import time
 import unittest
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+from harness_env import die_with_parent, strip_caller_env  # noqa: E402
+
+strip_caller_env()  # the product under test sees only what these tests set
 
 A0IPCD = os.environ["A0IPCD"]
 CLI = os.environ["A0IPC_CLI"]
@@ -35,10 +41,11 @@ class CliRouterTest(unittest.TestCase):
         ready = os.path.join(self.dir, "ready")
         self.daemon = subprocess.Popen(
             [A0IPCD, "--listen", "unix:" + self.sock, "--root", self.root, "--ready-file", ready,
-             "--terminal", "false", "--log-calls", "false"], stderr=subprocess.DEVNULL)
+             "--terminal", "false", "--log-calls", "false"], stderr=subprocess.DEVNULL,
+            preexec_fn=die_with_parent)
         self.server = subprocess.Popen(
             ["/usr/bin/python3", "-B", REFERENCE_SERVER, "--port", "0"], stdout=subprocess.PIPE,
-            env=dict(os.environ, RFC_PASSWORD=PASSWORD), text=True)
+            env=dict(os.environ, RFC_PASSWORD=PASSWORD), text=True, preexec_fn=die_with_parent)
         port = int(self.server.stdout.readline().split()[1])
         deadline = time.time() + 10
         while not os.path.exists(ready):

@@ -1,8 +1,8 @@
 """Legacy parity of the Files service: replays the recorded legacy helpers.rfc_files run
-(tests/fixtures/legacy/files_transcripts.json, from shared/legacy) through the Files RPCs, on
-the same fixture tree, with Debian's python3-grpcio, and compares by the rules of the legacy
-README: results exactly, except a directory's size and the order of _get_subdirectories_impl
-(a set); errors by type, and by message up to the first ':' after the path.
+(tests/fixtures/legacy/files_transcripts.json) through the Files RPCs, on the same fixture tree,
+with Debian's python3-grpcio, and compares by the rules of docs/legacy-protocol.md: results exactly,
+except a directory's size and the order of _get_subdirectories_impl (a set); errors by type, and by
+message up to the first ':' after the path.
 
 Each legacy function is mapped to its RPCs the way docs/files.md says; the mapping below is
 what a legacy adapter has to do. The recorded run shows mtime 1700000000 even on files written
@@ -26,6 +26,9 @@ import unittest
 
 sys.path.insert(0, os.environ["A0IPC_PYTHON_GEN"])
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+from harness_env import die_with_parent, strip_caller_env  # noqa: E402
+
+strip_caller_env()  # the product under test sees only what these tests set
 from legacy_fixture import (MTIME, build_fixture, comparable_message,  # noqa: E402,F401
                             reset_mtimes, subst)
 
@@ -178,7 +181,7 @@ class LegacyParity(unittest.TestCase):
         self.target = "unix:%s/files.sock" % self.dir
         self.log = open(os.path.join(self.dir, "server.log"), "w+")
         self.proc = subprocess.Popen([os.environ["A0IPC_FILES_SERVER"], self.target, self.root,
-                                      ready], stderr=self.log)
+                                      ready], stderr=self.log, preexec_fn=die_with_parent)
         deadline = time.time() + 10
         while not os.path.exists(ready):
             if self.proc.poll() is not None or time.time() > deadline:

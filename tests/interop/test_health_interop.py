@@ -11,6 +11,10 @@ import time
 import unittest
 
 sys.path.insert(0, os.environ["A0IPC_PYTHON_GEN"])
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+from harness_env import die_with_parent, strip_caller_env  # noqa: E402
+
+strip_caller_env()  # the product under test sees only what these tests set
 
 import grpc  # noqa: E402
 from a0ipc_std.grpc.health.v1 import health_pb2, health_pb2_grpc  # noqa: E402
@@ -31,7 +35,8 @@ class Daemon:
         self.log = open(os.path.join(self.dir, "a0ipcd.log"), "w+")
         self.proc = subprocess.Popen(
             [os.environ["A0IPCD"], "--listen", self.unix, "--listen", "127.0.0.1:0",
-             "--insecure", "--ready-file", ready, "--root", self.dir], stderr=self.log)
+             "--insecure", "--ready-file", ready, "--root", self.dir], stderr=self.log,
+            preexec_fn=die_with_parent)
         deadline = time.time() + 10
         while not os.path.exists(ready):
             if self.proc.poll() is not None or time.time() > deadline:
@@ -133,9 +138,10 @@ class HealthInterop(unittest.TestCase):
         self.assertEqual(out.returncode, 3)
         self.assertIn("NOT_FOUND", out.stderr)
 
-    @unittest.skipUnless(os.environ.get("A0IPC_BUF"), "buf is not installed")
     def test_buf_curl_uses_reflection(self):
-        buf = os.environ["A0IPC_BUF"]
+        buf = os.environ.get("A0IPC_BUF", "")
+        self.assertTrue(os.access(buf, os.X_OK),
+                        "buf is missing (%r): scripts/bootstrap installs it" % buf)
         url = "http://" + self.d.tcp
         out = subprocess.run([buf, "curl", "--protocol", "grpc", "--http2-prior-knowledge",
                               "--list-methods", url], capture_output=True, text=True, timeout=60)

@@ -13,6 +13,10 @@ import time
 import unittest
 
 sys.path.insert(0, os.environ["A0IPC_PYTHON_GEN"])
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+from harness_env import die_with_parent, strip_caller_env  # noqa: E402
+
+strip_caller_env()  # the product under test sees only what these tests set
 
 import grpc  # noqa: E402
 from a0ipc_std.grpc.health.v1 import health_pb2, health_pb2_grpc  # noqa: E402
@@ -55,7 +59,7 @@ class SecureDaemon(unittest.TestCase):
             [os.environ["A0IPCD"], "--listen", cls.unix, "--listen", "127.0.0.1:0",
              "--ready-file", ready, "--tls-cert", os.path.join(d, "tls", "server.pem"),
              "--tls-key", os.path.join(d, "tls", "server.key"), "--tokens-file", cls.tokens,
-             "--health-exempt", "false"], stderr=cls.log)
+             "--health-exempt", "false"], stderr=cls.log, preexec_fn=die_with_parent)
         deadline = time.time() + 10
         while not os.path.exists(ready):
             if cls.proc.poll() is not None or time.time() > deadline:

@@ -48,7 +48,8 @@ static void sort_strings(a0ipc_json *list)
         qsort(list->u.arr.items, list->u.arr.n, sizeof list->u.arr.items[0], cmp_str);
 }
 
-/* The README's rule for messages: exact, or equal up to the first ':' after the path. */
+/* The rule for messages (docs/legacy-protocol.md, "Comparing answers"): exact, or equal up to the
+ * first ':' after the path. */
 static bool message_matches(const char *got, const char *want, const char *root)
 {
     if (strcmp(got, want) == 0)

@@ -1,10 +1,11 @@
-/* The replay of ../shared/legacy/files_transcripts.json by the README's comparison rules, shared
- * by the two characterizations that use it: the legacy C functions against the reference server
- * (test_legacy_files.c) and the adapter interface, over both transports
- * (test_transport_replay.c). Rules: results exactly, except a directory's size and the order of
- * _get_subdirectories_impl (a set); errors: the exception type exactly, the message exactly up
- * to the first ':' that follows the path when the rest is a Python-specific reason. Every mtime
- * is set back to 1700000000 before each step, as the recorded run evidently did. */
+/* The replay of tests/fixtures/legacy/files_transcripts.json by the comparison rules of
+ * docs/legacy-protocol.md ("Comparing answers"), shared by the two characterizations that use it:
+ * the legacy C functions against the reference server (test_legacy_files.c) and the adapter
+ * interface, over both transports (test_transport_replay.c). Rules: results exactly, except a
+ * directory's size and the order of _get_subdirectories_impl (a set); errors: the exception type
+ * exactly, the message exactly up to the first ':' that follows the path when the rest is a
+ * Python-specific reason. Every mtime is set back to 1700000000 before each step, as the recorded
+ * run evidently did. */
 #ifndef A0IPC_LEGACY_REPLAY_H
 #define A0IPC_LEGACY_REPLAY_H
 

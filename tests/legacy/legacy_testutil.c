@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -18,9 +19,9 @@
 
 #define FIXTURE_MTIME 1700000000
 
-const char *lt_shared_legacy_dir(void)
+const char *lt_legacy_fixtures_dir(void)
 {
-    return LT_SHARED_LEGACY;
+    return LT_LEGACY_FIXTURES;
 }
 
 char *lt_read_file(const char *path, size_t *len)
@@ -67,12 +68,12 @@ char *lt_read_file(const char *path, size_t *len)
 a0ipc_json *lt_load_golden(const char *name)
 {
     char path[4096];
-    snprintf(path, sizeof path, "%s/%s", lt_shared_legacy_dir(), name);
+    snprintf(path, sizeof path, "%s/%s", lt_legacy_fixtures_dir(), name);
     size_t len;
     char *text = lt_read_file(path, &len);
     if (!text)
-        fail_msg("legacy golden data missing: cannot read %s (%s). The shared folder must sit "
-                 "beside the repository (../shared/legacy), or pass -DA0IPC_SHARED_LEGACY=<dir>.",
+        fail_msg("legacy golden data missing: cannot read %s (%s). It is part of the "
+                 "repository (tests/fixtures/legacy); -DA0IPC_FIXTURES=<dir> points elsewhere.",
                  path, strerror(errno));
     a0ipc_json *v = NULL;
     a0ipc_status st = A0IPC_STATUS_INIT;
@@ -212,9 +213,14 @@ void lt_server_start(lt_server *s, const char *password)
 {
     int out[2];
     assert_int_equal(pipe2(out, O_CLOEXEC), 0);
+    pid_t parent = getpid();
     pid_t pid = fork();
     assert_true(pid >= 0);
     if (pid == 0) {
+        /* Dies with the test, also when a failed assertion skipped lt_server_stop. */
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (getppid() != parent)
+            _exit(127);
         dup2(out[1], STDOUT_FILENO);
         if (password)
             setenv("RFC_PASSWORD", password, 1);

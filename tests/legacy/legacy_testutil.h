@@ -1,5 +1,6 @@
-/* Shared by the legacy transport's tests: the golden data of ../shared/legacy, the fixture tree
- * of legacy/README.md §2, and the reference server (tests/legacy/reference_server.py). */
+/* Shared by the legacy transport's tests: the golden data of tests/fixtures/legacy, its fixture
+ * tree (tests/fixtures/legacy/README.md), and the reference server
+ * (tests/legacy/reference_server.py). */
 #ifndef A0IPC_LEGACY_TESTUTIL_H
 #define A0IPC_LEGACY_TESTUTIL_H
 
@@ -9,13 +10,14 @@
 
 #include "transport/legacy/rfc_json.h"
 
-/* The directory with rfc_vectors.json and files_transcripts.json (set by CMake). */
-const char *lt_shared_legacy_dir(void);
+/* The directory with rfc_vectors.json and files_transcripts.json: <A0IPC_FIXTURES>/legacy (set
+ * by CMake; tests/fixtures/legacy in the source tree). */
+const char *lt_legacy_fixtures_dir(void);
 
 /* Reads a whole file (NUL-terminated; caller frees); NULL with errno set when it cannot. */
 char *lt_read_file(const char *path, size_t *len);
 
-/* Parses <shared legacy dir>/<name>. A missing file fails the test with a message that says
+/* Parses <legacy fixtures dir>/<name>. A missing file fails the test with a message that says
  * where the golden data was expected: these tests must never pass without it. */
 a0ipc_json *lt_load_golden(const char *name);
 
@@ -23,7 +25,7 @@ a0ipc_json *lt_load_golden(const char *name);
 char *lt_mkdtemp(const char *tag);
 void lt_rm_rf(const char *path);
 
-/* The fixture tree of legacy/README.md §2 in root, every mtime 1700000000. */
+/* The fixture tree of tests/fixtures/legacy/README.md in root, every mtime 1700000000. */
 void lt_build_fixture(const char *root);
 /* Sets every mtime under root (and root's) back to 1700000000: the recorded run shows that
  * value even for files written during it, so its harness did this before each step. */

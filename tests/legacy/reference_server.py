@@ -1,5 +1,6 @@
 #!/usr/bin/python3
-"""A reference server for Agent Zero's legacy RFC (the HMAC-signed remote function call over HTTP),
+"""A reference server for Agent Zero's legacy RFC (the HMAC-signed remote function call over HTTP,
+docs/legacy-protocol.md, "RFC over HTTP"),
 standard library only, for the legacy transport's tests.
 
   RFC_PASSWORD=secret /usr/bin/python3 reference_server.py --port 0     # prints "port <n>"

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -114,9 +115,14 @@ void lt_sshd_start(sshd *d)
                  d->port, d->dir, d->dir, d->dir, d->user);
         snprintf(path, sizeof path, "%s/sshd_config", d->dir);
         write_text(path, conf);
+        pid_t parent = getpid();
         pid_t pid = fork();
         assert_true(pid >= 0);
         if (pid == 0) {
+            /* Dies with the test, also when a failed assertion skipped lt_sshd_stop. */
+            prctl(PR_SET_PDEATHSIG, SIGTERM);
+            if (getppid() != parent)
+                _exit(127);
             int fd = open(d->log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
             dup2(fd, STDERR_FILENO);
             execl(SSHD, SSHD, "-D", "-e", "-f", path, (char *)NULL);

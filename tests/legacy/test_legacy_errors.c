@@ -1,7 +1,7 @@
 /* The one table from legacy RFC failures to status codes, and reading the exception out of a
- * traceback body in both layouts: the legacy README's (an "...Error" line on top, then the full
- * traceback) and Agent Zero's formatter (that line on top and cut from the end, and for a chained
- * exception the cause's line on top). */
+ * traceback body in both layouts: docs/legacy-protocol.md's (an "...Error" line on top, then the
+ * full traceback) and Agent Zero's formatter (that line on top and cut from the end, and for a
+ * chained exception the cause's line on top). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -21,7 +21,7 @@ typedef struct body_case {
 } body_case;
 
 static const body_case cases[] = {
-    /* README layout, a type ending in Error */
+    /* the documented layout, a type ending in Error */
     {"FileNotFoundError: File not found: /r/missing.txt\n\nTraceback (most recent call last):\n"
      "  File \"/srv/helpers/rfc_files.py\", line 22, in _read\n"
      "    raise FileNotFoundError(f\"File not found: {path}\")\n"
@@ -36,7 +36,7 @@ static const body_case cases[] = {
     {"Traceback (most recent call last):\n  File \"x.py\", line 1, in f\n"
      "Exception: Path is not a file: /r/sub\n",
      "Exception", "Path is not a file: /r/sub", A0IPC_UNKNOWN},
-    /* chained, README layout (as the reference server writes it) */
+    /* chained, the documented layout (as the reference server writes it) */
     {"Traceback (most recent call last):\n  File \"/usr/lib/python3.11/base64.py\", line 88\n"
      "binascii.Error: Invalid base64-encoded string: number of data characters (9) cannot be 1 "
      "more than a multiple of 4\n\nDuring handling of the above exception, another exception "

@@ -1,11 +1,11 @@
-/* Characterization: ../shared/legacy/files_transcripts.json replayed through legacy_files.c
- * (the C legacy transport) against the reference server, on the fixture tree of the legacy
- * README §2, compared by the rules written there:
+/* Characterization: tests/fixtures/legacy/files_transcripts.json replayed through legacy_files.c
+ * (the C legacy transport) against the reference server, on the fixture tree of its README,
+ * compared by the rules of docs/legacy-protocol.md ("Comparing answers"):
  *   results exactly, except a directory's size and the order of _get_subdirectories_impl (a
  *   set); errors: the exception type exactly, the message exactly up to the first ':' that
  *   follows the path when the rest is a Python-specific reason.
  * Every mtime is set back to 1700000000 before each step, as the recorded run evidently did.
- * The zip functions, absent from the recording, are checked against the README's description. */
+ * The zip functions, absent from the recording, are checked against docs/legacy-protocol.md. */
 #include <archive.h>
 #include <archive_entry.h>
 #include <setjmp.h>

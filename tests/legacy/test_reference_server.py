@@ -1,15 +1,16 @@
 """Proves the legacy reference server (reference_server.py + helpers/rfc_files.py) faithful:
-replays ../shared/legacy/files_transcripts.json against it on the fixture tree of the legacy
-README (section 2) and compares by the rules written there; checks the envelope, HMAC and error
-layouts of section 1, and the zip functions the transcripts do not cover.
+replays tests/fixtures/legacy/files_transcripts.json against it on the fixture tree of its
+README and compares by the rules of docs/legacy-protocol.md; checks the envelope, HMAC and error
+layouts of "RFC over HTTP" there, and the zip functions the transcripts do not cover.
 
-Comparison rules (README section 2): results exactly (types too: true is not 1, 1700000000.0 is
+Comparison rules ("Comparing answers"): results exactly (types too: true is not 1, 1700000000.0 is
 not 1700000000), except a directory's "size" and the order of _get_subdirectories_impl (a set).
 Errors: the type exactly; the message exactly up to the first ':' that follows the path when the
 rest is a Python-specific reason. The recorded run shows mtime 1700000000 even for files written
 during it, so its harness set every mtime back before each step; so does this replay.
 
-Run by ctest with A0IPC_SHARED_LEGACY set; it fails (never skips) without the golden data."""
+Run by ctest with A0IPC_FIXTURES set (else the repository's tests/fixtures); it fails (never
+skips) without the golden data."""
 import base64
 import hashlib
 import hmac
@@ -27,18 +28,20 @@ import zipfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SERVER = os.path.join(HERE, "reference_server.py")
-SHARED = os.environ.get("A0IPC_SHARED_LEGACY", os.path.join(HERE, "../../../shared/legacy"))
+FIXTURES = os.path.join(os.environ.get("A0IPC_FIXTURES") or os.path.join(HERE, "..", "fixtures"),
+                        "legacy")
 PASSWORD = "s3cret"
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
 from legacy_fixture import MTIME, build_fixture, reset_mtimes, subst  # noqa: E402,F401
+from harness_env import die_with_parent  # noqa: E402
 MODULE = "helpers.rfc_files"
 
 
 def load_golden(name):
-    path = os.path.join(SHARED, name)
+    path = os.path.join(FIXTURES, name)
     if not os.path.isfile(path):
-        raise AssertionError(f"legacy golden data missing: {path} (the shared folder must sit "
-                             "beside the repository, or set A0IPC_SHARED_LEGACY)")
+        raise AssertionError(f"legacy golden data missing: {path} (it is part of the repository, "
+                             "tests/fixtures/legacy; A0IPC_FIXTURES points elsewhere)")
     with open(path, encoding="utf-8") as f:
         return json.load(f)
 
@@ -108,7 +111,7 @@ def exception_of(body):
 
 
 def old_exception_of(body):
-    """The rule this file used before (legacy/README.md section 1 read literally: the first
+    """The rule this file used before (docs/legacy-protocol.md, "RFC over HTTP", read literally: the first
     line for "...Error" types, else the last line): wrong for a chained failure whose cause is
     an "...Error", as Agent Zero's server puts the cause's line on top."""
     first = body.split("\n")[0]
@@ -129,7 +132,7 @@ class Server:
             env["RFC_PASSWORD"] = password
         env["PYTHONDONTWRITEBYTECODE"] = "1"
         self.proc = subprocess.Popen([sys.executable, SERVER, "--port", "0"], env=env,
-                                     stdout=subprocess.PIPE, text=True)
+                                     stdout=subprocess.PIPE, text=True, preexec_fn=die_with_parent)
         line = self.proc.stdout.readline()
         if not line.startswith("port "):
             self.stop()

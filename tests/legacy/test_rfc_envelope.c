@@ -1,4 +1,4 @@
-/* The RFC envelope, byte for byte against every vector of ../shared/legacy/rfc_vectors.json:
+/* The RFC envelope, byte for byte against every vector of tests/fixtures/legacy/rfc_vectors.json:
  * the rfc_input text, the HMAC and the whole body. */
 #include <setjmp.h>
 #include <stdarg.h>

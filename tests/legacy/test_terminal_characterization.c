@@ -122,7 +122,8 @@ static int collect(void *arg, uint64_t seq, const uint8_t *data, size_t len, uin
     return 0;
 }
 
-/* Runs cmd with the legacy's timeouts (legacy/README.md §3) and clean output. */
+/* Runs cmd with the legacy's timeouts (docs/legacy-protocol.md, "Terminal over SSH") and clean
+ * output. */
 static char *run(fixture *fx, int side, const char *cmd)
 {
     a0ipc_run_options ro = {.command = cmd,

@@ -2,9 +2,9 @@
  * through the legacy transport (a0ipc_legacy_transport_new, against the reference server) and
  * through the gRPC transport (against a real a0ipcd with --root on its own copy of the fixture
  * tree), each legacy function mapped to the interface's operations as docs/files.md's table
- * says. Both must match the recording by the README's rules and give the same status codes.
- * Then the operations the legacy has no function for (stat, deep listings, ranges, the
- * adapter's own pre-checks) are run on both transports and must answer alike. */
+ * says. Both must match the recording by the rules of docs/legacy-protocol.md and give the same
+ * status codes. Then the operations the legacy has no function for (stat, deep listings, ranges,
+ * the adapter's own pre-checks) are run on both transports and must answer alike. */
 #include <fnmatch.h>
 #include <signal.h>
 #include <setjmp.h>

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # The Debian packages end to end on this machine: build them (scripts/build-deb), install them
-# with dpkg -i, check what the maintainer scripts did (user, conffile, enabled unit), start the
-# installed daemon as its user with the installed configuration (no systemd runs here: by hand,
-# on a temporary socket), get SERVING from the installed a0ipc and from programs built against
-# the installed library, then dpkg --purge and check that nothing is left but the a0ipc user
-# and group (Debian leaves system users in place).
+# with dpkg -i, check what the maintainer scripts did (user, conffile, enabled unit, the daemon's
+# directories), start the installed daemon as its user with the installed configuration (no
+# systemd runs here, as in a container: by hand), get SERVING from the installed a0ipc and from
+# programs built against the installed library, upgrade (an enabled a0ipcd.socket is restarted),
+# then dpkg --purge and check that nothing is left but the a0ipc user and group (Debian leaves
+# system users in place).
 # Needs root (it installs packages): exits 77 (skipped) otherwise, and also when a0ipc packages
 # were installed before it ran, because it would remove them. Concurrent runs on one machine
 # wait for each other (flock).
@@ -57,6 +58,15 @@ fail() {
   exit 1
 }
 
+# deb-systemd-invoke as the maintainer scripts call it, recorded (no systemd runs here to act).
+mkdir "$tmp/shim"
+cat >"$tmp/shim/deb-systemd-invoke" <<SHIM
+#!/bin/sh
+echo "\$*" >>"$tmp/invoked"
+SHIM
+chmod 755 "$tmp/shim/deb-systemd-invoke"
+touch "$tmp/invoked"
+
 # Build.
 "$src/scripts/build-deb" "$tmp/debs" | tail -1
 project=$(sed -n 's/^project(a0ipc VERSION \([0-9.]*\).*/\1/p' "$src/CMakeLists.txt")
@@ -69,7 +79,8 @@ done
 
 # Install, as an administrator would.
 installed=yes
-dpkg -i "${debs[@]}" >"$tmp/dpkg.log" 2>&1 || { cat "$tmp/dpkg.log" >&2; fail "dpkg -i"; }
+PATH="$tmp/shim:$PATH" dpkg -i "${debs[@]}" >"$tmp/dpkg.log" 2>&1 ||
+  { cat "$tmp/dpkg.log" >&2; fail "dpkg -i"; }
 for p in "${packages[@]}"; do
   [ "$(dpkg-query -W -f='${Status}' "$p")" = "install ok installed" ] || fail "$p not installed"
   dpkg -L "$p" >>"$tmp/files"
@@ -96,17 +107,23 @@ words=$(bash --norc -c 'source /usr/share/bash-completion/completions/a0ipc
   COMP_WORDS=(a0ipc he); COMP_CWORD=1; _a0ipc; echo "${COMPREPLY[*]}"')
 [ "$words" = "health help" ] || [ "$words" = "help health" ] ||
   fail "bash completion of 'a0ipc he' gave '$words'"
-echo "installed: ${packages[*]}; user a0ipc, conffile, unit enabled, completion"
+# Without systemd as PID 1 (as here, or in a container) the daemon's directories exist all the
+# same: the package makes them (a0ipcd.tmpfiles, postinst).
+for dir in /run/a0ipcd /var/lib/a0ipcd; do
+  [ "$(stat -c '%U:%G %a' "$dir" 2>/dev/null)" = "a0ipc:a0ipc 750" ] ||
+    fail "$dir after installation: $(stat -c '%U:%G %a' "$dir" 2>&1)"
+done
+[ ! -s "$tmp/invoked" ] || fail "a fresh install restarted units: $(cat "$tmp/invoked")"
+echo "installed: ${packages[*]}; user a0ipc, conffile, unit enabled, /run/a0ipcd and /var/lib/a0ipcd, completion"
 
-# The installed daemon, as the a0ipc user, with the installed configuration, set up as
-# a0ipcd.service would be: its state directory (StateDirectory=, the Files root) exists and is
-# its own; only the socket and ready file are moved to a temporary directory.
-install -d -o a0ipc -g a0ipc -m 750 /var/lib/a0ipcd
+# The installed daemon, as the a0ipc user, with the installed configuration as it is (socket
+# /run/a0ipcd/a0ipcd.sock, Files root /var/lib/a0ipcd), started as a0ipcd.service would start it
+# but without systemd: in the directories the package made. Only the ready file is elsewhere.
 run=$tmp/run
 install -d -o a0ipc -g a0ipc -m 750 "$run"
 (cd /var/lib/a0ipcd && umask 0007 && exec setpriv --reuid=a0ipc --regid=a0ipc --init-groups \
-  /usr/sbin/a0ipcd --config /etc/a0ipc/a0ipcd.conf --listen "unix:$run/a0ipcd.sock" \
-  --ready-file "$run/ready") 2>"$tmp/daemon.log" &
+  /usr/sbin/a0ipcd --config /etc/a0ipc/a0ipcd.conf --ready-file "$run/ready") \
+  2>"$tmp/daemon.log" &
 pid=$!
 for _ in $(seq 100); do
   [ -f "$run/ready" ] && break
@@ -114,10 +131,10 @@ for _ in $(seq 100); do
   sleep 0.1
 done
 [ -f "$run/ready" ] || { cat "$tmp/daemon.log" >&2; fail "a0ipcd not ready in 10 s"; }
-out=$(/usr/bin/a0ipc health --target "unix:$run/a0ipcd.sock") || fail "a0ipc health: $out"
+out=$(/usr/bin/a0ipc health --target "unix:/run/a0ipcd/a0ipcd.sock") || fail "a0ipc health: $out"
 [ "$out" = SERVING ] || fail "installed a0ipc health said $out"
 for service in a0.runtime.v1.Files a0.runtime.v1.Terminal; do
-  out=$(/usr/bin/a0ipc health --target "unix:$run/a0ipcd.sock" --service $service) ||
+  out=$(/usr/bin/a0ipc health --target "unix:/run/a0ipcd/a0ipcd.sock" --service $service) ||
     fail "$service: $out (the packaged configuration should serve it)"
 done
 echo "installed a0ipcd, installed a0ipc health: SERVING, with Files and Terminal"
@@ -125,17 +142,17 @@ echo "installed a0ipcd, installed a0ipc health: SERVING, with Files and Terminal
 # by hand above); someone outside it cannot even reach the socket.
 gid=$(getent group a0ipc | cut -d: -f3)
 out=$(setpriv --reuid=nobody --regid=nogroup --groups="$gid" \
-      /usr/bin/a0ipc health --target "unix:$run/a0ipcd.sock" --timeout 5 2>&1) ||
+      /usr/bin/a0ipc health --target "unix:/run/a0ipcd/a0ipcd.sock" --timeout 5 2>&1) ||
   fail "a member of the group a0ipc was refused: $out"
 if setpriv --reuid=nobody --regid=nogroup --clear-groups \
-     /usr/bin/a0ipc health --target "unix:$run/a0ipcd.sock" --timeout 2 >/dev/null 2>&1; then
+     /usr/bin/a0ipc health --target "unix:/run/a0ipcd/a0ipcd.sock" --timeout 2 >/dev/null 2>&1; then
   fail "the user nobody, outside the group a0ipc, reached the daemon's socket"
 fi
 
 # Programs built against the installed library, through pkg-config and find_package.
 cc -std=c11 -Wall -Wextra -Werror "$consumer_src" $(pkg-config --cflags --libs a0ipc) \
   -o "$tmp/consumer-pc" || fail "building against liba0ipc-dev with pkg-config"
-"$tmp/consumer-pc" "unix:$run/a0ipcd.sock" >"$tmp/consumer.out" ||
+"$tmp/consumer-pc" "unix:/run/a0ipcd/a0ipcd.sock" >"$tmp/consumer.out" ||
   { cat "$tmp/consumer.out" >&2; fail "the pkg-config consumer"; }
 cat "$tmp/consumer.out"
 # Sessions run as the daemon's user, and the Files root is its state directory.
@@ -151,16 +168,31 @@ target_link_libraries(consumer PRIVATE a0ipc::a0ipc)
 CMAKE
 { cmake -S "$tmp/cm" -B "$tmp/cm/build" && cmake --build "$tmp/cm/build"; } >"$tmp/cm.log" 2>&1 ||
   { cat "$tmp/cm.log" >&2; fail "building against liba0ipc-dev with find_package(a0ipc)"; }
-"$tmp/cm/build/consumer" "unix:$run/a0ipcd.sock" || fail "the CMake consumer"
+"$tmp/cm/build/consumer" "unix:/run/a0ipcd/a0ipcd.sock" || fail "the CMake consumer"
 
 kill -TERM "$pid"
 wait "$pid" || fail "a0ipcd exited with $? after SIGTERM"
 pid=""
 
+# An upgrade (the same packages again: postinst configure with the old version) brings an
+# enabled a0ipcd.socket back (dh_installsystemd --no-start leaves it stopped), and leaves a
+# disabled one alone.
+PATH="$tmp/shim:$PATH" dpkg -i "${debs[@]}" >"$tmp/dpkg.log" 2>&1 ||
+  { cat "$tmp/dpkg.log" >&2; fail "dpkg -i (upgrade, socket disabled)"; }
+! grep -q "a0ipcd.socket" "$tmp/invoked" ||
+  fail "an upgrade started the disabled a0ipcd.socket: $(cat "$tmp/invoked")"
+# enabled as an administrator does it (systemctl enable works without a running systemd)
+systemctl enable a0ipcd.socket >/dev/null 2>&1 ||
+  fail "systemctl enable a0ipcd.socket: $(systemctl enable a0ipcd.socket 2>&1)"
+PATH="$tmp/shim:$PATH" dpkg -i "${debs[@]}" >"$tmp/dpkg.log" 2>&1 ||
+  { cat "$tmp/dpkg.log" >&2; fail "dpkg -i (upgrade, socket enabled)"; }
+grep -qx "restart a0ipcd.socket" "$tmp/invoked" ||
+  fail "an upgrade did not restart the enabled a0ipcd.socket (invoked: $(cat "$tmp/invoked"))"
+echo "upgrade: the enabled a0ipcd.socket is restarted, a disabled one left alone"
+
 # What an agent leaves in the state directory goes on purge too, and so does the runtime
-# directory the service keeps (RuntimeDirectoryPreserve=).
+# directory (RuntimeDirectoryPreserve=) with the daemon's socket in it.
 echo work >/var/lib/a0ipcd/agent-file
-install -d -o a0ipc -g a0ipc -m 750 /run/a0ipcd
 
 # Purge, and look for leftovers.
 dpkg --purge "${packages[@]}" >"$tmp/dpkg.log" 2>&1 || { cat "$tmp/dpkg.log" >&2; fail "dpkg --purge"; }
@@ -180,7 +212,9 @@ for f in /etc/a0ipc /var/lib/a0ipcd /run/a0ipcd \
          /etc/systemd/system/multi-user.target.wants/a0ipcd.service \
          /etc/systemd/system/sockets.target.wants/a0ipcd.socket \
          /var/lib/systemd/deb-systemd-helper-enabled/a0ipcd.service.dsh-also \
-         /var/lib/systemd/deb-systemd-helper-enabled/multi-user.target.wants/a0ipcd.service; do
+         /var/lib/systemd/deb-systemd-helper-enabled/multi-user.target.wants/a0ipcd.service \
+         /var/lib/systemd/deb-systemd-helper-enabled/a0ipcd.socket.dsh-also \
+         /var/lib/systemd/deb-systemd-helper-enabled/sockets.target.wants/a0ipcd.socket; do
   [ -e "$f" ] || [ -L "$f" ] && left+=("$f")
 done
 [ ${#left[@]} -eq 0 ] || fail "left behind after purge: ${left[*]}"

@@ -3,7 +3,7 @@
 loopback TCP proxy that can drop every connection (to test reattaching).
 
 ctest sets: A0IPCD, A0IPC_CLI, A0IPC_PYTHON_GEN (generated stubs), PYTHONPATH (python/),
-A0IPC_SHARED_LEGACY (the legacy golden data), A0IPC_LEGACY_SERVER (the reference server),
+A0IPC_FIXTURES (tests/fixtures: the legacy golden data), A0IPC_LEGACY_SERVER (the reference server),
 A0IPC_C_REFERENCE (tests/python/c_reference.c built: the C library's bucket and service config).
 """
 import asyncio
@@ -16,8 +16,12 @@ import sys
 import tempfile
 import time
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "support"))
 from legacy_fixture import MTIME, build_fixture, reset_mtimes  # noqa: E402,F401
+from harness_env import die_with_parent, strip_caller_env  # noqa: E402
+
+strip_caller_env()
 
 
 def env_path(name, what):
@@ -30,9 +34,11 @@ def env_path(name, what):
     return p
 
 
-def shared_legacy(name):
-    d = env_path("A0IPC_SHARED_LEGACY", "the legacy golden data, ../shared/legacy beside the "
-                 "repository")
+def legacy_fixture(name):
+    """A file of the legacy golden data: <A0IPC_FIXTURES>/legacy/<name>, by default the
+    repository's tests/fixtures/legacy."""
+    d = os.path.join(os.environ.get("A0IPC_FIXTURES") or os.path.join(HERE, "..", "fixtures"),
+                     "legacy")
     p = os.path.join(d, name)
     if not os.path.isfile(p):
         raise AssertionError("%s is missing: the legacy golden data must be at %s" % (name, d))
@@ -40,7 +46,7 @@ def shared_legacy(name):
 
 
 def transcripts():
-    with open(shared_legacy("files_transcripts.json"), encoding="utf-8") as f:
+    with open(legacy_fixture("files_transcripts.json"), encoding="utf-8") as f:
         return json.load(f)["steps"]
 
 
@@ -72,7 +78,7 @@ class Daemon:
             cmd += ["--listen", "127.0.0.1:0"]
             if "--tls-cert" not in args:
                 cmd.append("--insecure")
-        self.proc = subprocess.Popen(cmd + list(args), stderr=self.log)
+        self.proc = subprocess.Popen(cmd + list(args), stderr=self.log, preexec_fn=die_with_parent)
         lines = wait_ready_file(self.proc, ready, "a0ipcd", self.log_path)
         tcps = [line for line in lines if line.startswith("127.0.0.1:")]
         self.tcp = tcps[0] if tcps else None
@@ -102,7 +108,8 @@ class LegacyServer:
         self.log = open(os.path.join(self.dir, "server.log"), "w+")
         env = dict(os.environ, RFC_PASSWORD=password)
         self.proc = subprocess.Popen([sys.executable, path, "--port", "0"], env=env,
-                                     stdout=subprocess.PIPE, stderr=self.log, text=True)
+                                     stdout=subprocess.PIPE, stderr=self.log, text=True,
+                                     preexec_fn=die_with_parent)
         line = self.proc.stdout.readline()  # "port N", printed once it listens
         if not line.startswith("port "):
             self.proc.kill()

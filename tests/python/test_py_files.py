@@ -1,8 +1,8 @@
-"""The file helpers (a0ipc.files, a0ipc.files_async) on the gRPC backend against a real a0ipcd:
-the recorded legacy run (shared/legacy/files_transcripts.json) replayed on the README's fixture
+"""The file helpers (a0ipc.files, a0ipc.files_async) on the gRPC backend against a real a0ipcd: the
+recorded legacy run (tests/fixtures/legacy/files_transcripts.json) replayed on its README's fixture
 tree and compared by its rules, through the blocking and the asyncio helpers; then what the
-recording does not cover (archives, symlinks, paths outside the root, a daemon that is down)
-against what the legacy functions do."""
+recording does not cover (archives, symlinks, paths outside the root, a daemon that is down) against
+what the legacy functions do."""
 import asyncio
 import base64
 import io

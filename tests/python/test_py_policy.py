@@ -180,7 +180,8 @@ class Routing(unittest.TestCase):
 
 
 def legacy_body(e):
-    """A 500 body laid out as legacy/README.md §1 says (made here from a real traceback)."""
+    """A 500 body laid out as docs/legacy-protocol.md ("RFC over HTTP") says (made here from a real
+    traceback)."""
     text = "".join(traceback.format_exception(type(e), e, e.__traceback__))
     if type(e).__name__.endswith("Error"):
         line = traceback.format_exception_only(type(e), e)[-1].rstrip("\n")
@@ -190,7 +191,7 @@ def legacy_body(e):
 
 class LegacyRfc(unittest.TestCase):
     def test_envelopes_are_the_vectors_bytes(self):
-        with open(support.shared_legacy("rfc_vectors.json"), encoding="utf-8") as f:
+        with open(support.legacy_fixture("rfc_vectors.json"), encoding="utf-8") as f:
             vectors = json.load(f)["vectors"]
         self.assertGreaterEqual(len(vectors), 6)
         for v in vectors:

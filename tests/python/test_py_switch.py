@@ -36,7 +36,7 @@ class SwitchFixture(unittest.TestCase):
         self.daemon = support.Daemon(self.root, tcp=False)
         self.saved_env = dict(os.environ)
         for k in [k for k in os.environ if k.startswith("A0IPC_") and k not in (
-                "A0IPC_PYTHON_GEN", "A0IPC_SHARED_LEGACY", "A0IPC_LEGACY_SERVER", "A0IPCD",
+                "A0IPC_PYTHON_GEN", "A0IPC_FIXTURES", "A0IPC_LEGACY_SERVER", "A0IPCD",
                 "A0IPC_CLI", "A0IPC_C_REFERENCE")]:
             del os.environ[k]
         os.environ.update(A0IPC_TARGET=self.daemon.unix, A0IPC_RFC_URL="127.0.0.1",
@@ -71,8 +71,8 @@ class LegacySide(SwitchFixture, ReplayMixin):
 
 
 class BothSidesAgree(unittest.TestCase):
-    """The same calls on two identical trees, one through each side, compared by the README's
-    rules: what the recording does not show must match too."""
+    """The same calls on two identical trees, one through each side, compared by
+    docs/legacy-protocol.md's rules: what the recording does not show must match too."""
 
     CALLS = [
         ("read_file_binary", ["$R/a.txt/x"]),

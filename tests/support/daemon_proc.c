@@ -10,11 +10,78 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
+
+/* The tests control the environment of everything they run. ctest already drops the caller's
+ * A0IPC_* variables (support/ctest_env.cmake.in); a test binary started by hand does it here,
+ * before main, so that neither the client library in this process nor a0ipcd or a0ipc started
+ * from it read settings the test did not make (a README demo's A0IPC_TARGET, say). A test that
+ * needs one sets it itself. */
+__attribute__((constructor)) static void strip_caller_env(void)
+{
+    extern char **environ;
+    for (;;) {
+        char name[256] = "";
+        for (char **e = environ; e && *e; e++) {
+            size_t n = strcspn(*e, "=");
+            if (!strncmp(*e, "A0IPC_", 6) && n < sizeof name) {
+                memcpy(name, *e, n);
+                name[n] = '\0';
+                break;
+            }
+        }
+        if (!name[0] || unsetenv(name) != 0)
+            return;
+    }
+}
+
+/* Every daemon this process started and has not reaped yet. A failed assertion longjmps past the
+ * test's own stop (cmocka), so these are killed when the test program exits (atexit), and each
+ * daemon also dies with this program if it is killed instead (PR_SET_PDEATHSIG): no test leaves
+ * an a0ipcd behind, passing or failing. */
+static pid_t live[64];
+
+static void kill_live(void)
+{
+    for (size_t i = 0; i < sizeof live / sizeof live[0]; i++)
+        if (live[i] > 0) {
+            kill(live[i], SIGKILL);
+            waitpid(live[i], NULL, 0);
+            live[i] = 0;
+        }
+}
+
+static void remember(pid_t pid)
+{
+    static bool registered;
+    if (!registered)
+        registered = atexit(kill_live) == 0;
+    for (size_t i = 0; i < sizeof live / sizeof live[0]; i++)
+        if (live[i] <= 0) {
+            live[i] = pid;
+            return;
+        }
+}
+
+static void forget(pid_t pid)
+{
+    for (size_t i = 0; i < sizeof live / sizeof live[0]; i++)
+        if (live[i] == pid)
+            live[i] = 0;
+}
+
+/* In a forked child: die with the parent (the thread that forked, which is the test's). */
+static void die_with_parent(pid_t parent)
+{
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != parent)
+        _exit(127);
+}
 
 const char *test_daemon_path(void)
 {
@@ -52,9 +119,11 @@ void test_daemon_start(test_daemon *d, const char *const *extra)
         argv[n++] = extra[i];
     argv[n] = NULL;
 
+    pid_t parent = getpid();
     d->pid = fork();
     assert_true(d->pid >= 0);
     if (d->pid == 0) {
+        die_with_parent(parent);
         int fd = open(d->log_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
         if (fd >= 0) {
             /* stdout too: a daemon left behind by a failed test must not hold the test's
@@ -67,6 +136,7 @@ void test_daemon_start(test_daemon *d, const char *const *extra)
         fprintf(stderr, "exec %s: %s\n", argv[0], strerror(errno));
         _exit(127);
     }
+    remember(d->pid);
     for (int waited = 0; waited < 10000; waited += 10) {
         FILE *f = fopen(ready, "r");
         if (f) {
@@ -83,11 +153,16 @@ void test_daemon_start(test_daemon *d, const char *const *extra)
         }
         int status;
         if (waitpid(d->pid, &status, WNOHANG) == d->pid) {
+            forget(d->pid);
             d->pid = 0;
             fail_msg("a0ipcd exited before serving (status %d); see %s", status, d->log_path);
         }
         sleep_ms(10);
     }
+    kill(d->pid, SIGKILL);
+    waitpid(d->pid, NULL, 0);
+    forget(d->pid);
+    d->pid = 0;
     fail_msg("a0ipcd did not become ready within 10 s; see %s", d->log_path);
 }
 
@@ -98,6 +173,7 @@ int test_daemon_stop(test_daemon *d, int sig)
     for (int waited = 0; waited < 15000; waited += 10) {
         int status;
         if (waitpid(d->pid, &status, WNOHANG) == d->pid) {
+            forget(d->pid);
             d->pid = 0;
             return status;
         }
@@ -105,6 +181,7 @@ int test_daemon_stop(test_daemon *d, int sig)
     }
     kill(d->pid, SIGKILL);
     waitpid(d->pid, NULL, 0);
+    forget(d->pid);
     d->pid = 0;
     fail_msg("a0ipcd did not exit within 15 s of signal %d", sig);
     return -1;
@@ -116,6 +193,7 @@ bool test_daemon_running(test_daemon *d)
         return false;
     int status;
     if (waitpid(d->pid, &status, WNOHANG) == d->pid) {
+        forget(d->pid);
         d->pid = 0;
         return false;
     }
@@ -169,9 +247,11 @@ int test_daemon_run(const char *const *args, char *out, size_t cap)
 {
     int pipefd[2];
     assert_int_equal(pipe(pipefd), 0);
+    pid_t parent = getpid();
     pid_t pid = fork();
     assert_true(pid >= 0);
     if (pid == 0) {
+        die_with_parent(parent);
         dup2(pipefd[1], STDERR_FILENO);
         dup2(pipefd[1], STDOUT_FILENO);
         close(pipefd[0]);
@@ -204,6 +284,7 @@ void test_daemon_cleanup(test_daemon *d)
     if (d->pid > 0) {
         kill(d->pid, SIGKILL);
         waitpid(d->pid, NULL, 0);
+        forget(d->pid);
         d->pid = 0;
     }
     if (d->dir[0]) {

@@ -1,6 +1,6 @@
-"""The fixture tree of shared/legacy/README.md section 2, and the README's comparison rules, for
-the Python tests that replay files_transcripts.json (tests/interop, tests/legacy, tests/python).
-Standard library only."""
+"""The fixture tree of tests/fixtures/legacy/README.md, and the comparison rules of
+docs/legacy-protocol.md ("Comparing answers"), for the Python tests that replay
+files_transcripts.json (tests/interop, tests/legacy, tests/python). Standard library only."""
 import os
 
 MTIME = 1700000000
@@ -49,8 +49,8 @@ def subst(value, root):
 
 
 def comparable_message(message, path_args):
-    """The README's rule: the message up to the first ':' that follows the last path it names
-    (what follows is Python's reason, worded by the platform)."""
+    """The rule of docs/legacy-protocol.md: the message up to the first ':' that follows the last
+    path it names (what follows is Python's reason, worded by the platform)."""
     end = 0
     for p in path_args:
         i = message.find(p, end)

@@ -25,7 +25,7 @@ typedef struct fixture {
     a0ipc_status st;
 } fixture;
 
-/* The legacy fixture tree of shared/legacy/README.md §2. */
+/* The legacy fixture tree of tests/fixtures/legacy/README.md. */
 static void legacy_tree(const char *d)
 {
     char bin[256];

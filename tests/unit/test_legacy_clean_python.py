@@ -1,5 +1,5 @@
 """The legacy terminal's output cleaning against the legacy's own steps run by Python: the same
-steps as Agent Zero's shell_ssh.clean_string (legacy README section 3) on
+steps as Agent Zero's shell_ssh.clean_string (docs/legacy-protocol.md, "Terminal over SSH") on
 bytes.decode("utf-8", "replace"), over thousands of generated outputs full of escapes, carriage
 returns, NULs, white space of every kind and broken UTF-8. Checked against it:
 - a0ipc_legacy_clean_output (src/common/legacy_clean.c) on the whole output;

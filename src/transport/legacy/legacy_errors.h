@@ -1,7 +1,8 @@
-/* The project's one table from legacy RFC failures to status codes (DESIGN.md: one error model).
+/* The project's one table from legacy RFC failures to status codes (docs/architecture.md: one
+ * error model).
  *
- * A failed RFC answers HTTP 500 with a Python traceback (legacy/README.md §1). The exception is
- * read from the body like this:
+ * A failed RFC answers HTTP 500 with a Python traceback (docs/legacy-protocol.md, "RFC over
+ * HTTP"). The exception is read from the body like this:
  *   1. the body's last non-empty line, when it is an exception line "<Type>: <message>" (or a
  *      bare "<Type>"): Python's traceback always ends with the raised exception;
  *   2. else the first line, when it is "<Type>Error: <message>": the legacy server puts the line

@@ -1,6 +1,6 @@
-/* The legacy file operations (legacy/README.md §2): one C function per function of Agent Zero's
- * helpers.rfc_files, called over the legacy RFC with the same module, function name and
- * arguments, returning plain C results.
+/* The legacy file operations (docs/legacy-protocol.md, "File operations"): one C function per
+ * function of Agent Zero's helpers.rfc_files, called over the legacy RFC with the same module,
+ * function name and arguments, returning plain C results.
  *
  * Every function takes the RFC client, optional per-call options (timeout, cancellation; after
  * a failure o->error_type names the Python exception) and a status to fill, and returns its code.

@@ -135,7 +135,8 @@ static a0ipc_code write_all(a0ipc_legacy_ssh *s, const void *data, size_t len, a
     return A0IPC_OK;
 }
 
-/* The legacy's prompt patterns (README §3), as POSIX extended expressions. */
+/* The legacy's prompt patterns (docs/legacy-protocol.md, "Terminal over SSH"), as POSIX extended
+ * expressions. */
 static const char *const prompt_patterns[] = {
     "(\\(venv\\)).+[$#] ?$",
     "root@[^:]+:[^#]+# ?$",

@@ -1,5 +1,5 @@
 /* The legacy terminal: an interactive shell over SSH, set up and read the way Agent Zero's
- * code-execution tool does it (legacy/README.md §3), with libssh.
+ * code-execution tool does it (docs/legacy-protocol.md, "Terminal over SSH"), with libssh.
  *
  *   connect: a PTY of 100 columns x 50 rows (terminal type "vt100", paramiko's default), a
  *            shell, then the set-up line "unset PROMPT_COMMAND PS0; stty -echo" (prefixed by
@@ -15,13 +15,13 @@
  * Not the legacy's: the host key can be pinned (host_key_sha256); without it any key is taken,
  * as paramiko's AutoAddPolicy did, and a warning is logged once. Key authentication is offered
  * besides the legacy's password. Waiting is event-driven (no fixed sleeps). And "settled" is
- * made reliable: the legacy sent the set-up line at once and called the shell settled after
- * 0.1 s without output, which a slow login (profile scripts, a loaded machine) turns into a
- * race: the terminal echoes the line early, goes quiet, and the first command is sent before
- * `stty -echo` has run, so it comes back echoed. Here the set-up line goes once the shell
- * shows a prompt (one of the legacy's prompt patterns, README §3), and settling ends at the
- * prompt that follows it; a shell whose prompt matches none settles after 1 s of quiet. The
- * bytes sent are the legacy's.
+ * made reliable: the legacy sent the set-up line at once and called the shell settled after 0.1 s
+ * without output, which a slow login (profile scripts, a loaded machine) turns into a race: the
+ * terminal echoes the line early, goes quiet, and the first command is sent before `stty -echo` has
+ * run, so it comes back echoed. Here the set-up line goes once the shell shows a prompt (one of the
+ * legacy's prompt patterns, docs/legacy-protocol.md), and settling ends at the prompt that follows
+ * it; a shell whose prompt matches none settles after 1 s of quiet. The bytes sent are the
+ * legacy's.
  *
  * A session may be used from several threads (one operation on the connection at a time; a read
  * that waits lets sends through between its 50 ms slices). */
@@ -101,7 +101,7 @@ a0ipc_code a0ipc_legacy_ssh_resize(a0ipc_legacy_ssh *s, uint32_t rows, uint32_t 
 const char *a0ipc_legacy_ssh_prompt(const a0ipc_legacy_ssh *s);
 
 /* Whether the last non-empty line of cleaned output looks like a shell prompt, by the legacy's
- * patterns (README §3): `(\(venv\)).+[$#] ?$`, `root@[^:]+:[^#]+# ?$`,
+ * patterns (docs/legacy-protocol.md): `(\(venv\)).+[$#] ?$`, `root@[^:]+:[^#]+# ?$`,
  * `[a-zA-Z0-9_.-]+@[^:]+:[^$#]+[$#] ?$`, `\(?.*\)?\s*PS\s+[^>]+> ?$`. */
 bool a0ipc_legacy_ssh_is_prompt(const char *cleaned);
 

@@ -1,6 +1,7 @@
 /* The legacy adapter's terminal: one SSH shell per session, set up as the legacy did
- * (legacy_ssh.h), and Run completed the legacy's way (legacy/README.md §3): when the shell's
- * prompt shows, or at a timeout, or on a dialog. The exit status is never known (exit_code -1).
+ * (legacy_ssh.h), and Run completed the legacy's way (docs/legacy-protocol.md, "Terminal over
+ * SSH"): when the shell's prompt shows, or at a timeout, or on a dialog. The exit status is never
+ * known (exit_code -1).
  *
  * What Run delivers is the command's output, as a0ipcd's Run does, not the shell's own text
  * around it: the empty line an interactive shell writes when it accepts the command line

@@ -1,4 +1,4 @@
-/* The legacy RFC client (legacy/README.md §1): POST the signed envelope to
+/* The legacy RFC client (docs/legacy-protocol.md, "RFC over HTTP"): POST the signed envelope to
  * http://<rfc_url>:<port>/api/rfc with libcurl and return the JSON value the server answered,
  * or a status (legacy_errors.h maps the failures).
  *

@@ -1,4 +1,4 @@
-/* The legacy RFC request envelope (legacy/README.md §1), byte for byte:
+/* The legacy RFC request envelope (docs/legacy-protocol.md, "RFC over HTTP"), byte for byte:
  *
  *   rfc_input = json.dumps({"module": M, "function_name": F, "args": [...], "kwargs": {...}})
  *   hash      = lowercase hex of HMAC-SHA256(key = password as UTF-8, message = rfc_input)

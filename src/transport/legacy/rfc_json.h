@@ -1,6 +1,6 @@
-/* JSON as the legacy RFC speaks it (legacy/README.md §1): a small value tree, a writer that
- * produces exactly what Python's json.dumps writes with default settings, and a reader for what
- * json.dumps writes back (the RFC results).
+/* JSON as the legacy RFC speaks it (docs/legacy-protocol.md, "RFC over HTTP"): a small value
+ * tree, a writer that produces exactly what Python's json.dumps writes with default settings, and
+ * a reader for what json.dumps writes back (the RFC results).
  *
  * Why byte-exact: the RFC signs the text of json.dumps(...) with an HMAC, and the server checks
  * the HMAC over the string as received, so the request must be the very bytes Python would

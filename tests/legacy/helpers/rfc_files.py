@@ -1,10 +1,11 @@
-"""The legacy file operations of Agent Zero's helpers.rfc_files, as ../shared/legacy/README.md
-section 2 states them: the function names, arguments, results and exception texts the legacy RFC
+"""The legacy file operations of Agent Zero's helpers.rfc_files, as docs/legacy-protocol.md ("File
+operations") states them: the function names, arguments, results and exception texts the legacy RFC
 answers with. Written for the reference server (reference_server.py) from that description; the
 characterization test (test_reference_server.py) replays files_transcripts.json against it.
 
-Where the README is silent (a failure it does not list, such as a permission error while
-reading), the error follows the pattern of the listed ones: Exception("Failed to <verb> ...: <reason>")."""
+Where docs/legacy-protocol.md is silent (a failure it does not list, such as a permission error
+while reading), the error follows the pattern of the listed ones: Exception("Failed to <verb> ...:
+<reason>")."""
 import base64
 import fnmatch
 import io
