@@ -8,6 +8,36 @@ the paths the call named (the rest is a Python-specific reason).
 """
 
 
+import asyncio
+import logging
+
+log = logging.getLogger("a0ipc")
+
+
+async def outcome(coro):
+    """("ok", value) or ("error", exception) of an awaitable."""
+    try:
+        return ("ok", await coro)
+    except Exception as e:  # the outcome carries it
+        return ("error", e)
+
+
+async def shadow(method, label, args, legacy, grpc):
+    """Shadow mode's one step: both sides at once, the difference counted and logged (label
+    names the call in the log), and the legacy answer returned or raised."""
+    from a0ipc import metrics
+    lo, go = await asyncio.gather(outcome(legacy), outcome(grpc))
+    metrics.inc("a0ipc_router_shadow_comparisons_total", method=method)
+    diff = differ(method, args, lo, go)
+    if diff:
+        metrics.inc("a0ipc_router_shadow_mismatches_total", method=method)
+        log.warning("a0ipc shadow mismatch: %s%r: %s", label, tuple(args), diff)
+    kind, value = lo
+    if kind == "error":
+        raise value
+    return value
+
+
 def _strip_dir_sizes(entries):
     return [dict(e, size=None) if isinstance(e, dict) and e.get("is_dir") else e
             for e in entries]

@@ -99,13 +99,6 @@ class FileHelpers:
         metrics.inc("a0ipc_router_calls_total", backend="grpc", method=name, code="OK")
         return result
 
-    @staticmethod
-    async def _outcome(coro):
-        try:
-            return ("ok", await coro)
-        except Exception as e:
-            return ("error", e)
-
     async def _call(self, name, args, routing_key):
         f = routing.flags()
         where = routing.choose(name, routing_key, f)
@@ -121,17 +114,8 @@ class FileHelpers:
                 metrics.inc("a0ipc_router_fallbacks_total", method=name)
                 return await self._on_legacy(name, args)
         # shadow: both at once; the legacy answer is the answer
-        legacy, grpc = await asyncio.gather(self._outcome(self._on_legacy(name, args)),
-                                            self._outcome(self._on_grpc(name, args, f)))
-        metrics.inc("a0ipc_router_shadow_comparisons_total", method=name)
-        diff = compare.differ(name, args, legacy, grpc)
-        if diff:
-            metrics.inc("a0ipc_router_shadow_mismatches_total", method=name)
-            log.warning("a0ipc shadow mismatch: %s%r: %s", name, tuple(args), diff)
-        kind, value = legacy
-        if kind == "error":
-            raise value
-        return value
+        return await compare.shadow(name, name, args, self._on_legacy(name, args),
+                                    self._on_grpc(name, args, f))
 
     # ---- the helpers ----
 

@@ -403,7 +403,9 @@ static bool no_live_calls(a0ipc_rpc_server *s)
     return s->n_live == 0;
 }
 
-void a0ipc_rpc_server_reauthorize(a0ipc_rpc_server *s)
+/* Calls fn on every live call, each held by a reference of its own while fn runs, and without
+ * s->mu held (fn may end the call, which takes s->mu to unlink it). */
+static void each_live_call(a0ipc_rpc_server *s, void (*fn)(a0ipc_rpc_ctx *))
 {
     pthread_mutex_lock(&s->mu);
     int n = s->n_live, i = 0;
@@ -413,10 +415,15 @@ void a0ipc_rpc_server_reauthorize(a0ipc_rpc_server *s)
             live[i++] = c;
     pthread_mutex_unlock(&s->mu);
     for (int j = 0; j < i; j++) {
-        a0ipc_rpc_ctx_reauthorize(live[j]);
+        fn(live[j]);
         a0ipc_rpc_ctx_unref(live[j]);
     }
     free(live);
+}
+
+void a0ipc_rpc_server_reauthorize(a0ipc_rpc_server *s)
+{
+    each_live_call(s, a0ipc_rpc_ctx_reauthorize);
 }
 
 static bool all_returned(a0ipc_rpc_server *s)
@@ -438,20 +445,8 @@ void a0ipc_rpc_server_shutdown(a0ipc_rpc_server *s, int grace_ms)
     a0ipc_rpc_unix_stop(s);
     grpc_server_shutdown_and_notify(s->server, s->cq, &s->shutdown_tag);
 
-    /* Ask every handler to wind down: streams end with UNAVAILABLE instead of being cut. Take a
-     * reference on each so none is freed while its callback runs. */
-    pthread_mutex_lock(&s->mu);
-    int n = s->n_live, i = 0;
-    a0ipc_rpc_ctx **live = n ? malloc((size_t)n * sizeof *live) : NULL;
-    for (a0ipc_rpc_ctx *c = s->live; c && live && i < n; c = c->next)
-        if (a0ipc_rpc_ctx_try_ref(c))
-            live[i++] = c;
-    pthread_mutex_unlock(&s->mu);
-    for (int j = 0; j < i; j++) {
-        a0ipc_rpc_ctx_fire_stop(live[j]);
-        a0ipc_rpc_ctx_unref(live[j]);
-    }
-    free(live);
+    /* Ask every handler to wind down: streams end with UNAVAILABLE instead of being cut. */
+    each_live_call(s, a0ipc_rpc_ctx_fire_stop);
 
     pthread_mutex_lock(&s->mu);
     int64_t deadline = a0ipc_monotonic_ns() + (int64_t)(grace_ms > 0 ? grace_ms : 0) * 1000000;

@@ -200,13 +200,6 @@ async def _counted(backend, name, coro):
     return result
 
 
-async def _outcome(coro):
-    try:
-        return ("ok", await coro)
-    except Exception as e:  # noqa: BLE001
-        return ("error", e)
-
-
 async def call(func, module, name, args, kwargs):
     full = "%s.%s" % (module, name)
     impl = TABLE.get(full)
@@ -227,15 +220,6 @@ async def call(func, module, name, args, kwargs):
             log.warning("a0ipc: %s on a0ipcd failed (%s); repeating it on legacy", full, e)
             metrics.inc("a0ipc_router_fallbacks_total", method=name)
             return await _counted("legacy", name, _on_legacy(module, name, args, kwargs))
-    legacy, grpc = await asyncio.gather(
-        _outcome(_counted("legacy", name, _on_legacy(module, name, args, kwargs))),
-        _outcome(_counted("grpc", name, _on_grpc(impl, args, kwargs, f))))
-    metrics.inc("a0ipc_router_shadow_comparisons_total", method=name)
-    diff = compare.differ(name, args, legacy, grpc)
-    if diff:
-        metrics.inc("a0ipc_router_shadow_mismatches_total", method=name)
-        log.warning("a0ipc shadow mismatch: %s%r: %s", full, tuple(args), diff)
-    kind, value = legacy
-    if kind == "error":
-        raise value
-    return value
+    return await compare.shadow(name, full, args,
+                                _counted("legacy", name, _on_legacy(module, name, args, kwargs)),
+                                _counted("grpc", name, _on_grpc(impl, args, kwargs, f)))

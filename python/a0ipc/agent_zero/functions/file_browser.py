@@ -230,12 +230,17 @@ async def save_file(fs, file_path, content):
     return True
 
 
+def _check_name(name, what):
+    """Agent Zero's checks of a single name (what: "folder name", "new name")."""
+    if not name or name in {".", ".."}:
+        raise ValueError("Invalid %s" % what)
+    if "/" in name or "\\" in name:
+        raise ValueError("%s cannot include path separators" % what.capitalize())
+
+
 async def create_folder(fs, parent_path, folder_name):
     """api.rename_work_dir_file.create_folder"""
-    if not folder_name or folder_name in {".", ".."}:
-        raise ValueError("Invalid folder name")
-    if "/" in folder_name or "\\" in folder_name:
-        raise ValueError("Folder name cannot include path separators")
+    _check_name(folder_name, "folder name")
     parent = await fs.realpath(_joined(parent_path))
     target = await fs.realpath(posixpath.join(parent, folder_name))
     if await fs.exists(target):
@@ -246,10 +251,7 @@ async def create_folder(fs, parent_path, folder_name):
 
 async def rename_item(fs, file_path, new_name):
     """api.rename_work_dir_file.rename_item"""
-    if not new_name or new_name in {".", ".."}:
-        raise ValueError("Invalid new name")
-    if "/" in new_name or "\\" in new_name:
-        raise ValueError("New name cannot include path separators")
+    _check_name(new_name, "new name")
     full = await fs.realpath(_joined(file_path))
     if not await fs.exists(full):
         raise FileNotFoundError("File or folder not found")
