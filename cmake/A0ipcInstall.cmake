@@ -68,6 +68,9 @@ install(DIRECTORY python/ DESTINATION ${CMAKE_INSTALL_DATADIR}/a0ipc/python
         PATTERN "__pycache__" EXCLUDE PATTERN "_gen" EXCLUDE PATTERN "build" EXCLUDE
         PATTERN "*.egg-info" EXCLUDE)
 install(DIRECTORY proto/ DESTINATION ${CMAKE_INSTALL_DATADIR}/a0ipc/proto)
+# ... with this build's stubs, so that pip needs no protobuf compiler there (python/setup.py).
+install(DIRECTORY ${PROJECT_BINARY_DIR}/python/ DESTINATION ${CMAKE_INSTALL_DATADIR}/a0ipc/python/a0ipc/_gen
+        PATTERN "__pycache__" EXCLUDE)
 
 # Manual pages.
 install(FILES ${A0IPC_PKG_DIR}/man/a0ipcd.8 DESTINATION ${CMAKE_INSTALL_MANDIR}/man8)

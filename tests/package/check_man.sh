@@ -26,8 +26,8 @@ options=$({
   done
 } 2>&1 | grep -o -- '--[a-z][a-z-]*' | sort -u)
 for cmd in "$@"; do
-  # In bold: a .B/.BI/.BR line naming it, or \fBcmd\fP inline.
-  grep -qE '^\.B.*\b'"$cmd"'\b|\\fB'"$cmd"'\\fP' "$page" ||
+  # In bold: a .B/.BI/.BR line naming it, or \fBcmd\fP inline (hyphens as written, \-).
+  grep -qE '^\.B.*\b'"$cmd"'\b|\\fB'"$cmd"'\\fP' <<<"$text" ||
     { echo "$page does not document the command $cmd" >&2; exit 1; }
 done
 [ -n "$options" ] || { echo "$prog --help lists no options" >&2; exit 1; }

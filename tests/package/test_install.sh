@@ -39,7 +39,11 @@ for f in "$INCLUDEDIR/a0ipc/transport.h" "$INCLUDEDIR/a0ipc/grpc_transport.h" \
          "$DATAROOTDIR/doc/a0ipcd/operations.md" \
          "$DATAROOTDIR/bash-completion/completions/a0ipc" \
          "$DATAROOTDIR/zsh/vendor-completions/_a0ipc" \
-         "$DATAROOTDIR/fish/vendor_completions.d/a0ipc.fish"; do
+         "$DATAROOTDIR/fish/vendor_completions.d/a0ipc.fish" \
+         "$DATAROOTDIR/a0ipc/python/pyproject.toml" \
+         "$DATAROOTDIR/a0ipc/python/a0ipc/agent_zero/install.py" \
+         "$DATAROOTDIR/a0ipc/python/a0ipc/_gen/a0/runtime/v1/files_pb2.py" \
+         "$DATAROOTDIR/a0ipc/proto/a0/runtime/v1/files.proto"; do
   [ -f "$stage$f" ] || fail "$f not installed"
 done
 # Nothing of the build's internals: no static libraries, no generated or private headers.

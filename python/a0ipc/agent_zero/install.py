@@ -151,8 +151,7 @@ def pip_install(python, pip_args=()):
     src, proto = package_source()
     with tempfile.TemporaryDirectory(prefix="a0ipc-pkg-") as tmp:
         shutil.copytree(src, os.path.join(tmp, "python"),
-                        ignore=shutil.ignore_patterns("__pycache__", "build", "*.egg-info",
-                                                      "_gen"))
+                        ignore=shutil.ignore_patterns("__pycache__", "build", "*.egg-info"))
         shutil.copytree(proto, os.path.join(tmp, "proto"))
         cmd = [python, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
                "--upgrade", os.path.join(tmp, "python")] + list(pip_args)
