@@ -16,7 +16,7 @@ import unittest
 import zipfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
-from harness_env import die_with_parent, strip_caller_env  # noqa: E402
+from harness_env import spawn, strip_caller_env  # noqa: E402
 
 strip_caller_env()  # the product under test sees only what these tests set
 
@@ -32,10 +32,9 @@ class CliTest(unittest.TestCase):
         self.sock = os.path.join(self.dir, "a0ipcd.sock")
         ready = os.path.join(self.dir, "ready")
         self.log = open(os.path.join(self.dir, "a0ipcd.log"), "w+")
-        self.daemon = subprocess.Popen(
+        self.daemon = spawn(
             [A0IPCD, "--listen", "unix:" + self.sock, "--root", self.root, "--ready-file", ready,
-             "--session-cgroup", "off", "--log-calls", "false"], stderr=self.log,
-            preexec_fn=die_with_parent)
+             "--session-cgroup", "off", "--log-calls", "false"], stderr=self.log)
         deadline = time.time() + 10
         while not os.path.exists(ready):
             self.assertIsNone(self.daemon.poll(), "a0ipcd exited")

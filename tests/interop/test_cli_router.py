@@ -12,7 +12,7 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
-from harness_env import die_with_parent, strip_caller_env  # noqa: E402
+from harness_env import spawn, strip_caller_env  # noqa: E402
 
 strip_caller_env()  # the product under test sees only what these tests set
 
@@ -39,13 +39,12 @@ class CliRouterTest(unittest.TestCase):
         os.mkdir(os.path.join(self.root, "sub"))
         self.sock = os.path.join(self.dir, "a0ipcd.sock")
         ready = os.path.join(self.dir, "ready")
-        self.daemon = subprocess.Popen(
+        self.daemon = spawn(
             [A0IPCD, "--listen", "unix:" + self.sock, "--root", self.root, "--ready-file", ready,
-             "--terminal", "false", "--log-calls", "false"], stderr=subprocess.DEVNULL,
-            preexec_fn=die_with_parent)
-        self.server = subprocess.Popen(
+             "--terminal", "false", "--log-calls", "false"], stderr=subprocess.DEVNULL)
+        self.server = spawn(
             ["/usr/bin/python3", "-B", REFERENCE_SERVER, "--port", "0"], stdout=subprocess.PIPE,
-            env=dict(os.environ, RFC_PASSWORD=PASSWORD), text=True, preexec_fn=die_with_parent)
+            env=dict(os.environ, RFC_PASSWORD=PASSWORD), text=True)
         port = int(self.server.stdout.readline().split()[1])
         deadline = time.time() + 10
         while not os.path.exists(ready):

@@ -26,7 +26,7 @@ import unittest
 
 sys.path.insert(0, os.environ["A0IPC_PYTHON_GEN"])
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
-from harness_env import die_with_parent, strip_caller_env  # noqa: E402
+from harness_env import spawn, strip_caller_env  # noqa: E402
 
 strip_caller_env()  # the product under test sees only what these tests set
 from legacy_fixture import (MTIME, build_fixture, comparable_message,  # noqa: E402,F401
@@ -180,8 +180,8 @@ class LegacyParity(unittest.TestCase):
         ready = os.path.join(self.dir, "ready")
         self.target = "unix:%s/files.sock" % self.dir
         self.log = open(os.path.join(self.dir, "server.log"), "w+")
-        self.proc = subprocess.Popen([os.environ["A0IPC_FILES_SERVER"], self.target, self.root,
-                                      ready], stderr=self.log, preexec_fn=die_with_parent)
+        self.proc = spawn([os.environ["A0IPC_FILES_SERVER"], self.target, self.root,
+                                      ready], stderr=self.log)
         deadline = time.time() + 10
         while not os.path.exists(ready):
             if self.proc.poll() is not None or time.time() > deadline:

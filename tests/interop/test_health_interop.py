@@ -12,7 +12,7 @@ import unittest
 
 sys.path.insert(0, os.environ["A0IPC_PYTHON_GEN"])
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
-from harness_env import die_with_parent, strip_caller_env  # noqa: E402
+from harness_env import spawn, strip_caller_env  # noqa: E402
 
 strip_caller_env()  # the product under test sees only what these tests set
 
@@ -33,10 +33,9 @@ class Daemon:
         self.unix = "unix:%s/a0ipcd.sock" % self.dir
         ready = os.path.join(self.dir, "ready")
         self.log = open(os.path.join(self.dir, "a0ipcd.log"), "w+")
-        self.proc = subprocess.Popen(
+        self.proc = spawn(
             [os.environ["A0IPCD"], "--listen", self.unix, "--listen", "127.0.0.1:0",
-             "--insecure", "--ready-file", ready, "--root", self.dir], stderr=self.log,
-            preexec_fn=die_with_parent)
+             "--insecure", "--ready-file", ready, "--root", self.dir], stderr=self.log)
         deadline = time.time() + 10
         while not os.path.exists(ready):
             if self.proc.poll() is not None or time.time() > deadline:

@@ -14,7 +14,7 @@ import unittest
 
 sys.path.insert(0, os.environ["A0IPC_PYTHON_GEN"])
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
-from harness_env import die_with_parent, strip_caller_env  # noqa: E402
+from harness_env import spawn, strip_caller_env  # noqa: E402
 
 strip_caller_env()  # the product under test sees only what these tests set
 
@@ -55,11 +55,11 @@ class SecureDaemon(unittest.TestCase):
         ready = os.path.join(d, "ready")
         cls.log_path = os.path.join(d, "a0ipcd.log")
         cls.log = open(cls.log_path, "w+")
-        cls.proc = subprocess.Popen(
+        cls.proc = spawn(
             [os.environ["A0IPCD"], "--listen", cls.unix, "--listen", "127.0.0.1:0",
              "--ready-file", ready, "--tls-cert", os.path.join(d, "tls", "server.pem"),
              "--tls-key", os.path.join(d, "tls", "server.key"), "--tokens-file", cls.tokens,
-             "--health-exempt", "false"], stderr=cls.log, preexec_fn=die_with_parent)
+             "--health-exempt", "false"], stderr=cls.log)
         deadline = time.time() + 10
         while not os.path.exists(ready):
             if cls.proc.poll() is not None or time.time() > deadline:

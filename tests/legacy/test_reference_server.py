@@ -33,7 +33,7 @@ FIXTURES = os.path.join(os.environ.get("A0IPC_FIXTURES") or os.path.join(HERE, "
 PASSWORD = "s3cret"
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
 from legacy_fixture import MTIME, build_fixture, reset_mtimes, subst  # noqa: E402,F401
-from harness_env import die_with_parent  # noqa: E402
+from harness_env import spawn  # noqa: E402
 MODULE = "helpers.rfc_files"
 
 
@@ -131,8 +131,8 @@ class Server:
         if password is not None:
             env["RFC_PASSWORD"] = password
         env["PYTHONDONTWRITEBYTECODE"] = "1"
-        self.proc = subprocess.Popen([sys.executable, SERVER, "--port", "0"], env=env,
-                                     stdout=subprocess.PIPE, text=True, preexec_fn=die_with_parent)
+        self.proc = spawn([sys.executable, SERVER, "--port", "0"], env=env,
+                                     stdout=subprocess.PIPE, text=True)
         line = self.proc.stdout.readline()
         if not line.startswith("port "):
             self.stop()

@@ -19,7 +19,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "support"))
 from legacy_fixture import MTIME, build_fixture, reset_mtimes  # noqa: E402,F401
-from harness_env import die_with_parent, strip_caller_env  # noqa: E402
+from harness_env import spawn, strip_caller_env  # noqa: E402
 
 strip_caller_env()
 
@@ -78,7 +78,7 @@ class Daemon:
             cmd += ["--listen", "127.0.0.1:0"]
             if "--tls-cert" not in args:
                 cmd.append("--insecure")
-        self.proc = subprocess.Popen(cmd + list(args), stderr=self.log, preexec_fn=die_with_parent)
+        self.proc = spawn(cmd + list(args), stderr=self.log)
         lines = wait_ready_file(self.proc, ready, "a0ipcd", self.log_path)
         tcps = [line for line in lines if line.startswith("127.0.0.1:")]
         self.tcp = tcps[0] if tcps else None
@@ -107,9 +107,8 @@ class LegacyServer:
         self.dir = tempfile.mkdtemp(prefix="a0ipc-pyl-")
         self.log = open(os.path.join(self.dir, "server.log"), "w+")
         env = dict(os.environ, RFC_PASSWORD=password)
-        self.proc = subprocess.Popen([sys.executable, path, "--port", "0"], env=env,
-                                     stdout=subprocess.PIPE, stderr=self.log, text=True,
-                                     preexec_fn=die_with_parent)
+        self.proc = spawn([sys.executable, path, "--port", "0"], env=env,
+                                     stdout=subprocess.PIPE, stderr=self.log, text=True)
         line = self.proc.stdout.readline()  # "port N", printed once it listens
         if not line.startswith("port "):
             self.proc.kill()

@@ -4,9 +4,9 @@ ctest already drops them (tests/support/ctest_env.cmake.in) and sets what each t
 does the same for a test module started by hand, so that the package (which reads A0IPC_TARGET,
 A0IPC_TOKEN_FILE, ... from os.environ), a0ipc and a0ipcd see only what the test sets. Kept: the
 inputs ctest hands the harness (paths of the programs and data under test)."""
-import ctypes
 import os
-import signal
+import shutil
+import subprocess
 
 HARNESS_INPUTS = frozenset((
     "A0IPC_CLI", "A0IPC_PYTHON_GEN", "A0IPC_FIXTURES", "A0IPC_LEGACY_SERVER", "A0IPC_C_REFERENCE",
@@ -21,11 +21,13 @@ def strip_caller_env(environ=os.environ):
         del environ[name]
 
 
-_libc = ctypes.CDLL(None, use_errno=True)
-_PR_SET_PDEATHSIG = 1
+# setpriv (util-linux) sets the parent-death signal and execs the server: the server is killed
+# when the test process ends, also when a failed setUp or tearDown skipped its stop.
+_PDEATHSIG = ["setpriv", "--pdeathsig", "KILL", "--"] if shutil.which("setpriv") else []
 
 
-def die_with_parent():
-    """preexec_fn for the servers a test starts (a0ipcd, reference servers): the child is killed
-    when the test process ends, also when a failed setUp or tearDown skipped its stop."""
-    _libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+def spawn(cmd, **kwargs):
+    """subprocess.Popen of a server a test starts (a0ipcd, reference servers), dying with the
+    test process. Not with a preexec_fn: that runs Python code in the child of a process whose
+    gRPC threads may hold locks, and such a child can hang before it ever execs."""
+    return subprocess.Popen(_PDEATHSIG + list(cmd), **kwargs)
