@@ -1,5 +1,4 @@
-"""The code-execution and input tools on a0ipcd. (Owned by the terminal work: this file states
-the contract the plugin's get_tool extension relies on.)
+"""The code-execution and input tools on a0ipcd.
 
 ``take_over_get_tool(data)``: called at the start of Agent Zero's ``Agent.get_tool`` (an
 ``@extensible`` method) with its ``data`` dict (``args``, ``kwargs``, ``result``); for the tool
