@@ -33,6 +33,7 @@ static void to_file_info(a0ipc_rpc_ctx *ctx, A0__Runtime__V1__FileInfo *out,
     out->size = in->size;
     out->mode = in->mode;
     out->mtime_ns = in->mtime_ns;
+    out->ctime_ns = in->ctime_ns;
     if (in->symlink_target)
         out->symlink_target = a0ipc_rpc_ctx_strdup(ctx, in->symlink_target);
 }

@@ -70,6 +70,7 @@ typedef struct a0ipc_files_info {
     uint64_t size;
     uint32_t mode; /* st_mode & 07777 */
     int64_t mtime_ns;
+    int64_t ctime_ns;
     char *symlink_target; /* the link's text for a symlink, else NULL */
 } a0ipc_files_info;
 

@@ -59,6 +59,7 @@ int a0ipc_files_info_fill(a0ipc_files_info *info, int dirfd, const char *name, c
     info->size = (uint64_t)sb->st_size;
     info->mode = (uint32_t)(sb->st_mode & 07777);
     info->mtime_ns = (int64_t)sb->st_mtim.tv_sec * 1000000000 + sb->st_mtim.tv_nsec;
+    info->ctime_ns = (int64_t)sb->st_ctim.tv_sec * 1000000000 + sb->st_ctim.tv_nsec;
     if (info->type == A0IPC_FILES_TYPE_SYMLINK) {
         info->symlink_target = a0ipc_files_readlink(dirfd, name, (size_t)sb->st_size);
         if (!info->symlink_target) {

@@ -92,7 +92,8 @@ class Info:
     """What os.stat / os.lstat answer, from a FileInfo: st_mode (type bits included), st_size,
     st_mtime (the float Python computes: seconds + nanoseconds * 1e-9), symlink target."""
 
-    __slots__ = ("type", "st_mode", "st_size", "st_mtime", "st_mtime_ns", "target", "path")
+    __slots__ = ("type", "st_mode", "st_size", "st_mtime", "st_mtime_ns", "st_ctime", "target",
+                 "path")
 
     def __init__(self, fi):
         pb = _pb()
@@ -104,6 +105,8 @@ class Info:
         self.st_mtime_ns = fi.mtime_ns
         sec, nsec = divmod(fi.mtime_ns, 1_000_000_000)
         self.st_mtime = sec + nsec * 1e-9
+        sec, nsec = divmod(fi.ctime_ns, 1_000_000_000)
+        self.st_ctime = sec + nsec * 1e-9
         self.target = fi.symlink_target
         self.path = fi.path
 
@@ -215,17 +218,8 @@ class RemoteOS:
         return done
 
     async def getctime(self, path):
-        """os.path.getctime. a0ipcd's FileInfo has no ctime, so this asks the runtime's
-        ``stat -L -c %.9Z`` through Terminal.Exec; the mtime when that fails (no coreutils)."""
-        try:
-            r = await self.client.exec(["stat", "-L", "-c", "%.9Z", "--", self.abs(path)],
-                                       timeout_ms=10000)
-            if r.exit_code == 0:
-                sec, _, frac = r.stdout_data.decode().strip().partition(".")
-                return int(sec) + int((frac or "0").ljust(9, "0")[:9]) * 1e-9
-        except (errors.RuntimeError_, ValueError):
-            pass
-        return (await self.stat(path)).st_mtime
+        """os.path.getctime: FileInfo.ctime_ns of the followed path."""
+        return (await self.stat(path)).st_ctime
 
     # ---- directories ----
 
