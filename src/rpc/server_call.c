@@ -226,8 +226,7 @@ bool a0ipc_rpc_ctx_server_stopping(a0ipc_rpc_ctx *ctx)
     return stopping;
 }
 
-/* Why a call can go on no longer, as the code its handler should end with. */
-static a0ipc_code stop_code(a0ipc_rpc_ctx *ctx)
+a0ipc_code a0ipc_rpc_fail_stopped(a0ipc_rpc_ctx *ctx)
 {
     if (a0ipc_rpc_ctx_server_stopping(ctx))
         return a0ipc_rpc_fail(ctx, A0IPC_UNAVAILABLE, "a0ipcd is shutting down");
@@ -440,7 +439,7 @@ static a0ipc_code send_buffer(a0ipc_rpc_ctx *ctx, grpc_byte_buffer *bb, size_t l
     ops[n].op = GRPC_OP_SEND_MESSAGE;
     ops[n++].data.send_message.send_message = bb;
     if (!run_blocking(ctx, ops, n))
-        return stop_code(ctx);
+        return a0ipc_rpc_fail_stopped(ctx);
     ctx->bytes_out += len;
     return A0IPC_OK;
 }
@@ -597,7 +596,7 @@ a0ipc_code a0ipc_rpc_ctx_recv_error(a0ipc_rpc_ctx *ctx)
 {
     if (ctx->recv_parse_error)
         return a0ipc_rpc_fail(ctx, A0IPC_INVALID_ARGUMENT, "%s", ctx->bad_request);
-    return stop_code(ctx);
+    return a0ipc_rpc_fail_stopped(ctx);
 }
 
 /* ---- finishing ---- */
