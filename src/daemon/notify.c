@@ -9,6 +9,7 @@
 #include <systemd/sd-daemon.h>
 #include <time.h>
 
+#include "common/clock.h"
 #include "common/log.h"
 
 /* The STATUS= text of the last READY=1, sent again after a reload. */
@@ -42,13 +43,6 @@ void a0ipc_notify_ready(char *const *listen, size_t n_listen)
 void a0ipc_notify_stopping(void)
 {
     send_state("STOPPING=1\nSTATUS=Shutting down");
-}
-
-static uint64_t monotonic_usec(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }
 
 int a0ipc_notify_sigwait(const sigset_t *set, int *sig)
@@ -88,7 +82,7 @@ int a0ipc_notify_sigwait(const sigset_t *set, int *sig)
          * to the signal it sent; older ones ignore the field. */
         char state[96];
         snprintf(state, sizeof state, "RELOADING=1\nSTATUS=Reloading\nMONOTONIC_USEC=%llu",
-                 (unsigned long long)monotonic_usec());
+                 (unsigned long long)(a0ipc_mono_ns() / 1000));
         send_state(state);
         reloading = true;
     }

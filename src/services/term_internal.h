@@ -130,7 +130,6 @@ struct a0ipc_term_manager {
     atomic_bool io_quit;
 };
 
-int64_t a0ipc_term_now_ns(void);
 /* Condition variables that wait on CLOCK_MONOTONIC, and waiting until a monotonic time. */
 void a0ipc_term_cond_init(pthread_cond_t *cv);
 void a0ipc_term_cond_wait_until(pthread_cond_t *cv, pthread_mutex_t *mu, int64_t deadline_ns);

@@ -11,6 +11,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "common/clock.h"
 #include "common/log.h"
 #include "services/term_internal.h"
 #include "services/term_reaper.h"
@@ -55,7 +56,7 @@ static void append_plain(a0ipc_term_manager *m, term_session *s, const uint8_t *
     memmove(s->u8hold, data + total - k, k);
     s->u8hold_len = k;
     if (total > k)
-        s->last_output_ns = s->last_activity_ns = a0ipc_term_now_ns();
+        s->last_output_ns = s->last_activity_ns = a0ipc_mono_ns();
 }
 
 static void flush_u8hold(term_session *s)
@@ -64,7 +65,7 @@ static void flush_u8hold(term_session *s)
         return;
     a0ipc_term_ring_write(&s->ring, s->u8hold, s->u8hold_len);
     s->u8hold_len = 0;
-    s->last_output_ns = s->last_activity_ns = a0ipc_term_now_ns();
+    s->last_output_ns = s->last_activity_ns = a0ipc_mono_ns();
 }
 
 static void on_marker(term_session *s, const a0ipc_term_mark *mk)
@@ -310,7 +311,7 @@ static void finish(a0ipc_term_manager *m, term_session *s)
     free(s->run_cmd);
     s->run_cmd = NULL;
     s->flow_id = 0;
-    s->last_activity_ns = a0ipc_term_now_ns();
+    s->last_activity_ns = a0ipc_mono_ns();
     pthread_cond_broadcast(&s->cv);
     pthread_cond_broadcast(&m->cv);
 }
@@ -346,7 +347,7 @@ void a0ipc_term_table_remove(a0ipc_term_manager *m, term_session *s)
 /* One pass over the sessions. Returns how long the next epoll_wait may sleep. */
 static int housekeeping(a0ipc_term_manager *m)
 {
-    int64_t now = a0ipc_term_now_ns();
+    int64_t now = a0ipc_mono_ns();
     bool tick = now >= m->next_tick_ns;
     if (tick) {
         a0ipc_reaper_sweep(); /* adopted orphans of sessions */

@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/clock.h"
 #include "common/log.h"
 #include "services/term_child.h"
 #include "services/term_internal.h"
@@ -28,13 +29,6 @@
 #define SCRATCH_BYTES (2 * 64 * 1024 + 2 * A0IPC_TERM_MARKER_MAX + 64)
 #define DEFAULT_ROWS  50 /* the legacy SSH terminal's size */
 #define DEFAULT_COLS  100
-
-int64_t a0ipc_term_now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
 
 static int64_t unix_ms(void)
 {
@@ -161,7 +155,7 @@ void a0ipc_term_manager_shutdown(a0ipc_term_manager *m, unsigned grace_ms)
     pthread_mutex_lock(&m->mu);
     m->stopping = true;
     unsigned grace = grace_ms ? grace_ms : 1;
-    int64_t cut = a0ipc_term_now_ns() + (int64_t)grace * 1000000;
+    int64_t cut = a0ipc_mono_ns() + (int64_t)grace * 1000000;
     for (term_session *s = m->head; s; s = s->next) {
         pthread_mutex_lock(&s->mu);
         if (s->phase != PHASE_ENDED && !s->close_requested) {
@@ -272,7 +266,7 @@ term_session *a0ipc_term_session_get(a0ipc_term_manager *m, const char *id, a0ip
     if (s) {
         atomic_fetch_add(&s->refs, 1);
         pthread_mutex_lock(&s->mu);
-        s->last_activity_ns = a0ipc_term_now_ns();
+        s->last_activity_ns = a0ipc_mono_ns();
         pthread_mutex_unlock(&s->mu);
     }
     pthread_mutex_unlock(&m->mu);
@@ -309,11 +303,11 @@ static int wait_ready(a0ipc_term_manager *m, term_session *s, const a0ipc_term_c
     free(setup);
     if (rc != 0)
         return -1;
-    int64_t deadline = a0ipc_term_now_ns() + (int64_t)m->cfg.start_timeout_ms * 1000000;
+    int64_t deadline = a0ipc_mono_ns() + (int64_t)m->cfg.start_timeout_ms * 1000000;
     bool gave_up = false;
     pthread_mutex_lock(&s->mu);
-    while (s->phase == PHASE_STARTING && !s->shell_exited && a0ipc_term_now_ns() < deadline) {
-        int64_t next = a0ipc_term_now_ns() + 50 * 1000000LL;
+    while (s->phase == PHASE_STARTING && !s->shell_exited && a0ipc_mono_ns() < deadline) {
+        int64_t next = a0ipc_mono_ns() + 50 * 1000000LL;
         a0ipc_term_cond_wait_until(&s->cv, &s->mu,
                                    o->should_stop && next < deadline ? next : deadline);
         if (o->should_stop && s->phase == PHASE_STARTING && o->should_stop(o->stop_arg)) {
@@ -437,7 +431,7 @@ int a0ipc_term_create(a0ipc_term_manager *m, const a0ipc_term_create_opts *o,
     s->phase = s->integration ? PHASE_STARTING : PHASE_LIVE;
     a0ipc_term_marker_init(&s->marker, s->marker_nonce);
     s->created_unix_ms = unix_ms();
-    s->last_activity_ns = s->last_output_ns = a0ipc_term_now_ns();
+    s->last_activity_ns = s->last_output_ns = a0ipc_mono_ns();
 
     atomic_fetch_add(&s->refs, 1); /* ours, next to the table's */
     pthread_mutex_lock(&m->mu);
@@ -482,7 +476,7 @@ int a0ipc_term_session_write(term_session *s, const void *data, size_t len, unsi
 {
     const uint8_t *p = data;
     size_t off = 0;
-    int64_t deadline = a0ipc_term_now_ns() + (int64_t)timeout_ms * 1000000;
+    int64_t deadline = a0ipc_mono_ns() + (int64_t)timeout_ms * 1000000;
     int rc = 0;
     pthread_mutex_lock(&s->write_mu);
     while (off < len) {
@@ -494,7 +488,7 @@ int a0ipc_term_session_write(term_session *s, const void *data, size_t len, unsi
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0 && errno == EAGAIN) {
-            int64_t left_ms = (deadline - a0ipc_term_now_ns()) / 1000000;
+            int64_t left_ms = (deadline - a0ipc_mono_ns()) / 1000000;
             if (left_ms <= 0) {
                 a0ipc_status_set(st, A0IPC_DEADLINE_EXCEEDED,
                                  "the terminal took only %zu of %zu bytes in %u ms (the program "
@@ -763,7 +757,7 @@ int a0ipc_term_list(a0ipc_term_manager *m, a0ipc_term_info **out, size_t *n, a0i
         pthread_mutex_unlock(&m->mu);
         return a0ipc_status_set(st, A0IPC_RESOURCE_EXHAUSTED, "out of memory"), -1;
     }
-    int64_t now_ns = a0ipc_term_now_ns(), now_ms = unix_ms();
+    int64_t now_ns = a0ipc_mono_ns(), now_ms = unix_ms();
     size_t i = 0;
     bool oom = false;
     for (term_session *s = m->head; s; s = s->next, i++) {

@@ -8,8 +8,9 @@
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
+
+#include "common/clock.h"
 
 typedef struct wanted {
     pid_t pid;
@@ -105,22 +106,15 @@ int a0ipc_pidfd_open(pid_t pid)
 #endif
 }
 
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 int a0ipc_reaper_wait(pid_t pid, int *status, int timeout_ms, int cancel_fd)
 {
     int rc = a0ipc_reaper_check(pid, status);
     if (rc != 0)
         return rc;
     int pidfd = a0ipc_pidfd_open(pid);
-    int64_t end = timeout_ms < 0 ? INT64_MAX : now_ms() + timeout_ms;
+    int64_t end = timeout_ms < 0 ? INT64_MAX : a0ipc_mono_ms() + timeout_ms;
     for (;;) {
-        int64_t left = end == INT64_MAX ? -1 : end - now_ms();
+        int64_t left = end == INT64_MAX ? -1 : end - a0ipc_mono_ms();
         if (left != -1 && left <= 0)
             break;
         struct pollfd p[2];
