@@ -142,7 +142,9 @@ void a0ipc_term_session_unref(term_session *s);
 /* The I/O thread's body (term_io.c). */
 void *a0ipc_term_io_main(void *arg);
 
-/* Takes s out of the table (if still there) and drops the table's reference. */
+/* The session table (term_manager.c). unlink: takes s out, under m->mu; the caller then drops
+ * the table's reference. remove: takes s out if still there and drops that reference itself. */
+void a0ipc_term_table_unlink(a0ipc_term_manager *m, term_session *s);
 void a0ipc_term_table_remove(a0ipc_term_manager *m, term_session *s);
 
 /* Wakes the I/O thread (flow control resumed, close requested, new session). */

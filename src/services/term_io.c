@@ -316,34 +316,6 @@ static void finish(a0ipc_term_manager *m, term_session *s)
     pthread_cond_broadcast(&m->cv);
 }
 
-/* Under m->mu. */
-static void unlink_session(a0ipc_term_manager *m, term_session *s)
-{
-    if (s->prev)
-        s->prev->next = s->next;
-    else
-        m->head = s->next;
-    if (s->next)
-        s->next->prev = s->prev;
-    else
-        m->tail = s->prev;
-    s->next = s->prev = NULL;
-    s->in_table = false;
-    m->n_sessions--;
-    pthread_cond_broadcast(&m->cv);
-}
-
-void a0ipc_term_table_remove(a0ipc_term_manager *m, term_session *s)
-{
-    pthread_mutex_lock(&m->mu);
-    bool was = s->in_table;
-    if (was)
-        unlink_session(m, s);
-    pthread_mutex_unlock(&m->mu);
-    if (was)
-        a0ipc_term_session_unref(s);
-}
-
 /* One pass over the sessions. Returns how long the next epoll_wait may sleep. */
 static int housekeeping(a0ipc_term_manager *m)
 {
@@ -389,7 +361,7 @@ static int housekeeping(a0ipc_term_manager *m)
                 timeout = CLOSING_POLL_MS;
         }
         if (s->phase == PHASE_ENDED && s->remove_when_ended && s->in_table) {
-            unlink_session(m, s);
+            a0ipc_term_table_unlink(m, s);
             s->next = drop;
             drop = s;
         }

@@ -24,7 +24,7 @@
 #include "services/term_child.h"
 #include "services/term_internal.h"
 #include "services/term_reaper.h"
-#include "services/term_session.h"
+#include "services/term_pty.h"
 
 #define SCRATCH_BYTES (2 * 64 * 1024 + 2 * A0IPC_TERM_MARKER_MAX + 64)
 #define DEFAULT_ROWS  50 /* the legacy SSH terminal's size */
@@ -244,6 +244,33 @@ static void session_free(term_session *s)
     pthread_mutex_destroy(&s->mu);
     pthread_mutex_destroy(&s->write_mu);
     free(s);
+}
+
+void a0ipc_term_table_unlink(a0ipc_term_manager *m, term_session *s)
+{
+    if (s->prev)
+        s->prev->next = s->next;
+    else
+        m->head = s->next;
+    if (s->next)
+        s->next->prev = s->prev;
+    else
+        m->tail = s->prev;
+    s->next = s->prev = NULL;
+    s->in_table = false;
+    m->n_sessions--;
+    pthread_cond_broadcast(&m->cv);
+}
+
+void a0ipc_term_table_remove(a0ipc_term_manager *m, term_session *s)
+{
+    pthread_mutex_lock(&m->mu);
+    bool was = s->in_table;
+    if (was)
+        a0ipc_term_table_unlink(m, s);
+    pthread_mutex_unlock(&m->mu);
+    if (was)
+        a0ipc_term_session_unref(s);
 }
 
 void a0ipc_term_session_unref(term_session *s)

@@ -65,7 +65,7 @@ static inline bool a0ipc_term_marker_holding(const a0ipc_term_marker *m)
 int a0ipc_term_random_hex(char *nonce);
 
 /* The line the daemon types into a new bash session (its PTY starts with echo off, see
- * term_session.h): no line editing (so typed bytes are not interpreted as editing keys and no
+ * term_pty.h): no line editing (so typed bytes are not interpreted as editing keys and no
  * bracketed-paste escapes appear), no history expansion of "!", no prompts, and the marker
  * before every prompt. Returns a malloc'ed string ending in "\n", or NULL. */
 char *a0ipc_term_marker_setup(const char *nonce);

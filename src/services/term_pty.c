@@ -1,4 +1,4 @@
-#include "services/term_session.h"
+#include "services/term_pty.h"
 
 #include <errno.h>
 #include <fcntl.h>

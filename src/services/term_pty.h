@@ -1,6 +1,6 @@
 /* Starting a session's shell on a new pseudo-terminal. */
-#ifndef A0IPC_TERM_SESSION_H
-#define A0IPC_TERM_SESSION_H
+#ifndef A0IPC_TERM_PTY_H
+#define A0IPC_TERM_PTY_H
 
 #include <stdbool.h>
 #include <sys/types.h>
