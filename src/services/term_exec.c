@@ -88,7 +88,7 @@ int a0ipc_term_exec(const a0ipc_terminal_config *cfg, const a0ipc_term_exec_opts
         return a0ipc_status_set(st, A0IPC_INVALID_ARGUMENT, "argv is empty"), -1;
     a0ipc_term_child child;
     if (a0ipc_term_child_prepare(&child, cfg, o->argv, o->argc, o->cwd, o->env, o->n_env, NULL,
-                                 st) != 0)
+                                 st) != A0IPC_OK)
         return -1;
     size_t cap = o->max_output && o->max_output < cfg->exec_max_output ? o->max_output
                                                                        : cfg->exec_max_output;
@@ -122,7 +122,7 @@ int a0ipc_term_exec(const a0ipc_terminal_config *cfg, const a0ipc_term_exec_opts
     close_fd(&out[1]);
     close_fd(&err[1]);
     close_fd(&rep[1]);
-    if (a0ipc_term_child_report(rep[0], &child, st) != 0) {
+    if (a0ipc_term_child_report(rep[0], &child, st) != A0IPC_OK) {
         int status;
         if (registered)
             a0ipc_reaper_wait(pid, &status, -1, -1);

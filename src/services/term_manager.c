@@ -114,8 +114,9 @@ a0ipc_term_manager *a0ipc_term_manager_new(const a0ipc_terminal_config *cfg, a0i
     m->cfg.cgroup = m->cgroup;
     m->cfg.env = (const char *const *)m->env;
 
-    if (cfg->subreaper && a0ipc_reaper_set_subreaper() != 0)
-        A0IPC_LOGW("terminal: cannot become the child subreaper: %s", strerror(errno));
+    int sub = cfg->subreaper ? a0ipc_reaper_set_subreaper() : 0;
+    if (sub != 0)
+        A0IPC_LOGW("terminal: cannot become the child subreaper: %s", strerror(-sub));
     m->cgroup_base = a0ipc_term_cgroup_base(m->cgroup);
     if (m->cgroup_base)
         a0ipc_term_cgroup_cleanup(m->cgroup_base);
@@ -407,8 +408,11 @@ int a0ipc_term_create(a0ipc_term_manager *m, const a0ipc_term_create_opts *o,
     if (s->ttl_s > m->cfg.max_idle_ttl_s)
         s->ttl_s = m->cfg.max_idle_ttl_s;
 
-    if (a0ipc_term_random_hex(s->id) != 0 || a0ipc_term_random_hex(s->marker_nonce) != 0) {
-        a0ipc_status_from_errno(st, errno, "getrandom");
+    int rnd = a0ipc_term_random_hex(s->id);
+    if (rnd == 0)
+        rnd = a0ipc_term_random_hex(s->marker_nonce);
+    if (rnd != 0) {
+        a0ipc_status_from_errno(st, -rnd, "getrandom");
         goto fail;
     }
     if (a0ipc_term_ring_init(&s->ring, m->cfg.ring_bytes) != 0) {
@@ -423,25 +427,25 @@ int a0ipc_term_create(a0ipc_term_manager *m, const a0ipc_term_create_opts *o,
     snprintf(env_id, sizeof env_id, "A0IPC_SESSION_ID=%s", s->id);
     const char *extra[] = {"TERM=xterm-256color", env_id, NULL};
     if (a0ipc_term_child_prepare(&child, &m->cfg, argv, argc, o->cwd, o->env, o->n_env, extra,
-                                 st) != 0)
+                                 st) != A0IPC_OK)
         goto fail;
     s->argv = copy_strv((const char *const *)child.argv);
     s->integration = is_bash(child.argv[0]);
-    if (!s->argv || a0ipc_term_tree_init(&s->tree, m->cgroup_base, s->id, st) != 0) {
+    if (!s->argv || a0ipc_term_tree_init(&s->tree, m->cgroup_base, s->id, st) != A0IPC_OK) {
         if (!s->argv)
             a0ipc_status_set(st, A0IPC_RESOURCE_EXHAUSTED, "out of memory");
         a0ipc_term_child_release(&child);
         goto fail;
     }
     child.cgroup_procs_fd = s->tree.cg_procs_fd;
-    int rc =
+    a0ipc_code rc =
         a0ipc_term_spawn_pty(&child, s->rows, s->cols, !s->integration, &s->pid, &s->master, st);
     a0ipc_term_child_release(&child);
     if (s->tree.cg_procs_fd >= 0) { /* the shell joined; descendants follow by themselves */
         close(s->tree.cg_procs_fd);
         s->tree.cg_procs_fd = -1;
     }
-    if (rc != 0)
+    if (rc != A0IPC_OK)
         goto fail;
     s->tree.sid = s->pid;
     s->wfd = fcntl(s->master, F_DUPFD_CLOEXEC, 0);

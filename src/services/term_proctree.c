@@ -135,18 +135,18 @@ int a0ipc_term_cgroup_cleanup(const char *base)
     return removed;
 }
 
-int a0ipc_term_tree_init(a0ipc_term_tree *t, const char *base, const char *session_id,
-                         a0ipc_status *st)
+a0ipc_code a0ipc_term_tree_init(a0ipc_term_tree *t, const char *base, const char *session_id,
+                                a0ipc_status *st)
 {
     memset(t, 0, sizeof *t);
     t->cg_procs_fd = -1;
     snprintf(t->env_tag, sizeof t->env_tag, "A0IPC_SESSION_ID=%s", session_id);
     if (!base)
-        return 0;
+        return A0IPC_OK;
     if (asprintf(&t->cg_dir, "%s/a0ipc-%d-%s", base, (int)getpid(), session_id) < 0) {
         t->cg_dir = NULL;
         a0ipc_status_set(st, A0IPC_RESOURCE_EXHAUSTED, "out of memory");
-        return -1;
+        return st->code;
     }
     char procs[4200];
     snprintf(procs, sizeof procs, "%s/cgroup.procs", t->cg_dir);
@@ -157,7 +157,7 @@ int a0ipc_term_tree_init(a0ipc_term_tree *t, const char *base, const char *sessi
         free(t->cg_dir);
         t->cg_dir = NULL;
     }
-    return 0;
+    return A0IPC_OK;
 }
 
 void a0ipc_term_tree_destroy(a0ipc_term_tree *t)

@@ -24,7 +24,7 @@ static size_t n_table, cap_table;
 
 int a0ipc_reaper_set_subreaper(void)
 {
-    return prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+    return prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0 ? 0 : -errno;
 }
 
 void a0ipc_reaper_lock(void)
@@ -43,7 +43,7 @@ int a0ipc_reaper_add_locked(pid_t pid)
         size_t cap = cap_table ? cap_table * 2 : 64;
         wanted *t = realloc(table, cap * sizeof *t);
         if (!t)
-            return -1;
+            return -ENOMEM;
         table = t;
         cap_table = cap;
     }
