@@ -247,6 +247,9 @@ static void session_free(term_session *s)
     free(s);
 }
 
+/* The session table: m->head..m->tail under m->mu, one reference per session in it (added in
+ * a0ipc_term_create). */
+
 void a0ipc_term_table_unlink(a0ipc_term_manager *m, term_session *s)
 {
     if (s->prev)
