@@ -248,7 +248,7 @@ static int scan_proc(const a0ipc_term_tree *t, pid_t **out, size_t *n_out)
     *n_out = 0;
     DIR *d = opendir("/proc");
     if (!d)
-        return -1;
+        return -errno;
     proc_stat *all = NULL;
     size_t n = 0, cap = 0;
     struct dirent *de;
@@ -263,7 +263,7 @@ static int scan_proc(const a0ipc_term_tree *t, pid_t **out, size_t *n_out)
             if (!a) {
                 free(all);
                 closedir(d);
-                return -1;
+                return -ENOMEM;
             }
             all = a;
             cap = c2;
@@ -277,7 +277,7 @@ static int scan_proc(const a0ipc_term_tree *t, pid_t **out, size_t *n_out)
     bool *member = calloc(n ? n : 1, sizeof *member);
     if (!member) {
         free(all);
-        return -1;
+        return -ENOMEM;
     }
     for (size_t i = 0; i < n; i++) {
         if (all[i].pid == self || all[i].pid == 1)
@@ -311,7 +311,7 @@ static int scan_proc(const a0ipc_term_tree *t, pid_t **out, size_t *n_out)
     free(member);
     free(all);
     if (!pids)
-        return -1;
+        return -ENOMEM;
     *out = pids;
     *n_out = m;
     return 0;
@@ -325,7 +325,7 @@ static int read_cgroup_procs(const a0ipc_term_tree *t, pid_t **out, size_t *n_ou
     snprintf(path, sizeof path, "%s/cgroup.procs", t->cg_dir);
     FILE *f = fopen(path, "re");
     if (!f)
-        return errno == ENOENT ? 0 : -1;
+        return errno == ENOENT ? 0 : -errno;
     pid_t *pids = NULL;
     size_t n = 0, cap = 0;
     int pid;
@@ -339,7 +339,7 @@ static int read_cgroup_procs(const a0ipc_term_tree *t, pid_t **out, size_t *n_ou
             if (!p) {
                 free(pids);
                 fclose(f);
-                return -1;
+                return -ENOMEM;
             }
             pids = p;
             cap = c2;

@@ -43,7 +43,7 @@ a0ipc_code a0ipc_term_tree_init(a0ipc_term_tree *t, const char *base, const char
 /* Removes the cgroup (once empty) and frees t's memory. */
 void a0ipc_term_tree_destroy(a0ipc_term_tree *t);
 
-/* The live (not zombie) members. *pids is malloc'ed. Returns 0 or -1 (out of memory). */
+/* The live (not zombie) members. *pids is malloc'ed. Returns 0 or -errno. */
 int a0ipc_term_tree_members(const a0ipc_term_tree *t, pid_t **pids, size_t *n);
 
 /* Sends sig to every live member; returns how many were signalled. */

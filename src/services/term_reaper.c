@@ -99,10 +99,11 @@ int a0ipc_reaper_check(pid_t pid, int *status)
 int a0ipc_pidfd_open(pid_t pid)
 {
 #ifdef SYS_pidfd_open
-    return (int)syscall(SYS_pidfd_open, pid, 0);
+    int fd = (int)syscall(SYS_pidfd_open, pid, 0);
+    return fd >= 0 ? fd : -errno;
 #else
-    errno = ENOSYS;
-    return -1;
+    (void)pid;
+    return -ENOSYS;
 #endif
 }
 

@@ -38,8 +38,8 @@ void a0ipc_reaper_forget(pid_t pid);
 /* Reaps every child that has ended. */
 void a0ipc_reaper_sweep(void);
 
-/* pidfd_open(2): a descriptor that becomes readable when pid ends, or -1 (errno ENOSYS on
- * kernels before 5.3). */
+/* pidfd_open(2): a descriptor that becomes readable when pid ends, or -errno (-ENOSYS on
+ * kernels before 5.3). Callers keep any negative value as "no pidfd". */
 int a0ipc_pidfd_open(pid_t pid);
 
 #endif
