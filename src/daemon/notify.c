@@ -58,10 +58,8 @@ int a0ipc_notify_sigwait(const sigset_t *set, int *sig)
     uint64_t usec = 0;
     if (sd_watchdog_enabled(0, &usec) <= 0 || usec == 0) {
         int rc = sigwait(set, sig);
-        if (rc != 0) {
-            errno = rc;
-            return -1;
-        }
+        if (rc != 0)
+            return -rc;
     } else {
         uint64_t half = usec / 2;
         struct timespec every = {.tv_sec = (time_t)(half / 1000000u),
@@ -74,7 +72,7 @@ int a0ipc_notify_sigwait(const sigset_t *set, int *sig)
                 break;
             }
             if (errno != EAGAIN && errno != EINTR)
-                return -1;
+                return -errno;
         }
     }
     if (*sig == SIGHUP) {
