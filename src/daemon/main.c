@@ -136,7 +136,7 @@ static int serve(a0ipc_daemon_config *cfg, const sigset_t *signals, int argc, ch
     opts.max_receive_message_bytes = cfg->max_message_bytes;
     opts.max_send_message_bytes = cfg->max_message_bytes;
     opts.max_concurrent_streams = cfg->max_concurrent_streams;
-    opts.max_unix_connections = cfg->max_connections;
+    opts.max_connections = cfg->max_connections;
     opts.connection_idle_ms = cfg->connection_idle_ms;
     opts.log_calls = cfg->log_calls;
     if (a0ipcd_security_init(&sec, cfg, &st) != 0)

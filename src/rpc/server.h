@@ -101,9 +101,9 @@ typedef struct a0ipc_rpc_server_options {
                                  a half-open one otherwise delays shutdown until it does */
     /* A connection with no call for this long is closed (GOAWAY); 0: never (300000). */
     int connection_idle_ms;
-    /* Connections open at once on the unix listeners; beyond it a new one is closed at once
-     * (1024; 0: no limit). TCP connections are not counted: the core (1.51) has no hook. */
-    int max_unix_connections;
+    /* Client connections open at once, unix and TCP (plaintext and TLS) together; beyond it a
+     * new one is closed before it reaches HTTP/2 or TLS (1024; 0: no limit). */
+    int max_connections;
     /* Called for every call; NULL lets every call run. arg is owned by the caller and must
      * outlive the server. */
     a0ipc_rpc_authorize_fn authorize;
