@@ -2,7 +2,6 @@
  * commands come from one table (cli/commands.h), which also gives `a0ipc help` and the shell
  * completion. Global options (the connection options, --json, --quiet) may come before the
  * command; they are handed to it as if they followed its name. */
-#include <grpc/grpc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

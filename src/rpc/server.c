@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "rpc/credentials_internal.h"
 #include "rpc/server_internal.h"
 
 /* Request slots posted per method: several, so a burst of new calls does not wait for the CQ
@@ -268,19 +269,19 @@ static void why_not_listening(const char *addr, char *why, size_t cap)
         snprintf(why, cap, "the gRPC core refused it (bad address or no permission)");
 }
 
-int a0ipc_rpc_server_listen(a0ipc_rpc_server *s, const char *addr, grpc_server_credentials *creds,
+int a0ipc_rpc_server_listen(a0ipc_rpc_server *s, const char *addr, const a0ipc_rpc_server_tls *tls,
                             a0ipc_status *st)
 {
     if (s->started) {
         a0ipc_status_set(st, A0IPC_FAILED_PRECONDITION, "listen after start");
         return 0;
     }
-    grpc_server_credentials *insecure = NULL;
+    grpc_server_credentials *creds =
+        tls ? a0ipc_rpc_server_tls_credentials(tls, st) : grpc_insecure_server_credentials_create();
     if (!creds)
-        creds = insecure = grpc_insecure_server_credentials_create();
+        return 0;
     int port = grpc_server_add_http2_port(s->server, addr, creds);
-    if (insecure)
-        grpc_server_credentials_release(insecure);
+    grpc_server_credentials_release(creds); /* the server holds its own reference */
     if (port == 0) {
         char why[256];
         why_not_listening(addr, why, sizeof why);

@@ -16,9 +16,9 @@
 #include <sys/types.h>
 
 #include "binding.h"
+#include "credentials.h"
 
 typedef struct a0ipc_rpc_server a0ipc_rpc_server;
-typedef struct grpc_server_credentials grpc_server_credentials;
 
 /* What the server knows of a call once it is over, for metrics. */
 typedef struct a0ipc_rpc_call_record {
@@ -121,10 +121,11 @@ enum {
 
 a0ipc_rpc_server *a0ipc_rpc_server_new(const a0ipc_rpc_server_options *o, a0ipc_status *st);
 
-/* Binds a listening address: "unix:/path", "127.0.0.1:50051", "[::]:0". creds may be NULL for
- * plaintext (the caller decides whether that is allowed). Returns the bound TCP port (1 for unix
- * sockets) or 0 with st set. Only before a0ipc_rpc_server_start. */
-int a0ipc_rpc_server_listen(a0ipc_rpc_server *s, const char *addr, grpc_server_credentials *creds,
+/* Binds a listening address: "unix:/path", "127.0.0.1:50051", "[::]:0", with TLS from tls's files
+ * (rpc/credentials.h), or plaintext when tls is NULL (the caller decides whether that is
+ * allowed). Returns the bound TCP port (1 for unix sockets) or 0 with st set. Only before
+ * a0ipc_rpc_server_start. */
+int a0ipc_rpc_server_listen(a0ipc_rpc_server *s, const char *addr, const a0ipc_rpc_server_tls *tls,
                             a0ipc_status *st);
 
 /* What the kernel says about a unix-socket client, taken when it connected (SO_PEERCRED and
