@@ -1,14 +1,17 @@
 # liba0ipc.so.0: the client library for other programs, built from the same static libraries
-# the CLI and the tests link (a0ipc_client and what it stands on). The version script exports
+# the CLI and the tests link (a0ipc_client, a0ipc_transport and what they stand on). The version script exports
 # the functions of include/a0ipc/*.h and nothing else: the rpc layer, the generated code and
 # the helpers inside stay private, so they can change without a new soname.
 set(A0IPC_EXPORT_MAP ${PROJECT_SOURCE_DIR}/src/lib/liba0ipc.map)
 # The target is a0ipc_shared because "a0ipc" is the CLI; the file is liba0ipc.so and the
 # exported target a0ipc::a0ipc.
 add_library(a0ipc_shared SHARED src/lib/version.c)
-# The whole client library goes in (nothing in a shared library's own code references it);
-# a0ipc_base only as far as the client needs it.
-target_link_libraries(a0ipc_shared PRIVATE "$<LINK_LIBRARY:WHOLE_ARCHIVE,a0ipc_client>" a0ipc_base)
+# The whole client library and the interface's wrappers go in (nothing in a shared library's
+# own code references them); the layers below only as far as the client needs them.
+# (a0ipc_transport's objects as sources: CMake allows one library only one link feature, and
+# a0ipc_client links it plainly.)
+target_sources(a0ipc_shared PRIVATE $<TARGET_OBJECTS:a0ipc_transport>)
+target_link_libraries(a0ipc_shared PRIVATE "$<LINK_LIBRARY:WHOLE_ARCHIVE,a0ipc_client>")
 # Nothing in the client references the legacy adapter's constructor; make the linker take it
 # (and what it needs) from a0ipc_legacy, which a0ipc_client brings in.
 target_link_options(a0ipc_shared PRIVATE -Wl,--undefined=a0ipc_legacy_transport_new)

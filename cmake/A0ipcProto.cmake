@@ -130,9 +130,9 @@ add_custom_command(
   VERBATIM)
 add_custom_target(a0ipc_python_stubs ALL DEPENDS ${A0IPC_PY_GEN})
 
-# An object library: its code is linked as part of a0ipc_base (generated bindings call the rpc
-# layer, and the rpc layer's users call the bindings).
-add_library(a0ipc_gen OBJECT ${A0IPC_GEN_SRC} ${A0IPC_GEN_DIR}/a0ipc_descriptor_set.c)
+# The generated code's own library: the bindings call the rpc layer (CMakeLists.txt links
+# a0ipc_gen to a0ipc_rpc); services, the transport and the programs call the bindings.
+add_library(a0ipc_gen STATIC ${A0IPC_GEN_SRC} ${A0IPC_GEN_DIR}/a0ipc_descriptor_set.c)
 target_include_directories(a0ipc_gen PUBLIC ${A0IPC_GEN_DIR} ${PROJECT_SOURCE_DIR}/src
                            ${PROJECT_SOURCE_DIR}/include)
 target_link_libraries(a0ipc_gen PUBLIC PkgConfig::PROTOBUFC)

@@ -1,21 +1,44 @@
 /* a0ipc certs init DIR: a development CA, server and client certificate (security/certgen.h). */
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli/commands.h"
+#include "cli/json.h"
 #include "security/certgen.h"
 
 static void usage(FILE *out)
 {
     fprintf(out,
             "Usage: a0ipc certs init DIR [--server-cn CN] [--client-cn CN] [--dns NAME]...\n"
-            "                            [--ip ADDRESS]... [--days N] [--force]\n\n"
+            "                            [--ip ADDRESS]... [--days N] [--force] [--json]\n\n"
             "Writes a development CA (ca.pem, ca.key), a server certificate (server.pem,\n"
             "server.key; SANs localhost, 127.0.0.1, ::1, the host name and any --dns/--ip) and\n"
             "a client certificate for mTLS (client.pem, client.key) into DIR. Keys are 0600.\n"
-            "For production use certificates from your own CA; a0ipcd reloads replaced files.\n");
+            "For production use certificates from your own CA; a0ipcd reloads replaced files.\n"
+            "--json prints the files written as one JSON object: {\"dir\", \"caCert\", \"caKey\",\n"
+            "\"serverCert\", \"serverKey\", \"clientCert\", \"clientKey\"}.\n");
+}
+
+/* --json: the files written, one object whose lowerCamel keys say what each file is (there is no
+ * proto message for it; the same conventions as the messages --json prints). */
+static void print_json(const char *dir)
+{
+    static const char *const files[][2] = {
+        {"caCert", "ca.pem"},        {"caKey", "ca.key"},          {"serverCert", "server.pem"},
+        {"serverKey", "server.key"}, {"clientCert", "client.pem"}, {"clientKey", "client.key"},
+    };
+    printf("{\"dir\":");
+    a0ipc_cli_json_string(stdout, dir);
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+        char path[PATH_MAX]; /* (the file was just written: its path fits) */
+        snprintf(path, sizeof path, "%s/%s", dir, files[i][1]);
+        printf(",\"%s\":", files[i][0]);
+        a0ipc_cli_json_string(stdout, path);
+    }
+    printf("}\n");
 }
 
 const char *const a0ipc_certs_subcommands[] = {"init", NULL};
@@ -26,6 +49,7 @@ const struct option a0ipc_certs_options[] = {
     {"ip", required_argument, NULL, 'i'},
     {"days", required_argument, NULL, 'n'},
     {"force", no_argument, NULL, 'f'},
+    {"json", no_argument, NULL, 'j'},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -43,6 +67,7 @@ int a0ipc_cmd_certs(int argc, char **argv)
     a0ipc_certs_init_options o = {0};
     const char *dns[16], *ips[16];
     const struct option *options = a0ipc_certs_options;
+    bool json = false;
     int opt;
     while ((opt = getopt_long(argc - 1, argv + 1, ":h", options, NULL)) != -1) {
         switch (opt) {
@@ -73,6 +98,9 @@ int a0ipc_cmd_certs(int argc, char **argv)
         case 'f':
             o.force = true;
             break;
+        case 'j':
+            json = true;
+            break;
         case 'h':
             usage(stdout);
             return 0;
@@ -90,6 +118,10 @@ int a0ipc_cmd_certs(int argc, char **argv)
         fprintf(stderr, "a0ipc: %s\n", a0ipc_status_message(&st));
         a0ipc_status_clear(&st);
         return A0IPC_EXIT_ERROR;
+    }
+    if (json) {
+        print_json(dir);
+        return A0IPC_EXIT_OK;
     }
     printf("Wrote %s/{ca,server,client}.{pem,key}. For a0ipcd:\n"
            "  tls-cert = %s/server.pem\n"

@@ -2,7 +2,6 @@
  * commands come from one table (cli/commands.h), which also gives `a0ipc help` and the shell
  * completion. Global options (the connection options, --json, --quiet) may come before the
  * command; they are handed to it as if they followed its name. */
-#include <grpc/grpc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,6 +40,18 @@ static bool global_option(const char *word, bool *takes_value)
             *takes_value = conn[i].has_arg == required_argument && name[len] != '=';
             return true;
         }
+    return false;
+}
+
+/* Whether e, a command with a main of its own (no connection), takes the global option word:
+ * --json, where its option table lists it (token, certs, router). */
+static bool main_takes(const a0ipc_cli_entry *e, const char *word)
+{
+    if (strcmp(word, "--json") != 0)
+        return false;
+    for (const struct option *o = e->options; o && o->name; o++)
+        if (!strcmp(o->name, "json"))
+            return true;
     return false;
 }
 
@@ -101,20 +112,29 @@ int main(int argc, char **argv)
         return a0ipc_cli_usage_error(NULL, "unknown command %s", name);
     if (first == 1)
         return run_entry(e, argc - 1, argv + 1);
-    if (!e->cmd)
-        return a0ipc_cli_usage_error(name,
-                                     "%s takes no global options (they are for the "
-                                     "commands that call a0ipcd)",
-                                     name);
-    /* The command's argv: its name, the global options, then what followed it. */
+    /* The command's argv: its name, the global options, then what followed it; for a command
+     * with a main of its own, its subcommand comes first (it reads it from argv[1]). */
+    int after = first + 1;
+    if (!e->cmd) {
+        for (int i = 1; i < first; i++)
+            if (!main_takes(e, argv[i]))
+                return a0ipc_cli_usage_error(name,
+                                             "%s takes no global options%s (they are for the "
+                                             "commands that call a0ipcd)",
+                                             name, main_takes(e, "--json") ? " but --json" : "");
+        if (after < argc && argv[after][0] != '-')
+            after++;
+    }
     char **args = calloc((size_t)argc + 1, sizeof *args);
     if (!args)
         return A0IPC_EXIT_ERROR;
     int n = 0;
     args[n++] = argv[first];
+    for (int i = first + 1; i < after; i++)
+        args[n++] = argv[i];
     for (int i = 1; i < first; i++)
         args[n++] = argv[i];
-    for (int i = first + 1; i < argc; i++)
+    for (int i = after; i < argc; i++)
         args[n++] = argv[i];
     int rc = run_entry(e, n, args);
     free(args);

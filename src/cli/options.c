@@ -170,8 +170,7 @@ a0ipc_rpc_channel *a0ipc_cli_conn_channel(a0ipc_cli_conn *c, a0ipc_status *st)
         a0ipc_status_set(st, A0IPC_INVALID_ARGUMENT, "--cert and --key go together");
         return NULL;
     }
-    c->channel.credentials = a0ipc_client_credentials;
-    c->channel.credentials_arg = &c->sec;
+    c->channel.security = &c->sec;
     c->channel.authority_override = c->server_name;
     if (!c->server_name && a0ipc_target_is_address_list(c->target)) {
         free(c->target_host);

@@ -1,13 +1,13 @@
 #include "cli/runner.h"
 
 #include <getopt.h>
-#include <grpc/grpc.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "a0ipc/grpc_transport.h"
 #include "cli/backend.h"
 #include "cli/commands.h"
+#include "rpc/core.h"
 
 const char *a0ipc_cli_value(const a0ipc_cli *cli, const char *name)
 {
@@ -154,7 +154,7 @@ int a0ipc_cli_run(const a0ipc_cli_cmd *cmd, int argc, char **argv)
     cli.call.timeout_ms = timeout_given ? (int64_t)(cli.conn.timeout_s * 1000) : 0;
     cli.call.routing_key = cli.conn.routing_key;
 
-    grpc_init();
+    a0ipc_rpc_init();
     cli.t = open_transport(&cli);
     if (!cli.t)
         rc = a0ipc_cli_fail(&cli);
@@ -164,6 +164,6 @@ int a0ipc_cli_run(const a0ipc_cli_cmd *cmd, int argc, char **argv)
     a0ipc_transport_free(cli.t);
     a0ipc_status_clear(&cli.st);
     a0ipc_cli_conn_free(&cli.conn);
-    grpc_shutdown_blocking();
+    a0ipc_rpc_shutdown();
     return rc;
 }

@@ -22,7 +22,7 @@ typedef struct a0ipc_daemon_config {
     int max_workers;
     int max_message_bytes;
     int max_concurrent_streams;
-    int max_connections;    /* open at once on the unix sockets; 0: no limit */
+    int max_connections;    /* open at once, unix and TCP together; 0: no limit */
     int connection_idle_ms; /* a connection with no call this long is closed; 0: never */
     int shutdown_grace_ms;
     char *root;                   /* the Files service's root directory; NULL: Files not served */

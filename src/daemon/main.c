@@ -4,7 +4,6 @@
 #include <errno.h>
 #include <pwd.h>
 #include <fcntl.h>
-#include <grpc/grpc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,11 +18,12 @@
 #include "common/heap_tuning.h"
 #include "common/log.h"
 #include "daemon/config.h"
-#include "daemon/connections.h"
 #include "daemon/security.h"
 #include "daemon/metrics.h"
 #include "daemon/notify.h"
 #include "grpc/health/v1/health.a0ipc.h"
+#include "rpc/connections.h"
+#include "rpc/core.h"
 #include "rpc/grpc_log.h"
 #include "rpc/server.h"
 #include "services/files.h"
@@ -102,6 +102,12 @@ static long active_calls(void *srv)
     return a0ipc_rpc_server_active_calls(srv);
 }
 
+static long tcp_connections(void *unused)
+{
+    (void)unused;
+    return a0ipc_rpc_tcp_connections();
+}
+
 static long sessions(void *unused)
 {
     (void)unused;
@@ -136,7 +142,7 @@ static int serve(a0ipc_daemon_config *cfg, const sigset_t *signals, int argc, ch
     opts.max_receive_message_bytes = cfg->max_message_bytes;
     opts.max_send_message_bytes = cfg->max_message_bytes;
     opts.max_concurrent_streams = cfg->max_concurrent_streams;
-    opts.max_unix_connections = cfg->max_connections;
+    opts.max_connections = cfg->max_connections;
     opts.connection_idle_ms = cfg->connection_idle_ms;
     opts.log_calls = cfg->log_calls;
     if (a0ipcd_security_init(&sec, cfg, &st) != 0)
@@ -194,7 +200,7 @@ static int serve(a0ipc_daemon_config *cfg, const sigset_t *signals, int argc, ch
                             NULL);
     a0ipc_metrics_add_gauge(metrics, "a0ipcd_tcp_connections",
                             "Client connections open on the TCP listeners (plaintext or TLS).",
-                            a0ipcd_connections, NULL);
+                            tcp_connections, NULL);
     if (cfg->metrics_listen) {
         if (cfg->metrics_web_config &&
             !(metrics_web = a0ipc_metrics_web_load(cfg->metrics_web_config, &st)))
@@ -308,9 +314,9 @@ int main(int argc, char **argv)
         A0IPC_LOGW("cannot start the heap trimmer: memory of large transfers stays mapped");
 
     a0ipc_rpc_route_core_log();
-    grpc_init();
+    a0ipc_rpc_init();
     int exit_code = serve(&cfg, &signals, argc, argv);
-    grpc_shutdown_blocking();
+    a0ipc_rpc_shutdown();
     a0ipc_heap_trimmer_stop();
     a0ipc_daemon_config_free(&cfg);
     return exit_code;

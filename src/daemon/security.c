@@ -1,6 +1,5 @@
 #include "daemon/security.h"
 
-#include <grpc/grpc_security.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,16 +38,15 @@ int a0ipcd_security_init(a0ipcd_security *sec, const a0ipc_daemon_config *cfg, a
                                       .ca_file = cfg->tls_ca,
                                       .client_cert = (a0ipc_client_cert_mode)cfg->tls_client_cert,
                                       .reload_seconds = (unsigned)cfg->tls_reload_seconds};
-        if (!(sec->tls = a0ipc_tls_server_credentials(&t, st)))
+        if (a0ipc_tls_server_config(&t, &sec->tls, st) != 0)
             return -1;
+        sec->has_tls = true;
     }
     return 0;
 }
 
 void a0ipcd_security_free(a0ipcd_security *sec)
 {
-    if (sec->tls)
-        grpc_server_credentials_release(sec->tls);
     a0ipc_authorizer_free(sec->authorizer);
     a0ipc_peer_policy_free(sec->peers);
     memset(sec, 0, sizeof *sec);
@@ -77,7 +75,7 @@ int a0ipcd_security_listen(a0ipcd_security *sec, a0ipc_rpc_server *srv,
         return a0ipc_rpc_server_listen_unix(srv, addr, &u, st);
     }
     /* config validation allowed plaintext only with --insecure on loopback */
-    *port = a0ipc_rpc_server_listen(srv, addr, sec->tls, st);
+    *port = a0ipc_rpc_server_listen(srv, addr, sec->has_tls ? &sec->tls : NULL, st);
     return *port ? 0 : -1;
 }
 

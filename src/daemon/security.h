@@ -11,7 +11,8 @@
 typedef struct a0ipcd_security {
     a0ipc_authorizer *authorizer;
     a0ipc_peer_policy *peers;
-    grpc_server_credentials *tls; /* NULL without tls-cert */
+    bool has_tls;             /* tls-cert given */
+    a0ipc_rpc_server_tls tls; /* for the TCP listeners; points into the configuration */
 } a0ipcd_security;
 
 /* Loads the tokens file and TLS files (errors say which file and what is wrong). */

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "rpc/client.h"
+#include "rpc/credentials_internal.h"
 #include "rpc/msgbuf.h"
 
 typedef struct method_handle {
@@ -60,17 +61,13 @@ a0ipc_rpc_channel *a0ipc_rpc_channel_new(const char *target, const a0ipc_rpc_cha
     }
     /* Each channel holds a reference on the core (grpc_init counts), released by
      * a0ipc_rpc_channel_free: a program that only uses liba0ipc never sees a grpc_* call, so the
-     * library must start the core itself. The daemon and CLI also call grpc_init; that nests. */
+     * library must start the core itself. The daemon and CLI also call a0ipc_rpc_init; that nests.
+     */
     grpc_init();
-    grpc_channel_credentials *creds = NULL;
-    if (o->credentials) {
-        creds = o->credentials(o->credentials_arg, st);
-        if (!creds) {
-            grpc_shutdown();
-            return NULL;
-        }
-    } else {
-        creds = grpc_insecure_credentials_create();
+    grpc_channel_credentials *creds = a0ipc_rpc_channel_credentials(o->security, st);
+    if (!creds) {
+        grpc_shutdown();
+        return NULL;
     }
 
     grpc_arg args[9];

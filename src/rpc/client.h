@@ -13,19 +13,16 @@
 #include <stdint.h>
 
 #include "binding.h"
+#include "credentials.h"
 #include "msgbuf.h"
 
 typedef struct a0ipc_rpc_channel a0ipc_rpc_channel;
 typedef struct a0ipc_rpc_stream a0ipc_rpc_stream;
-typedef struct grpc_channel_credentials grpc_channel_credentials;
-
-/* The credentials hook: returns new channel credentials (ownership passes to the channel) or
- * NULL with st set. Called once per channel. NULL hook = plaintext. */
-typedef grpc_channel_credentials *(*a0ipc_rpc_credentials_fn)(void *arg, a0ipc_status *st);
 
 typedef struct a0ipc_rpc_channel_options {
-    a0ipc_rpc_credentials_fn credentials;
-    void *credentials_arg;
+    /* TLS and the bearer token (rpc/credentials.h); NULL: plaintext without a token. Borrowed:
+     * read at every a0ipc_rpc_channel_new these options are given to. */
+    const a0ipc_rpc_channel_security *security;
     const char *service_config_json;  /* passed through (retries, load balancing); may be NULL */
     bool enable_retries;              /* default true; false disables the core's retries */
     int max_receive_message_bytes;    /* default 16 MiB */

@@ -15,6 +15,7 @@
 
 #include "common/clock.h"
 #include "common/log.h"
+#include "rpc/credentials_internal.h"
 #include "rpc/server_internal.h"
 
 /* Request slots posted per method: several, so a burst of new calls does not wait for the CQ
@@ -40,7 +41,7 @@ void a0ipc_rpc_server_options_init(a0ipc_rpc_server_options *o)
     o->log_calls = true;
     o->handshake_timeout_ms = 3000;
     o->connection_idle_ms = 300000;
-    o->max_unix_connections = 1024;
+    o->max_connections = 1024;
 }
 
 static void slot_done(cq_tag *t, bool ok);
@@ -156,7 +157,7 @@ a0ipc_rpc_server *a0ipc_rpc_server_new(const a0ipc_rpc_server_options *o, a0ipc_
     pthread_mutex_init(&s->peers_mu, NULL);
     s->shutdown_tag.done = shutdown_done;
 
-    grpc_arg args[9];
+    grpc_arg args[10];
     memset(args, 0, sizeof args);
     args[0].type = GRPC_ARG_INTEGER;
     args[0].key = GRPC_ARG_MAX_RECEIVE_MESSAGE_LENGTH;
@@ -194,7 +195,16 @@ a0ipc_rpc_server *a0ipc_rpc_server_new(const a0ipc_rpc_server_options *o, a0ipc_
     args[8].type = GRPC_ARG_INTEGER;
     args[8].key = GRPC_ARG_MAX_CONNECTION_IDLE_MS;
     args[8].value.integer = s->opts.connection_idle_ms > 0 ? s->opts.connection_idle_ms : INT_MAX;
-    grpc_channel_args chargs = {9, args};
+    /* The core has no connection limit: the socket mutator is where we see each TCP
+     * connection first (server_tcp_limit.c). */
+    s->tcp_limit = a0ipc_rpc_tcp_limit_new(s, s->opts.max_connections);
+    if (!s->tcp_limit) {
+        a0ipc_status_set(st, A0IPC_RESOURCE_EXHAUSTED, "out of memory");
+        a0ipc_rpc_server_free(s);
+        return NULL;
+    }
+    args[9] = a0ipc_rpc_tcp_limit_arg(s->tcp_limit);
+    grpc_channel_args chargs = {10, args};
 
     s->server = grpc_server_create(&chargs, NULL);
     s->cq = grpc_completion_queue_create_for_next(NULL);
@@ -260,19 +270,19 @@ static void why_not_listening(const char *addr, char *why, size_t cap)
         snprintf(why, cap, "the gRPC core refused it (bad address or no permission)");
 }
 
-int a0ipc_rpc_server_listen(a0ipc_rpc_server *s, const char *addr, grpc_server_credentials *creds,
+int a0ipc_rpc_server_listen(a0ipc_rpc_server *s, const char *addr, const a0ipc_rpc_server_tls *tls,
                             a0ipc_status *st)
 {
     if (s->started) {
         a0ipc_status_set(st, A0IPC_FAILED_PRECONDITION, "listen after start");
         return 0;
     }
-    grpc_server_credentials *insecure = NULL;
+    grpc_server_credentials *creds =
+        tls ? a0ipc_rpc_server_tls_credentials(tls, st) : grpc_insecure_server_credentials_create();
     if (!creds)
-        creds = insecure = grpc_insecure_server_credentials_create();
+        return 0;
     int port = grpc_server_add_http2_port(s->server, addr, creds);
-    if (insecure)
-        grpc_server_credentials_release(insecure);
+    grpc_server_credentials_release(creds); /* the server holds its own reference */
     if (port == 0) {
         char why[256];
         why_not_listening(addr, why, sizeof why);
@@ -497,6 +507,11 @@ void a0ipc_rpc_server_free(a0ipc_rpc_server *s)
         }
         grpc_completion_queue_destroy(s->cq);
     }
+    /* The unix accept threads ask the TCP count, and the limiter asks theirs: both stop
+     * before either is freed. The core may still hold the limiter; it outlives us then. */
+    a0ipc_rpc_unix_stop(s);
+    a0ipc_rpc_tcp_limit_detach(s->tcp_limit);
+    s->tcp_limit = NULL;
     a0ipc_rpc_unix_free(s);
     a0ipc_worker_pool_free(s->pool);
     free(s->cq_threads);

@@ -16,9 +16,9 @@
 #include <sys/types.h>
 
 #include "binding.h"
+#include "credentials.h"
 
 typedef struct a0ipc_rpc_server a0ipc_rpc_server;
-typedef struct grpc_server_credentials grpc_server_credentials;
 
 /* What the server knows of a call once it is over, for metrics. */
 typedef struct a0ipc_rpc_call_record {
@@ -101,9 +101,9 @@ typedef struct a0ipc_rpc_server_options {
                                  a half-open one otherwise delays shutdown until it does */
     /* A connection with no call for this long is closed (GOAWAY); 0: never (300000). */
     int connection_idle_ms;
-    /* Connections open at once on the unix listeners; beyond it a new one is closed at once
-     * (1024; 0: no limit). TCP connections are not counted: the core (1.51) has no hook. */
-    int max_unix_connections;
+    /* Client connections open at once, unix and TCP (plaintext and TLS) together; beyond it a
+     * new one is closed before it reaches HTTP/2 or TLS (1024; 0: no limit). */
+    int max_connections;
     /* Called for every call; NULL lets every call run. arg is owned by the caller and must
      * outlive the server. */
     a0ipc_rpc_authorize_fn authorize;
@@ -121,10 +121,11 @@ enum {
 
 a0ipc_rpc_server *a0ipc_rpc_server_new(const a0ipc_rpc_server_options *o, a0ipc_status *st);
 
-/* Binds a listening address: "unix:/path", "127.0.0.1:50051", "[::]:0". creds may be NULL for
- * plaintext (the caller decides whether that is allowed). Returns the bound TCP port (1 for unix
- * sockets) or 0 with st set. Only before a0ipc_rpc_server_start. */
-int a0ipc_rpc_server_listen(a0ipc_rpc_server *s, const char *addr, grpc_server_credentials *creds,
+/* Binds a listening address: "unix:/path", "127.0.0.1:50051", "[::]:0", with TLS from tls's files
+ * (rpc/credentials.h), or plaintext when tls is NULL (the caller decides whether that is
+ * allowed). Returns the bound TCP port (1 for unix sockets) or 0 with st set. Only before
+ * a0ipc_rpc_server_start. */
+int a0ipc_rpc_server_listen(a0ipc_rpc_server *s, const char *addr, const a0ipc_rpc_server_tls *tls,
                             a0ipc_status *st);
 
 /* What the kernel says about a unix-socket client, taken when it connected (SO_PEERCRED and

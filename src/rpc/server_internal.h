@@ -26,6 +26,7 @@ typedef struct registered_method {
 
 typedef struct arena_block arena_block;
 typedef struct unix_listener unix_listener;
+typedef struct a0ipc_rpc_tcp_limit a0ipc_rpc_tcp_limit;
 
 /* What a unix listener learnt about the connection it handed to the core as fd `fd`. The core
  * names such a connection's peer "fd:<fd>", which is how a call finds it again. */
@@ -120,6 +121,9 @@ struct a0ipc_rpc_server {
     pthread_mutex_t peers_mu;
     unix_peer *peers; /* indexed by the connection's fd */
     size_t n_peers;
+
+    /* server_tcp_limit.c: counts the core's TCP connections, ends those over the limit. */
+    a0ipc_rpc_tcp_limit *tcp_limit;
 };
 
 /* server_unix.c */
@@ -129,6 +133,15 @@ void a0ipc_rpc_unix_free(a0ipc_rpc_server *s); /* removes the socket files */
 /* Fills peer from what the listener recorded for the core's peer name "fd:<n>"; false when the
  * call did not come through one of our unix listeners. */
 bool a0ipc_rpc_unix_peer(a0ipc_rpc_server *s, const char *core_peer, a0ipc_rpc_peer *peer);
+size_t a0ipc_rpc_unix_open_connections(a0ipc_rpc_server *s);
+
+/* server_tcp_limit.c. max is opts.max_connections (0: count only). The server holds one
+ * reference; the core takes its own through the channel argument. */
+a0ipc_rpc_tcp_limit *a0ipc_rpc_tcp_limit_new(a0ipc_rpc_server *s, int max);
+grpc_arg a0ipc_rpc_tcp_limit_arg(a0ipc_rpc_tcp_limit *l); /* GRPC_ARG_SOCKET_MUTATOR */
+size_t a0ipc_rpc_tcp_limit_open(a0ipc_rpc_tcp_limit *l);
+/* Drops the server's reference; from now on every new connection is ended. */
+void a0ipc_rpc_tcp_limit_detach(a0ipc_rpc_tcp_limit *l);
 
 /* server_call.c */
 a0ipc_rpc_ctx *a0ipc_rpc_ctx_new(a0ipc_rpc_server *s, const registered_method *reg);

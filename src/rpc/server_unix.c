@@ -249,7 +249,7 @@ static bool record_peer(a0ipc_rpc_server *s, int fd, const struct ucred *cred,
 
 /* How many connections handed to the core are still open: a recorded descriptor that no longer
  * is the same socket was closed by the core. Forgets those. */
-static size_t open_connections(a0ipc_rpc_server *s)
+size_t a0ipc_rpc_unix_open_connections(a0ipc_rpc_server *s)
 {
     size_t n = 0;
     pthread_mutex_lock(&s->peers_mu);
@@ -315,13 +315,16 @@ static void take_connection(unix_listener *l, int fd)
         close(fd);
         return;
     }
-    if (s->opts.max_unix_connections > 0 &&
-        open_connections(s) >= (size_t)s->opts.max_unix_connections) {
-        A0IPC_LOGW("refused a connection on %s from uid %u (pid %d): already %d open "
-                   "(max-connections)",
-                   l->addr, (unsigned)cred.uid, (int)cred.pid, s->opts.max_unix_connections);
-        close(fd);
-        return;
+    if (s->opts.max_connections > 0) {
+        size_t open = a0ipc_rpc_unix_open_connections(s) +
+                      (s->tcp_limit ? a0ipc_rpc_tcp_limit_open(s->tcp_limit) : 0);
+        if (open >= (size_t)s->opts.max_connections) {
+            A0IPC_LOGW("refused a connection on %s from uid %u (pid %d): already %zu open "
+                       "(max-connections %d, unix and TCP together)",
+                       l->addr, (unsigned)cred.uid, (int)cred.pid, open, s->opts.max_connections);
+            close(fd);
+            return;
+        }
     }
     /* The core's endpoints expect a non-blocking socket. */
     int flags = fcntl(fd, F_GETFL);

@@ -1,6 +1,5 @@
 #include "security/tls.h"
 
-#include <grpc/grpc_security.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
@@ -121,35 +120,20 @@ out:
     return rc;
 }
 
-grpc_server_credentials *a0ipc_tls_server_credentials(const a0ipc_tls_server_options *o,
-                                                      a0ipc_status *st)
+int a0ipc_tls_server_config(const a0ipc_tls_server_options *o, a0ipc_rpc_server_tls *out,
+                            a0ipc_status *st)
 {
     if (a0ipc_tls_check_server_files(o, st) != 0)
-        return NULL;
-    bool verify = o->client_cert != A0IPC_CLIENT_CERT_NONE;
-    grpc_tls_certificate_provider *provider = grpc_tls_certificate_provider_file_watcher_create(
-        o->key_file, o->cert_file, verify ? o->ca_file : NULL,
-        o->reload_seconds ? o->reload_seconds : 1);
-    grpc_tls_credentials_options *opts = grpc_tls_credentials_options_create();
-    if (!provider || !opts) {
-        if (provider)
-            grpc_tls_certificate_provider_release(provider);
-        a0ipc_status_set(st, A0IPC_INTERNAL, "could not create the TLS credentials");
-        return NULL;
-    }
-    grpc_tls_credentials_options_set_certificate_provider(opts, provider);
-    grpc_tls_certificate_provider_release(provider); /* the options hold their own reference */
-    grpc_tls_credentials_options_watch_identity_key_cert_pairs(opts);
-    if (verify)
-        grpc_tls_credentials_options_watch_root_certs(opts);
-    grpc_tls_credentials_options_set_cert_request_type(
-        opts, o->client_cert == A0IPC_CLIENT_CERT_REQUIRED
-                  ? GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY
-              : verify ? GRPC_SSL_REQUEST_CLIENT_CERTIFICATE_AND_VERIFY
-                       : GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE);
-    /* Exported by libgrpc.so.29 although the header lacks GRPCAPI; takes over opts. */
-    grpc_server_credentials *creds = grpc_tls_server_credentials_create(opts);
-    if (!creds)
-        a0ipc_status_set(st, A0IPC_INTERNAL, "could not create the TLS credentials");
-    return creds;
+        return -1;
+    *out = (a0ipc_rpc_server_tls){
+        .cert_file = o->cert_file,
+        .key_file = o->key_file,
+        .ca_file = o->client_cert != A0IPC_CLIENT_CERT_NONE ? o->ca_file : NULL,
+        .client_cert = o->client_cert == A0IPC_CLIENT_CERT_REQUIRED ? A0IPC_RPC_CLIENT_CERT_REQUIRED
+                       : o->client_cert == A0IPC_CLIENT_CERT_OPTIONAL
+                           ? A0IPC_RPC_CLIENT_CERT_OPTIONAL
+                           : A0IPC_RPC_CLIENT_CERT_NONE,
+        .reload_seconds = o->reload_seconds ? o->reload_seconds : 1,
+    };
+    return 0;
 }

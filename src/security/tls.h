@@ -1,13 +1,13 @@
-/* TLS for a0ipcd's TCP listeners: server credentials that re-read the certificate, key and CA
- * files when they change (no restart), and optional or required client certificates (mTLS).
+/* TLS for a0ipcd's TCP listeners: the policy (optional or required client certificates, mTLS)
+ * and the files, checked here and handed to the rpc layer as plain values
+ * (rpc/credentials.h), whose credentials re-read the files when they change (no restart).
  * TLS 1.2 is the oldest version offered (the core's default for these credentials; 1.3 is
  * preferred). */
 #ifndef A0IPC_SECURITY_TLS_H
 #define A0IPC_SECURITY_TLS_H
 
 #include "a0ipc/status.h"
-
-typedef struct grpc_server_credentials grpc_server_credentials;
+#include "rpc/credentials.h"
 
 typedef enum a0ipc_client_cert_mode {
     A0IPC_CLIENT_CERT_NONE,     /* not asked for */
@@ -32,10 +32,11 @@ typedef struct a0ipc_tls_server_options {
  * expired (a warning when it expires within 7 days), CA readable. */
 int a0ipc_tls_check_server_files(const a0ipc_tls_server_options *o, a0ipc_status *st);
 
-/* Checks the files, then makes credentials that watch them (the core's file-watcher
- * certificate provider): a replaced certificate is served to new connections within
- * reload_seconds. Replace the key and certificate together (write new files, then rename). */
-grpc_server_credentials *a0ipc_tls_server_credentials(const a0ipc_tls_server_options *o,
-                                                      a0ipc_status *st);
+/* Checks the files, then fills *out for a0ipc_rpc_server_listen, whose credentials watch them
+ * (the core's file-watcher certificate provider): a replaced certificate is served to new
+ * connections within reload_seconds. Replace the key and certificate together (write new
+ * files, then rename). *out points into o's strings. */
+int a0ipc_tls_server_config(const a0ipc_tls_server_options *o, a0ipc_rpc_server_tls *out,
+                            a0ipc_status *st);
 
 #endif

@@ -20,6 +20,7 @@ typedef struct term_completion {
     uint64_t seq; /* where the command's output ended */
     uint64_t id;  /* its command number */
     int exit_code;
+    char *cwd; /* the shell's working directory at the prompt after it; NULL: unknown */
 } term_completion;
 
 typedef enum term_phase {

@@ -4,6 +4,7 @@
  * threads, and the close sequence is a state machine advanced on each pass, not a sleep. */
 #include <errno.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -68,6 +69,30 @@ static void flush_u8hold(term_session *s)
     s->last_output_ns = s->last_activity_ns = a0ipc_mono_ns();
 }
 
+/* Where the shell is: /proc/PID/cwd, malloc'ed; NULL when it cannot be read. Read by the
+ * daemon when a command completes so a client that shows a prompt line needs no extra call. */
+static char *shell_cwd(pid_t pid)
+{
+    char link[64];
+    snprintf(link, sizeof link, "/proc/%d/cwd", (int)pid);
+    for (size_t cap = 256; cap <= 65536; cap *= 4) {
+        char *buf = malloc(cap);
+        if (!buf)
+            return NULL;
+        ssize_t n = readlink(link, buf, cap);
+        if (n < 0) {
+            free(buf);
+            return NULL;
+        }
+        if ((size_t)n < cap) {
+            buf[n] = '\0';
+            return buf;
+        }
+        free(buf); /* truncated: try a larger buffer */
+    }
+    return NULL;
+}
+
 static void on_marker(term_session *s, const a0ipc_term_mark *mk)
 {
     /* A sequence left unfinished before the marker will not be finished by what follows. */
@@ -82,6 +107,8 @@ static void on_marker(term_session *s, const a0ipc_term_mark *mk)
     c->seq = a0ipc_term_ring_end(&s->ring);
     c->id = mk->id;
     c->exit_code = mk->exit_code;
+    free(c->cwd); /* the completion this slot held A0IPC_TERM_COMPLETIONS commands ago */
+    c->cwd = shell_cwd(s->pid);
     s->n_done++;
     /* The command has ended: its Run no longer holds the session back. The rest of its output
      * is in the ring; a reader that does not read it before later output overwrites it is told

@@ -238,6 +238,8 @@ static void session_free(term_session *s)
     free(s->cmd_path);
     free(s->cmd_dir);
     a0ipc_term_ring_free(&s->ring);
+    for (size_t i = 0; i < A0IPC_TERM_COMPLETIONS; i++)
+        free(s->done[i].cwd);
     free_strv(s->argv);
     free(s->run_cmd);
     free(s->seen);

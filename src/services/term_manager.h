@@ -156,6 +156,8 @@ typedef struct a0ipc_term_event {
     a0ipc_term_done_reason reason;
     int exit_code, signal;
     uint64_t last_seq, command_number;
+    const char *cwd; /* DONE EXITED: the shell's working directory then; NULL: unknown. Valid
+                        until the cursor is freed or reports another DONE */
 } a0ipc_term_event;
 
 /* Types the command into the session and returns a reader of its output, which ends with one

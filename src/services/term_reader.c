@@ -34,6 +34,7 @@ struct a0ipc_term_cursor {
     unsigned first_ms, between_ms, total_ms, dialog_ms;
     a0ipc_term_dialog *dialog;
     a0ipc_term_cleaner *clean;
+    char *cwd; /* the last DONE's cwd: the completion's own copy may be reused meanwhile */
 };
 
 static a0ipc_term_cursor *cursor_new(term_session *s, bool is_run)
@@ -58,6 +59,7 @@ static void cursor_release(a0ipc_term_cursor *c)
     a0ipc_term_clean_free(c->clean);
     a0ipc_term_text_free(&c->text);
     free(c->buf);
+    free(c->cwd);
     free(c);
 }
 
@@ -434,6 +436,9 @@ a0ipc_term_event_kind a0ipc_term_cursor_next(a0ipc_term_cursor *c, a0ipc_term_ev
         if (done && done->seq == c->pos) {
             set_done(ev, A0IPC_TERM_DONE_EXITED, c->pos, done->id);
             ev->exit_code = done->exit_code;
+            free(c->cwd);
+            c->cwd = done->cwd ? strdup(done->cwd) : NULL; /* NULL on ENOMEM too: unknown */
+            ev->cwd = c->cwd;
             if (c->is_run) {
                 kind = finish(c, ev, &wake);
             } else {

@@ -79,6 +79,8 @@ static void fill_done(Done *d, const a0ipc_term_event *ev)
     d->signal = ev->signal;
     d->last_seq = ev->last_seq;
     d->command_number = ev->command_number;
+    if (ev->cwd)
+        d->cwd = (char *)ev->cwd; /* not UTF-8: the server's pack fixes it and fills raw_cwd */
 }
 
 /* ---- sessions ---- */

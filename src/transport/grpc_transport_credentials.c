@@ -1,5 +1,5 @@
-/* Channel credentials of the gRPC transport: TLS (the CA to trust, and a client certificate for
- * mTLS) through the security module's credentials hook. Plaintext (unix sockets, loopback) needs
+/* Channel security of the gRPC transport: TLS (the CA to trust, and a client certificate for
+ * mTLS), which the rpc layer makes credentials of. Plaintext (unix sockets, loopback) needs
  * none. The token is not part of this: the transport sends it as call metadata itself. */
 #include "transport/grpc_transport_internal.h"
 
@@ -13,10 +13,9 @@ int gt_credentials_setup(grpc_transport *g, a0ipc_status *st)
                          "a client certificate needs its key (cert_file and key_file)");
         return -1;
     }
-    /* The hook runs for every channel (the balanced one, and one per pinned daemon); the paths
-     * are the transport's own copies, so they outlive the caller's. */
-    g->security = (a0ipc_client_security){o->ca_file, o->cert_file, o->key_file, NULL};
-    g->channel_opts.credentials = a0ipc_client_credentials;
-    g->channel_opts.credentials_arg = &g->security;
+    /* Read for every channel (the balanced one, and one per pinned daemon); the paths are the
+     * transport's own copies, so they outlive the caller's. */
+    g->security = (a0ipc_rpc_channel_security){o->ca_file, o->cert_file, o->key_file, NULL};
+    g->channel_opts.security = &g->security;
     return 0;
 }

@@ -6,7 +6,7 @@
 
 #include "a0ipc/grpc_transport.h"
 #include "rpc/client.h"
-#include "security/client_credentials.h"
+#include "rpc/credentials.h"
 
 typedef struct session_pin session_pin;
 typedef struct peer_channel peer_channel;
@@ -20,8 +20,8 @@ typedef struct grpc_transport {
     a0ipc_rpc_metadata metadata[1];
     size_t n_metadata;
     a0ipc_rpc_channel_options channel_opts;
-    a0ipc_client_security security; /* TLS files for the credentials hook */
-    a0ipc_rpc_channel *channel;     /* balanced over every address of the target */
+    a0ipc_rpc_channel_security security; /* TLS files, for every channel */
+    a0ipc_rpc_channel *channel;          /* balanced over every address of the target */
 
     /* Terminal sessions stay on the daemon that created them (grpc_transport_terminal.c). */
     bool pin_sessions; /* the target may name several daemons */

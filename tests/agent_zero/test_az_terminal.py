@@ -562,6 +562,43 @@ class Sessions(unittest.TestCase):
               "(Agent Zero: ~1860 ms)" % (med * 1e3, min(times) * 1e3, max(times) * 1e3,
                                          self.first * 1e3), file=sys.stderr)
 
+    def test_prompt_line_cwd_comes_with_the_done(self):
+        # The last line shows where the shell is (the physical path: a symlink is resolved, as
+        # /proc shows it) from a0ipcd's Done: after the session's one user@host Exec, a command
+        # costs no call besides its Run.
+        env = self.env
+        real = os.path.join(env.tmp, "real dir")
+        os.makedirs(real)
+        os.symlink(real, os.path.join(env.tmp, "link"))
+
+        async def go():
+            from a0ipc import client as client_mod
+            from a0ipc.agent_zero import terminal
+            execs = []
+            orig = client_mod.RuntimeClient.exec
+
+            async def counted(self_, argv, *a, **kw):
+                execs.append(list(argv))
+                return await orig(self_, argv, *a, **kw)
+            client_mod.RuntimeClient.exec = counted
+            a = env.agent()
+            try:
+                first = await self.call(a, runtime="terminal", session=0, code="echo first")
+                at_start = list(execs)  # the session's set-up: its work dir, user@host
+                texts = [await self.call(a, runtime="terminal", session=0,
+                                         code="cd %s/link" % env.tmp),
+                         await self.call(a, runtime="terminal", session=0, code="echo hi")]
+                return first, texts, at_start, execs
+            finally:
+                client_mod.RuntimeClient.exec = orig
+                await terminal.close_client()
+        first, texts, at_start, execs = asyncio.run(go())
+        self.assertRegex(first, r"\(exit 0\) [^@]+@[^:]+:%s[#$]$" % re.escape(env.workdir))
+        for t in texts:
+            self.assertRegex(t, r"\(exit 0\) [^@]+@[^:]+:%s[#$]$" % re.escape(real))
+        self.assertEqual(execs, at_start)  # nothing per command
+        self.assertNotIn("readlink", repr(execs))
+
 
 class ShellReadOutput(unittest.TestCase):
     """a0ipc.shell.GrpcInteractiveSession (the drop-in session class): read_output with

@@ -2,7 +2,6 @@
  * by the C client: health, unknown methods, deadlines, limits, hostile bytes, graceful stop. */
 #include <arpa/inet.h>
 #include <errno.h>
-#include <grpc/grpc.h>
 #include <netinet/in.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -20,6 +19,7 @@
 
 #include "grpc/health/v1/health.a0ipc.h"
 #include "support/daemon_proc.h"
+#include "rpc/core.h"
 
 typedef Grpc__Health__V1__HealthCheckRequest HReq;
 typedef Grpc__Health__V1__HealthCheckResponse HResp;
@@ -349,7 +349,7 @@ static void metrics_listen_refuses_remote(void **state)
 int main(void)
 {
     signal(SIGPIPE, SIG_IGN);
-    grpc_init();
+    a0ipc_rpc_init();
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(check_over_unix_and_tcp, start, stop),
         cmocka_unit_test_setup_teardown(unknown_method_is_unimplemented, start, stop),
@@ -362,6 +362,6 @@ int main(void)
         cmocka_unit_test(metrics_listen_refuses_remote),
     };
     int failed = cmocka_run_group_tests(tests, NULL, NULL);
-    grpc_shutdown_blocking();
+    a0ipc_rpc_shutdown();
     return failed;
 }

@@ -1,7 +1,6 @@
 /* The server's memory does not grow with file size: a 1 GiB upload and a 1 GiB download through
  * the Files service, with the server in its own process (tests/support/files_server.c), keep
  * its peak RSS within 64 MiB of what it used before (issue 3). Checks content at both ends. */
-#include <grpc/grpc.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -22,6 +21,7 @@
 #include "a0/runtime/v1/files.a0ipc.h"
 #include "common/log.h"
 #include "files_testutil.h"
+#include "rpc/core.h"
 
 #define CHUNK        (1u << 20)
 #define TOTAL_CHUNKS 1024 /* 1 GiB */
@@ -187,9 +187,9 @@ static void test_one_gib_each_way(void **state)
 int main(void)
 {
     a0ipc_log_set_level(A0IPC_LOG_WARN);
-    grpc_init();
+    a0ipc_rpc_init();
     const struct CMUnitTest tests[] = {cmocka_unit_test(test_one_gib_each_way)};
     int failed = cmocka_run_group_tests(tests, NULL, NULL);
-    grpc_shutdown_blocking();
+    a0ipc_rpc_shutdown();
     return failed;
 }

@@ -2,7 +2,6 @@
  * unix socket, the blocking client, every RPC, the hostile path corpus against every RPC that
  * takes a path, and Writes whose stream is cancelled, runs past its deadline or fails its
  * checksum. */
-#include <grpc/grpc.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -23,6 +22,7 @@
 #include "common/log.h"
 #include "files_testutil.h"
 #include "services/files.h"
+#include "rpc/core.h"
 
 typedef struct fixture {
     char *base; /* base/root is served; base/outside is the sentinel */
@@ -674,7 +674,7 @@ static void test_hostile_corpus_against_every_rpc(void **state)
 int main(void)
 {
     a0ipc_log_set_level(A0IPC_LOG_WARN);
-    grpc_init();
+    a0ipc_rpc_init();
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
     const struct CMUnitTest tests[] = {
         T(test_stat_and_list_in_the_request_form),
@@ -687,6 +687,6 @@ int main(void)
         T(test_hostile_corpus_against_every_rpc),
     };
     int failed = cmocka_run_group_tests(tests, NULL, NULL);
-    grpc_shutdown_blocking();
+    a0ipc_rpc_shutdown();
     return failed;
 }

@@ -1,7 +1,6 @@
 /* The gRPC transport (the client library) against real daemons: every file and terminal
  * operation through the adapter interface, retries only of idempotent methods, round_robin over
  * three daemons with one killed mid-run, and terminal sessions pinned to their daemon. */
-#include <grpc/grpc.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -25,6 +24,7 @@
 #include "a0ipc/grpc_transport.h"
 #include "common/log.h"
 #include "support/daemon_proc.h"
+#include "rpc/core.h"
 
 static char *make_root(const char *whoami)
 {
@@ -581,7 +581,7 @@ int main(void)
 {
     signal(SIGPIPE, SIG_IGN);
     a0ipc_log_set_level(A0IPC_LOG_ERROR);
-    grpc_init();
+    a0ipc_rpc_init();
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(files_through_the_interface),
         cmocka_unit_test(terminal_through_the_interface),
@@ -591,6 +591,6 @@ int main(void)
         cmocka_unit_test_teardown(dns_name_with_two_addresses, cluster_teardown),
     };
     int failed = cmocka_run_group_tests(tests, NULL, NULL);
-    grpc_shutdown_blocking();
+    a0ipc_rpc_shutdown();
     return failed;
 }

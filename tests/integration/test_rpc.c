@@ -1,7 +1,6 @@
 /* The rpc layer end to end in one process: a server with the test Echo service on a temporary
  * unix socket and the blocking client, through every method kind, status passthrough,
  * deadlines, cancellation, limits and graceful shutdown. */
-#include <grpc/grpc.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -18,6 +17,7 @@
 
 #include "a0/test/v1/echo.a0ipc.h"
 #include "common/log.h"
+#include "rpc/core.h"
 
 typedef A0__Test__V1__EchoRequest Req;
 typedef A0__Test__V1__EchoResponse Resp;
@@ -575,7 +575,7 @@ static void generated_table_matches_proto(void **state)
 int main(void)
 {
     a0ipc_log_set_level(A0IPC_LOG_WARN);
-    grpc_init();
+    a0ipc_rpc_init();
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(generated_table_matches_proto),
         cmocka_unit_test_setup_teardown(unary_round_trip, setup, teardown),
@@ -595,6 +595,6 @@ int main(void)
         cmocka_unit_test_setup_teardown(concurrent_calls, setup, teardown),
     };
     int failed = cmocka_run_group_tests(tests, NULL, NULL);
-    grpc_shutdown_blocking();
+    a0ipc_rpc_shutdown();
     return failed;
 }

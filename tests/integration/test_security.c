@@ -7,7 +7,6 @@
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <grp.h>
-#include <grpc/grpc.h>
 #include <netinet/in.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
@@ -36,6 +35,7 @@
 #include "security/client_credentials.h"
 #include "security/tokens.h"
 #include "support/daemon_proc.h"
+#include "rpc/core.h"
 
 /* ---- material made once: certificates and tokens ---- */
 
@@ -135,12 +135,10 @@ typedef struct client {
 
 static a0ipc_rpc_channel *channel(const char *target, const client *c)
 {
-    static a0ipc_client_security sec; /* read by the hook during channel_new only */
-    sec = (a0ipc_client_security){c->ca, c->cert, c->key, c->token};
+    a0ipc_client_security sec = {c->ca, c->cert, c->key, c->token}; /* read by channel_new */
     a0ipc_rpc_channel_options o;
     a0ipc_rpc_channel_options_init(&o);
-    o.credentials = a0ipc_client_credentials;
-    o.credentials_arg = &sec;
+    o.security = &sec;
     o.authority_override = c->server_name;
     o.enable_retries = false;
     a0ipc_status st = A0IPC_STATUS_INIT;
@@ -813,7 +811,7 @@ static void refuses_unsafe_start(void **state)
 int main(void)
 {
     signal(SIGPIPE, SIG_IGN);
-    grpc_init();
+    a0ipc_rpc_init();
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(tokens_and_permissions, start_tokens_daemon, stop_daemon),
         cmocka_unit_test(revoked_after_sighup),
@@ -826,6 +824,6 @@ int main(void)
         cmocka_unit_test(refuses_unsafe_start),
     };
     int failed = cmocka_run_group_tests(tests, make_material, remove_material);
-    grpc_shutdown_blocking();
+    a0ipc_rpc_shutdown();
     return failed;
 }

@@ -13,10 +13,10 @@
 #include <unistd.h>
 
 #include <cmocka.h>
-#include <grpc/grpc.h>
 
 #include "a0/runtime/v1/terminal.a0ipc.h"
 #include "services/terminal.h"
+#include "rpc/core.h"
 
 static char dir[64], target[128];
 static a0ipc_rpc_server *srv;
@@ -590,8 +590,8 @@ int main(void)
         cmocka_unit_test(test_exec_over_grpc),
         cmocka_unit_test(test_100mb_through_grpc),
     };
-    grpc_init();
+    a0ipc_rpc_init();
     int failed = cmocka_run_group_tests(tests, setup, teardown);
-    grpc_shutdown_blocking();
+    a0ipc_rpc_shutdown();
     return failed;
 }

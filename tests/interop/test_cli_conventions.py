@@ -226,6 +226,54 @@ class CliConventions(unittest.TestCase):
         r = self.cli("shell", "--json", expect=255)
         self.assertIn(b"--json does not apply for 'shell'", r.stderr)
 
+    def test_json_of_the_commands_without_a_message(self):
+        """certs, router and token work on local files: no proto message, the same conventions
+        (lowerCamel keys, one object a line), after the command or as a global option."""
+        j = lambda *a, env=None: [json.loads(l) for l in
+                                  self.cli(*a, env=env).stdout.splitlines()]
+        files = {"caCert": "ca.pem", "caKey": "ca.key", "serverCert": "server.pem",
+                 "serverKey": "server.key", "clientCert": "client.pem", "clientKey": "client.key"}
+        for args in (["certs", "init", "tls-a", "--json"], ["--json", "certs", "init", "tls-b"]):
+            with self.subTest(args=args):
+                d = args[2] if args[0] == "certs" else args[3]
+                want = {"dir": d, **{k: d + "/" + f for k, f in files.items()}}
+                self.assertEqual(j(*args), [want])
+                for f in files.values():
+                    self.assertTrue(os.path.isfile(os.path.join(self.dir, d, f)), f)
+        # router flags: every setting, numbers as numbers, the methods' own modes as an object
+        flags = os.path.join(self.dir, "router.flags")
+        with open(flags, "w") as f:
+            f.write("mode = canary\ncanary-percent = 30\nmethod.read = grpc\n"
+                    "method.run = legacy\n")
+        self.assertEqual(j("router", "flags", "--json"), [{
+            "mode": "legacy", "canaryPercent": 0, "fallback": True, "breakerFailures": 5,
+            "breakerCooldownMs": 30000, "methods": {}}])
+        env = dict(self.env, A0IPC_ROUTER_FALLBACK="false")
+        self.assertEqual(j("--json", "router", "flags", "--router-flags", flags, env=env), [{
+            "mode": "canary", "canaryPercent": 30, "fallback": False, "breakerFailures": 5,
+            "breakerCooldownMs": 30000, "methods": {"read": "grpc", "run": "legacy"}}])
+        # router bucket: one object per key, the same bucket and side as the text says
+        keys = ["agent-%d" % i for i in range(8)] + ['odd "key"']
+        got = j("router", "bucket", "--router-flags", flags, *keys, "--json")
+        text = self.cli("router", "bucket", "--router-flags", flags, *keys).stdout.decode()
+        self.assertEqual([g["routingKey"] for g in got], keys)
+        for g, line in zip(got, text.splitlines()):
+            self.assertEqual(set(g), {"routingKey", "bucket", "canaryBackend", "canaryPercent"})
+            self.assertEqual(g["canaryPercent"], 30)
+            self.assertEqual(g["canaryBackend"], "grpc" if g["bucket"] < 30 else "legacy")
+            self.assertIn("bucket %d; in canary mode it goes to %s" %
+                          (g["bucket"], g["canaryBackend"]), line)
+        # token list takes the global --json too; commands without --json still refuse it
+        tokens = os.path.join(self.dir, "tokens")
+        self.cli("token", "add", "ci", "--allow", "*", "--tokens-file", tokens, "--token-out",
+                 os.path.join(self.dir, "ci.token"))
+        self.assertEqual(j("--json", "token", "list", "--tokens-file", tokens),
+                         [{"name": "ci", "permissions": ["*"]}])
+        r = self.cli("--json", "completion", "bash", expect=2)
+        self.assertIn(b"completion takes no global options", r.stderr)
+        r = self.cli("--quiet", "router", "flags", expect=2)
+        self.assertIn(b"router takes no global options but --json", r.stderr)
+
     # ---- completion ----
 
     def complete(self, *words):

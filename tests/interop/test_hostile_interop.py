@@ -554,8 +554,8 @@ class Revocation(unittest.TestCase):
 
 
 class Connections(unittest.TestCase):
-    """Connections are bounded: max-connections on the unix sockets, connection-idle-ms for
-    connections that make no call."""
+    """Connections are bounded: max-connections on the unix sockets and TCP ports together,
+    connection-idle-ms for connections that make no call."""
 
     def fds(self, d):
         return len(os.listdir("/proc/%d/fd" % d.proc.pid))
@@ -597,6 +597,103 @@ class Connections(unittest.TestCase):
                 files_pb2.StatRequest(path=".").SerializeToString(), timeout=5)
         with open(d.log_path) as f:
             self.assertIn("max-connections", f.read())
+
+
+    def tcp_port(self, d):
+        with open(os.path.join(d.dir, "ready")) as f:
+            return int([l for l in f if l.startswith("127.0.0.1:")][0].strip().split(":")[1])
+
+    def ended_at_once(self, s):
+        """True when the daemon ends s before sending a byte: end of file or a reset."""
+        s.settimeout(2)
+        try:
+            return s.recv(4096) == b""
+        except ConnectionResetError:
+            return True
+
+    def test_tcp_counts_with_unix_and_the_listener_lives_on(self):
+        # The core has no connection limit; a0ipcd ends surplus TCP connections itself, and a
+        # refused one must not stop the port from accepting the next.
+        d = Daemon("--insecure", "--listen", "127.0.0.1:0", "--max-connections", "3",
+                   "--connection-idle-ms", "1500")
+        self.addCleanup(d.close)
+        port = self.tcp_port(d)
+        base = self.fds(d)
+        held = []
+        self.addCleanup(lambda: [s.close() for s in held])
+        for _ in range(2):
+            s = socket.create_connection(("127.0.0.1", port))
+            s.sendall(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n")  # the preface, then silence
+            held.append(s)
+        u = socket.socket(socket.AF_UNIX)
+        u.connect(d.unix[len("unix:"):])
+        held.append(u)
+        time.sleep(0.2)
+        self.assertEqual(self.fds(d), base + 3)
+        for _ in range(5):  # a burst over the limit: each ended, none kept
+            extra = socket.create_connection(("127.0.0.1", port))
+            self.assertTrue(self.ended_at_once(extra))
+            extra.close()
+        extra = socket.socket(socket.AF_UNIX)
+        extra.connect(d.unix[len("unix:"):])
+        self.assertTrue(self.ended_at_once(extra))  # unix and TCP share the limit
+        extra.close()
+        time.sleep(0.2)
+        self.assertEqual(self.fds(d), base + 3)
+        held.pop(0).close()
+        time.sleep(0.2)
+        with grpc.insecure_channel("127.0.0.1:%d" % port) as ch:  # a free slot serves again
+            ch.unary_unary("/a0.runtime.v1.Files/Stat")(
+                files_pb2.StatRequest(path=".").SerializeToString(), timeout=5)
+        # the silent ones are closed after the idle time
+        deadline = time.time() + 6
+        while self.fds(d) > base and time.time() < deadline:
+            time.sleep(0.05)
+        self.assertEqual(self.fds(d), base)
+        with open(d.log_path) as f:
+            log = f.read()
+        self.assertIn("refused 1 TCP connection (the last from 127.0.0.1:", log)
+        self.assertIn("max-connections 3, unix and TCP together", log)
+
+    def test_tls_connections_that_never_handshake_are_bounded(self):
+        d0 = tempfile.mkdtemp(prefix="a0ipc-hostile-tls-")
+        self.addCleanup(shutil.rmtree, d0, True)
+        tls = os.path.join(d0, "tls")
+        out = subprocess.run([os.environ["A0IPC_CLI"], "certs", "init", tls],
+                             capture_output=True, text=True, env=clean_env())
+        self.assertEqual(out.returncode, 0, out.stderr)
+        tokens, token = os.path.join(d0, "tokens"), os.path.join(d0, "py.token")
+        out = subprocess.run([os.environ["A0IPC_CLI"], "token", "add", "py", "--allow", "*",
+                              "--tokens-file", tokens, "--token-out", token],
+                             capture_output=True, text=True, env=clean_env())
+        self.assertEqual(out.returncode, 0, out.stderr)
+        d = Daemon("--listen", "127.0.0.1:0", "--tls-cert", os.path.join(tls, "server.pem"),
+                   "--tls-key", os.path.join(tls, "server.key"), "--tokens-file", tokens,
+                   "--max-connections", "2")
+        self.addCleanup(d.close)
+        port = self.tcp_port(d)
+        base = self.fds(d)
+        held = [socket.create_connection(("127.0.0.1", port)) for _ in range(2)]
+        self.addCleanup(lambda: [s.close() for s in held])
+        time.sleep(0.2)
+        self.assertEqual(self.fds(d), base + 2)
+        extra = socket.create_connection(("127.0.0.1", port))
+        self.assertTrue(self.ended_at_once(extra))  # before any byte of TLS
+        extra.close()
+        for s in held:
+            s.close()
+        with open(os.path.join(tls, "ca.pem"), "rb") as f:
+            creds = grpc.ssl_channel_credentials(root_certificates=f.read())
+        deadline = time.time() + 5
+        while self.fds(d) > base and time.time() < deadline:
+            time.sleep(0.05)
+        with grpc.secure_channel("127.0.0.1:%d" % port, creds,
+                                 options=[("grpc.ssl_target_name_override", "localhost")]) as ch:
+            with open(token) as f:
+                bearer = (("authorization", "Bearer " + f.read().strip()),)
+            ch.unary_unary("/a0.runtime.v1.Files/Stat")(
+                files_pb2.StatRequest(path=".").SerializeToString(), timeout=5,
+                metadata=bearer)
 
 
 class SmallMessages(unittest.TestCase):

@@ -1,8 +1,9 @@
 """Two a0ipcd behind nginx (grpc_pass, TLS on both legs, loopback), with
 packaging/nginx/a0ipcd-grpc.conf itself (only addresses and paths substituted): health through
 nginx, session affinity by the x-a0ipc-session metadata (the CLI's --routing-key), and a stopped
-daemon's calls going to the other. Skipped, saying so, when nginx is not installed (Debian
-package nginx-light or nginx). Run by ctest with A0IPCD and A0IPC_CLI."""
+daemon's calls going to the other. nginx is $NGINX (ctest passes the one scripts/bootstrap takes
+out of Debian's nginx package), else the one on PATH or in /usr/sbin; skipped, saying so,
+without one. Run by ctest with A0IPCD and A0IPC_CLI."""
 import os
 import re
 import shutil
@@ -15,8 +16,8 @@ import unittest
 
 A0IPCD = os.environ["A0IPCD"]
 CLI = os.environ["A0IPC_CLI"]
-NGINX = shutil.which("nginx") or ("/usr/sbin/nginx" if os.access("/usr/sbin/nginx", os.X_OK)
-                                  else None)
+NGINX = os.environ.get("NGINX") or shutil.which("nginx") or (
+    "/usr/sbin/nginx" if os.access("/usr/sbin/nginx", os.X_OK) else None)
 EXAMPLE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "packaging",
                        "nginx", "a0ipcd-grpc.conf")
 
@@ -27,7 +28,7 @@ def free_port():
         return s.getsockname()[1]
 
 
-@unittest.skipUnless(NGINX, "nginx is not installed (apt-get install nginx-light): skipped")
+@unittest.skipUnless(NGINX, "nginx is not installed (scripts/bootstrap installs it): skipped")
 class BehindNginx(unittest.TestCase):
     def setUp(self):
         self.dir = tempfile.mkdtemp(prefix="a0ipc-nginx-")

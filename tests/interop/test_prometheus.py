@@ -1,9 +1,10 @@
 """a0ipcd's /metrics as Prometheus expects it: the process and build metrics every exporter has,
 gauges for sessions and calls in flight, latency buckets up to long calls, series at 0 before the
 first call; promtool accepts the live scrape and packaging/prometheus/a0ipcd.rules.yml, and the
-rules and the Grafana dashboard name only metrics the daemon serves. promtool (Debian package
-prometheus) is optional: without it the promtool checks are skipped, saying so. Run by ctest
-with A0IPCD and A0IPC_CLI."""
+rules and the Grafana dashboard name only metrics the daemon serves. promtool is $PROMTOOL (ctest
+passes the one scripts/bootstrap takes out of Debian's prometheus package), else the one on
+PATH; without one the promtool checks are skipped, saying so. Run by ctest with A0IPCD and
+A0IPC_CLI."""
 import base64
 import json
 import os
@@ -25,8 +26,8 @@ PACKAGING = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..",
                          "prometheus")
 RULES = os.path.join(PACKAGING, "a0ipcd.rules.yml")
 DASHBOARD = os.path.join(PACKAGING, "a0ipcd.dashboard.json")
-PROMTOOL = shutil.which("promtool")
-NO_PROMTOOL = "promtool is not installed (apt-get install prometheus): promtool checks skipped"
+PROMTOOL = os.environ.get("PROMTOOL") or shutil.which("promtool")
+NO_PROMTOOL = "promtool is not installed (scripts/bootstrap installs it): promtool checks skipped"
 
 
 class Metrics(unittest.TestCase):

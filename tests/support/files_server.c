@@ -1,13 +1,13 @@
 /* A server with only the Files service, for tests in other languages until a0ipcd serves Files:
  *   files_server <listen-address> <root> <ready-file>
  * writes <ready-file> once serving and stops on SIGTERM or SIGINT. */
-#include <grpc/grpc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 
 #include "common/log.h"
 #include "services/files.h"
+#include "rpc/core.h"
 
 int main(int argc, char **argv)
 {
@@ -21,7 +21,7 @@ int main(int argc, char **argv)
     sigaddset(&sigs, SIGINT);
     pthread_sigmask(SIG_BLOCK, &sigs, NULL); /* before any thread starts: they inherit it */
     a0ipc_log_set_level(A0IPC_LOG_WARN);
-    grpc_init();
+    a0ipc_rpc_init();
     a0ipc_status st = A0IPC_STATUS_INIT;
     int rc = 1;
     a0ipc_rpc_server_options o;
@@ -47,6 +47,6 @@ out:
     a0ipc_rpc_server_free(srv);
     a0ipc_files_service_free(svc);
     a0ipc_status_clear(&st);
-    grpc_shutdown_blocking();
+    a0ipc_rpc_shutdown();
     return rc;
 }

@@ -5,6 +5,9 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "term_testlib.h"
@@ -79,6 +82,70 @@ static void test_shell_state_persists(void **state)
     assert_string_equal(out, "hi! it's\r\n");
     free(out);
     term_test_close(mgr, s.id);
+}
+
+/* Runs cmd and returns a copy of its DONE's cwd (the event's points into the cursor). */
+static char *run_cwd(const char *id, const char *cmd)
+{
+    a0ipc_status st = A0IPC_STATUS_INIT;
+    a0ipc_term_cursor *c;
+    a0ipc_term_run_opts o = {.command = cmd, .command_len = strlen(cmd)};
+    CHECK_OK(a0ipc_term_run(mgr, id, &o, &c, &st), &st);
+    a0ipc_term_text out = A0IPC_TERM_TEXT_INIT;
+    a0ipc_term_text_add(&out, "", 0);
+    a0ipc_term_event done;
+    term_test_drain(c, &out, &done, true);
+    assert_int_equal(done.reason, A0IPC_TERM_DONE_EXITED);
+    char *cwd = done.cwd ? strdup(done.cwd) : NULL;
+    a0ipc_term_cursor_free(c);
+    a0ipc_term_text_free(&out);
+    return cwd;
+}
+
+static void test_done_tells_where_the_shell_is(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/a0ipc-cwd-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char real[4096], link[4200], odd[4200];
+    assert_non_null(realpath(dir, real));
+    snprintf(link, sizeof link, "%s/link", dir);
+    snprintf(odd, sizeof odd, "%s/caf\xe9", real); /* not UTF-8: bytes as they are */
+    assert_int_equal(symlink(real, link), 0);
+    assert_int_equal(mkdir(odd, 0700), 0);
+    a0ipc_term_created s;
+    term_test_create(mgr, &s);
+    char cmd[4300];
+    snprintf(cmd, sizeof cmd, "cd '%s'", real);
+    char *cwd = run_cwd(s.id, cmd);
+    assert_string_equal(cwd, real);
+    free(cwd);
+    snprintf(cmd, sizeof cmd, "cd '%s'", link); /* the physical path, as /proc shows it */
+    cwd = run_cwd(s.id, cmd);
+    assert_string_equal(cwd, real);
+    free(cwd);
+    snprintf(cmd, sizeof cmd, "cd \"$(printf '%s/caf\\351')\"", real);
+    cwd = run_cwd(s.id, cmd);
+    assert_string_equal(cwd, odd);
+    free(cwd);
+    /* Attach reports the same for a completion it reads back. */
+    a0ipc_term_event done;
+    free(term_test_run(mgr, s.id, "cd / && true", &done));
+    a0ipc_status st = A0IPC_STATUS_INIT;
+    a0ipc_term_cursor *c;
+    CHECK_OK(a0ipc_term_attach(mgr, s.id, done.last_seq, false, &c, &st), &st);
+    a0ipc_term_event ev;
+    /* Every command so far printed nothing: the completions share one offset, the earlier
+     * ones come first (with their own cwd). */
+    while (a0ipc_term_cursor_next(c, &ev) != A0IPC_TERM_EV_DONE ||
+           ev.command_number != done.command_number)
+        assert_true(ev.kind != A0IPC_TERM_EV_DONE || ev.reason == A0IPC_TERM_DONE_EXITED);
+    assert_string_equal(ev.cwd, "/");
+    a0ipc_term_cursor_free(c);
+    term_test_close(mgr, s.id);
+    rmdir(odd);
+    unlink(link);
+    rmdir(dir);
 }
 
 static void test_multiline_long_and_control_commands(void **state)
@@ -729,6 +796,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_exit_codes),
         cmocka_unit_test(test_shell_state_persists),
+        cmocka_unit_test(test_done_tells_where_the_shell_is),
         cmocka_unit_test(test_multiline_long_and_control_commands),
         cmocka_unit_test(test_busy_and_not_found),
         cmocka_unit_test(test_timeouts_do_not_stop_the_command),

@@ -272,7 +272,7 @@ def _make_classes(Tool, Response):
                     s.running = False
                     out = t.text(raw)
                     before = out + ("" if not out or out.endswith("\n") else "\n") + \
-                        await s.prompt_line(done.exit_code) + "\n"
+                        await s.prompt_line(done) + "\n"
                 elif done is not None or info.state == 4:  # the shell has ended
                     s.running, s.ended = False, True
                     out = t.text(raw)
@@ -319,7 +319,7 @@ def _make_classes(Tool, Response):
                         s.running = False
                         self._log_kind, t.ending, t.out = "follow", "exited", out
                         return out + ("" if not out or out.endswith("\n") else "\n") + \
-                            await s.prompt_line(done.exit_code)
+                            await s.prompt_line(done)
                     s.running, s.ended = False, True
                     note = t.ended_note(session, done or info)
                     return (out + "\n\n" + note) if out else note

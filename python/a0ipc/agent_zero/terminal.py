@@ -186,8 +186,9 @@ class Session:
         except (errors.NotFound, errors.FailedPrecondition):
             pass
 
-    async def prompt_line(self, exit_code):
-        """``(exit N) user@host:cwd#``: the exit status and where the shell is now."""
+    async def prompt_line(self, done):
+        """``(exit N) user@host:cwd#``: the exit status and where the shell is now, from a0ipcd's
+        Done of the command (an a0ipcd older than Done.cwd is asked with an Exec)."""
         c = client()
         if self.user_host is None:
             try:
@@ -196,14 +197,16 @@ class Session:
                 self.user_host = (user.strip() or "?", host.strip() or "?")
             except errors.RuntimeError_:
                 self.user_host = ("?", "?")
-        cwd = "?"
-        try:
-            r = await c.exec(["readlink", "/proc/%d/cwd" % self.pid], timeout_ms=5000)
-            cwd = r.stdout_data.decode("utf-8", "replace").strip() or "?"
-        except errors.RuntimeError_:
-            pass
+        cwd = done.cwd if done is not None else ""  # U+FFFD for bytes that are not UTF-8
+        if not cwd:
+            cwd = "?"
+            try:
+                r = await c.exec(["readlink", "/proc/%d/cwd" % self.pid], timeout_ms=5000)
+                cwd = r.stdout_data.decode("utf-8", "replace").strip() or "?"
+            except errors.RuntimeError_:
+                pass
         user, host = self.user_host
-        code = "?" if exit_code is None else str(exit_code)
+        code = "?" if done is None else str(done.exit_code)
         return "(exit %s) %s@%s:%s%s" % (code, user, host, cwd, "#" if user == "root" else "$")
 
     async def state(self):
@@ -330,7 +333,7 @@ class Terminal:
         if ending == "exited":
             s.running = False
             s.exit_code = done.exit_code
-            line = await s.prompt_line(done.exit_code)
+            line = await s.prompt_line(done)
             return out + ("" if (not out or out.endswith("\n")) else "\n") + line
         if ending == "ended":
             s.running, s.ended = False, True

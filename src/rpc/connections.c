@@ -1,4 +1,4 @@
-#include "daemon/connections.h"
+#include "rpc/connections.h"
 
 #include <grpc/grpc.h>
 #include <grpc/support/alloc.h>
@@ -46,9 +46,8 @@ static long server_sockets(long long server_id)
     return n;
 }
 
-long a0ipcd_connections(void *unused)
+long a0ipc_rpc_tcp_connections(void)
 {
-    (void)unused;
     char *json = grpc_channelz_get_servers(0);
     if (!json)
         return -1;
