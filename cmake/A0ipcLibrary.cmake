@@ -2,10 +2,22 @@
 # the CLI and the tests link (a0ipc_client and what it stands on). The version script exports
 # the functions of include/a0ipc/*.h and nothing else: the rpc layer, the generated code and
 # the helpers inside stay private, so they can change without a new soname.
-set(A0IPC_EXPORT_MAP ${PROJECT_SOURCE_DIR}/src/lib/liba0ipc.map)
+# The version script is made at build time from its template and the one list of the adapter's
+# operations (include/a0ipc/transport_ops.h), by the C preprocessor: each a0ipc_<operation>
+# wrapper is exported without being listed by hand. -undef: no "linux" or "unix" macros to
+# rewrite symbol names.
+set(A0IPC_EXPORT_MAP_IN ${PROJECT_SOURCE_DIR}/src/lib/liba0ipc.map.in)
+set(A0IPC_EXPORT_MAP ${PROJECT_BINARY_DIR}/liba0ipc.map)
+add_custom_command(OUTPUT ${A0IPC_EXPORT_MAP}
+  COMMAND ${CMAKE_C_COMPILER} -E -P -undef -x c -I ${PROJECT_SOURCE_DIR}/include
+          ${A0IPC_EXPORT_MAP_IN} -o ${A0IPC_EXPORT_MAP}
+  DEPENDS ${A0IPC_EXPORT_MAP_IN} ${PROJECT_SOURCE_DIR}/include/a0ipc/transport_ops.h
+  COMMENT "Generating liba0ipc.map from the list of transport operations"
+  VERBATIM)
 # The target is a0ipc_shared because "a0ipc" is the CLI; the file is liba0ipc.so and the
 # exported target a0ipc::a0ipc.
-add_library(a0ipc_shared SHARED src/lib/version.c)
+# The map is a source so that it is made before the library is linked.
+add_library(a0ipc_shared SHARED src/lib/version.c ${A0IPC_EXPORT_MAP})
 # The whole client library goes in (nothing in a shared library's own code references it);
 # a0ipc_base only as far as the client needs it.
 target_link_libraries(a0ipc_shared PRIVATE "$<LINK_LIBRARY:WHOLE_ARCHIVE,a0ipc_client>" a0ipc_base)
