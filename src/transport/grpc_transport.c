@@ -11,6 +11,7 @@
 #include "grpc/health/v1/health.a0ipc.h"
 #include "transport/cancel.h"
 #include "transport/grpc_transport_internal.h"
+#include "transport/proto_mirrors.h"
 
 /* Default deadlines per kind of operation, used when a0ipc_call_options.timeout_ms is 0. */
 enum {
@@ -130,6 +131,9 @@ a0ipc_code gt_health(a0ipc_transport *t, const a0ipc_call_options *o, const char
 
 /* ---- files ---- */
 
+/* The cast below converts between enums that share their numbers: checked value by value. */
+A0IPC_FILE_TYPE_MIRRORS_PROTO;
+
 static int copy_info(a0ipc_file_info *dst, const A0__Runtime__V1__FileInfo *src)
 {
     memset(dst, 0, sizeof *dst);
@@ -138,7 +142,7 @@ static int copy_info(a0ipc_file_info *dst, const A0__Runtime__V1__FileInfo *src)
     dst->name = gt_strdup(src->name);
     dst->path = gt_strdup(src->path);
     dst->symlink_target = gt_strdup(src->symlink_target);
-    dst->type = (a0ipc_file_type)src->type; /* the enums share their numbers with the proto */
+    dst->type = (a0ipc_file_type)src->type;
     dst->size = src->size;
     dst->mode = src->mode;
     dst->mtime_ns = src->mtime_ns;
@@ -247,6 +251,9 @@ a0ipc_code gt_read(a0ipc_transport *t, const a0ipc_call_options *o, const char *
                             st);
 }
 
+/* The cast below converts between enums that share their numbers: checked value by value. */
+A0IPC_ARCHIVE_FORMAT_MIRRORS_PROTO;
+
 a0ipc_code gt_archive(a0ipc_transport *t, const a0ipc_call_options *o, const char *path,
                       a0ipc_archive_format format, bool include_base_name, a0ipc_data_fn sink,
                       void *arg, a0ipc_status *st)
@@ -336,6 +343,9 @@ a0ipc_code gt_write(a0ipc_transport *t, const a0ipc_call_options *o, const a0ipc
     return code;
 }
 
+/* The cast below converts between enums that share their numbers: checked value by value. */
+A0IPC_FILE_TYPE_MIRRORS_PROTO;
+
 a0ipc_code gt_remove(a0ipc_transport *t, const a0ipc_call_options *o, const char *path,
                      bool recursive, bool missing_ok, a0ipc_file_type must_be, bool *removed,
                      a0ipc_status *st)
@@ -398,6 +408,9 @@ a0ipc_code gt_move(a0ipc_transport *t, const a0ipc_call_options *o, const char *
     protobuf_c_message_free_unpacked(&resp->base, NULL);
     return A0IPC_OK;
 }
+
+/* The cast below converts between enums that share their numbers: checked value by value. */
+A0IPC_WATCH_TYPE_MIRRORS_PROTO;
 
 a0ipc_code gt_watch(a0ipc_transport *t, const a0ipc_call_options *o, const char *path,
                     bool recursive, a0ipc_watch_fn on_event, void *arg, a0ipc_status *st)

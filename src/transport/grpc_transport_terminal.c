@@ -9,6 +9,7 @@
 
 #include "a0/runtime/v1/terminal.a0ipc.h"
 #include "transport/grpc_transport_internal.h"
+#include "transport/proto_mirrors.h"
 
 enum {
     DEADLINE_SESSION_OP_MS = 30000,  /* create, write, resize, signal, list */
@@ -253,11 +254,14 @@ static int deliver(a0ipc_output_fn fn, void *arg, const A0__Runtime__V1__Output 
     return stop;
 }
 
+/* The cast below converts between enums that share their numbers: checked value by value. */
+A0IPC_DONE_REASON_MIRRORS_PROTO;
+
 static void take_done(const A0__Runtime__V1__Done *d, a0ipc_run_result *out)
 {
     if (!d || !out)
         return;
-    out->reason = (a0ipc_done_reason)d->reason; /* the enums share their numbers */
+    out->reason = (a0ipc_done_reason)d->reason;
     out->exit_code = d->exit_code;
     out->signal = d->signal;
     out->last_seq = d->last_seq;
@@ -371,6 +375,9 @@ a0ipc_code gt_resize(a0ipc_transport *t, const a0ipc_call_options *o, const char
     return st->code;
 }
 
+/* The cast below converts between enums that share their numbers: checked value by value. */
+A0IPC_SIGNAL_TARGET_MIRRORS_PROTO;
+
 a0ipc_code gt_signal(a0ipc_transport *t, const a0ipc_call_options *o, const char *id, int signo,
                      a0ipc_signal_target target, a0ipc_status *st)
 {
@@ -405,6 +412,9 @@ a0ipc_code gt_close_session(a0ipc_transport *t, const a0ipc_call_options *o, con
         unpin(g, id);
     return code;
 }
+
+/* The cast below converts between enums that share their numbers: checked value by value. */
+A0IPC_SESSION_STATE_MIRRORS_PROTO;
 
 a0ipc_code gt_list_sessions(a0ipc_transport *t, const a0ipc_call_options *o,
                             a0ipc_session_list **out, a0ipc_status *st)
