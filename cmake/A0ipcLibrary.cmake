@@ -1,4 +1,4 @@
-# liba0ipc.so.0: the client library for other programs, built from the same static libraries
+# liba0ipc.so.1: the client library for other programs, built from the same static libraries
 # the CLI and the tests link (a0ipc_client and what it stands on). The version script exports
 # the functions of include/a0ipc/*.h and nothing else: the rpc layer, the generated code and
 # the helpers inside stay private, so they can change without a new soname.
@@ -30,7 +30,7 @@ target_include_directories(a0ipc_shared PUBLIC $<BUILD_INTERFACE:${PROJECT_SOURC
 set_target_properties(a0ipc_shared PROPERTIES
   OUTPUT_NAME a0ipc
   VERSION ${PROJECT_VERSION}
-  SOVERSION 0
+  SOVERSION 1
   LINK_DEPENDS ${A0IPC_EXPORT_MAP}
   EXPORT_NAME a0ipc)
 add_library(a0ipc::a0ipc ALIAS a0ipc_shared)

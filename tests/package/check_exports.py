@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """liba0ipc's ABI is what include/a0ipc/*.h declares: checks that the functions declared there,
 the version script's global list and the dynamic symbols the built library defines are the same
-three sets, and that the library's soname is liba0ipc.so.0.
+three sets, and that the library's soname is liba0ipc.so.1.
 
 The headers are read after the C preprocessor ($CC, else cc), because the wrappers of the
 transport's operations are declared from one list (a0ipc/transport_ops.h); so is the version
@@ -15,7 +15,7 @@ import re
 import subprocess
 import sys
 
-SONAME = "liba0ipc.so.0"
+SONAME = "liba0ipc.so.1"
 
 # One top-level declaration of the preprocessed headers (they are split at ; { and }): a function
 # is a name followed by its parameter list, where a member or typedef of a function pointer has
