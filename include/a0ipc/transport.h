@@ -288,6 +288,7 @@ typedef struct a0ipc_transport_ops {
     void (*destroy)(a0ipc_transport *t);
     A0IPC_TRANSPORT_OPS(A0IPC_TRANSPORT_METHOD_)
 } a0ipc_transport_ops;
+#undef A0IPC_TRANSPORT_METHOD_
 
 /* A new instance of ops with its context ctx (which a0ipc_transport_ctx returns, and ops->destroy
  * frees). NULL with st set when ops is NULL or of version 1 or below, or out of memory: ctx is
@@ -309,6 +310,7 @@ void a0ipc_transport_free(a0ipc_transport *t);
     a0ipc_code a0ipc_##name(a0ipc_transport *t, const a0ipc_call_options *o,                       \
                             A0IPC_TRANSPORT_UNPAREN params, a0ipc_status *st);
 A0IPC_TRANSPORT_OPS(A0IPC_TRANSPORT_WRAPPER_)
+#undef A0IPC_TRANSPORT_WRAPPER_
 
 #ifdef __cplusplus
 }
