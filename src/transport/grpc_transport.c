@@ -458,13 +458,17 @@ static void gt_destroy(a0ipc_transport *t)
     gt_free(t->ctx);
 }
 
-static const a0ipc_transport_ops grpc_ops = {.version = A0IPC_TRANSPORT_VERSION,
-                                             .name = "grpc",
-                                             .destroy = gt_destroy,
+/* One table for every instance: gt_<operation> for each operation of the list. */
 #define GT_METHOD(since, name, params, args) .name = gt_##name,
-                                             A0IPC_TRANSPORT_OPS(GT_METHOD)
-#undef GT_METHOD
+/* clang-format off */
+static const a0ipc_transport_ops grpc_ops = {
+    .version = A0IPC_TRANSPORT_VERSION,
+    .name = "grpc",
+    .destroy = gt_destroy,
+    A0IPC_TRANSPORT_OPS(GT_METHOD)
 };
+/* clang-format on */
+#undef GT_METHOD
 
 /* Appends the retry policy for every idempotent method of svc to json. */
 static void add_retry_names(FILE *json, const a0ipc_rpc_service *svc, bool *first)

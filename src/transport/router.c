@@ -616,15 +616,15 @@ static void r_destroy(a0ipc_transport *t)
  * earlier one (C11 6.7.9p19), which is the point here, so GCC's warning about it is off. */
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Woverride-init"
+#define ROUTER_METHOD(since, name, params, args) .name = r_default_##name,
+/* clang-format off */
 static const a0ipc_transport_ops router_ops = {
     .version = A0IPC_TRANSPORT_VERSION,
     .name = "router",
     .destroy = r_destroy,
-#define ROUTER_METHOD(since, name, params, args) .name = r_default_##name,
     A0IPC_TRANSPORT_OPS(ROUTER_METHOD)
-#undef ROUTER_METHOD
-        /* shadowed in shadow mode */
-        .health = r_health,
+    /* shadowed in shadow mode */
+    .health = r_health,
     .stat = r_stat,
     .list_dir = r_list_dir,
     .read = r_read,
@@ -643,6 +643,8 @@ static const a0ipc_transport_ops router_ops = {
     /* both backends, joined */
     .list_sessions = r_list_sessions,
 };
+/* clang-format on */
+#undef ROUTER_METHOD
 #pragma GCC diagnostic pop
 
 static bool is_router(const a0ipc_transport *t)

@@ -10,12 +10,14 @@
 #include "transport/transport_impl.h"
 
 /* OP_health, OP_stat, ...: one per operation, in the list's order. */
-typedef enum router_op {
 #define ROUTER_OP_ENUM(since, name, params, args) OP_##name,
+/* clang-format off */
+typedef enum router_op {
     A0IPC_TRANSPORT_OPS(ROUTER_OP_ENUM)
-#undef ROUTER_OP_ENUM
-        OP_COUNT
+    OP_COUNT
 } router_op;
+/* clang-format on */
+#undef ROUTER_OP_ENUM
 
 /* "stat", "read", ...: the a0ipc_* wrapper names without the prefix. */
 extern const char *const router_op_names[OP_COUNT];

@@ -138,13 +138,17 @@ static void ltr_destroy(a0ipc_transport *t)
     ltr_free(t->ctx);
 }
 
-static const a0ipc_transport_ops legacy_ops = {.version = A0IPC_TRANSPORT_VERSION,
-                                               .name = "legacy",
-                                               .destroy = ltr_destroy,
+/* One table for every instance: ltr_<operation> for each operation of the list. */
 #define LTR_METHOD(since, name, params, args) .name = ltr_##name,
-                                               A0IPC_TRANSPORT_OPS(LTR_METHOD)
-#undef LTR_METHOD
+/* clang-format off */
+static const a0ipc_transport_ops legacy_ops = {
+    .version = A0IPC_TRANSPORT_VERSION,
+    .name = "legacy",
+    .destroy = ltr_destroy,
+    A0IPC_TRANSPORT_OPS(LTR_METHOD)
 };
+/* clang-format on */
+#undef LTR_METHOD
 
 /* strdup of an optional string; false when out of memory. */
 static bool copy_opt(char **dst, const char *src)
