@@ -56,7 +56,8 @@ install(EXPORT a0ipcTargets NAMESPACE a0ipc:: DESTINATION ${A0IPC_CMAKE_DIR})
 configure_package_config_file(packaging/a0ipcConfig.cmake.in
                               ${A0IPC_PKG_DIR}/a0ipcConfig.cmake
                               INSTALL_DESTINATION ${A0IPC_CMAKE_DIR})
-# The soname is liba0ipc.so.0 for every 0.x: same major, compatible.
+# Same major, compatible in source for programs that call the library's functions. The soname
+# counts ABI breaks instead (liba0ipc.so.1 since 0.2, docs/operations.md, What gets installed).
 write_basic_package_version_file(${A0IPC_PKG_DIR}/a0ipcConfigVersion.cmake
                                  COMPATIBILITY SameMajorVersion)
 install(FILES ${A0IPC_PKG_DIR}/a0ipcConfig.cmake ${A0IPC_PKG_DIR}/a0ipcConfigVersion.cmake

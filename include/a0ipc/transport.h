@@ -1,10 +1,10 @@
 /* a0ipc's IPC adapter interface: every operation a caller of the runtime needs (files,
- * terminal, health), behind one struct of function pointers with an opaque state, in the manner
- * of SQLite's sqlite3_vfs. Callers are handed an `a0ipc_transport *` and never know which
- * implementation they got: gRPC (a0ipc_grpc_transport_new), the legacy RFC + SSH
- * (a0ipc_legacy_transport_new, legacy_transport.h; docs/migration.md maps its operations) or the
- * router that picks between them per call (a0ipc_router_new). They call
- * the a0ipc_* wrappers at the bottom of this file, not the function pointers.
+ * terminal, health), behind a method table (a0ipc_transport_ops: one per implementation, its
+ * operations listed once in transport_ops.h) and a context per instance. Callers are handed an
+ * `a0ipc_transport *` and never know which implementation they got: gRPC
+ * (a0ipc_grpc_transport_new), the legacy RFC + SSH (a0ipc_legacy_transport_new, legacy_transport.h;
+ * docs/migration.md maps its operations) or the router that picks between them per call
+ * (a0ipc_router_new). They call the a0ipc_* wrappers at the bottom of this file, not the methods.
  *
  * Ownership
  *   - Everything passed in is borrowed for the duration of the call only.
@@ -35,12 +35,11 @@
 #include <sys/types.h>
 
 #include "a0ipc/status.h"
+#include "a0ipc/transport_ops.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
-
-#define A0IPC_TRANSPORT_VERSION 1
 
 /* ---- per-call options ---- */
 
@@ -252,122 +251,66 @@ typedef enum a0ipc_signal_target {
 
 /* ---- the interface ---- */
 
+/* A transport instance: its method table and its context. Opaque: the library allocates it
+ * (a0ipc_transport_new), so that it can change without an ABI break. */
 typedef struct a0ipc_transport a0ipc_transport;
 
-struct a0ipc_transport {
-    int version;      /* A0IPC_TRANSPORT_VERSION */
+/* An implementation's method table, in the manner of curl's connection filters (a const type
+ * table, a context per instance): one `static const` table per implementation, shared by all
+ * its instances. Members come from A0IPC_TRANSPORT_OPS (transport_ops.h); a NULL method is
+ * UNIMPLEMENTED.
+ *
+ * Growth (the rule of SQLite's sqlite3_vfs iVersion):
+ *   - The table only grows at its end. A new operation is appended to A0IPC_TRANSPORT_OPS with
+ *     since = A0IPC_TRANSPORT_VERSION + 1, and A0IPC_TRANSPORT_VERSION becomes that number.
+ *     Nothing is removed, reordered or retyped: that is an incompatible change, which needs a new
+ *     soname (docs/architecture.md, The adapter interface).
+ *   - An implementation sets .version to the A0IPC_TRANSPORT_VERSION it was compiled with: its
+ *     table has the members of that version and of none after.
+ *   - A caller checks the table's version before it uses a method: a method whose since is above
+ *     the table's version is not there (the table is shorter), and counts as UNIMPLEMENTED. The
+ *     a0ipc_* wrappers below do this, so a library takes tables compiled against older headers.
+ *   - Version 1 was 0.1's layout (the methods were members of struct a0ipc_transport itself);
+ *     a0ipc_transport_new refuses it.
+ * tests/unit/test_transport_abi.c checks the rule on the list and the table. */
+#define A0IPC_TRANSPORT_VERSION 2
+
+/* clang-format off */
+#define A0IPC_TRANSPORT_METHOD_(since, name, params, args)                                         \
+    a0ipc_code (*name)(a0ipc_transport *t, const a0ipc_call_options *o,                            \
+                       A0IPC_TRANSPORT_UNPAREN params, a0ipc_status *st);
+/* clang-format on */
+
+typedef struct a0ipc_transport_ops {
+    int version;      /* the A0IPC_TRANSPORT_VERSION the table was compiled with */
     const char *name; /* "grpc", "legacy", "router" */
-    void *state;      /* the implementation's own */
-
-    a0ipc_code (*health)(a0ipc_transport *t, const a0ipc_call_options *o, const char *service,
-                         a0ipc_serving *out, a0ipc_status *st);
-
-    a0ipc_code (*stat)(a0ipc_transport *t, const a0ipc_call_options *o, const char *path,
-                       bool follow_symlinks, a0ipc_file_info *out, a0ipc_status *st);
-    a0ipc_code (*list_dir)(a0ipc_transport *t, const a0ipc_call_options *o, const char *path,
-                           uint32_t depth, bool include_hidden, a0ipc_file_list **out,
-                           a0ipc_status *st);
-    a0ipc_code (*read)(a0ipc_transport *t, const a0ipc_call_options *o, const char *path,
-                       uint64_t offset, uint64_t length, a0ipc_data_fn sink, void *arg,
-                       a0ipc_status *st);
-    a0ipc_code (*write)(a0ipc_transport *t, const a0ipc_call_options *o,
-                        const a0ipc_write_options *w, a0ipc_source_fn source, void *arg,
-                        a0ipc_write_result *out, a0ipc_status *st);
-    a0ipc_code (*remove)(a0ipc_transport *t, const a0ipc_call_options *o, const char *path,
-                         bool recursive, bool missing_ok, a0ipc_file_type must_be, bool *removed,
-                         a0ipc_status *st);
-    a0ipc_code (*make_dir)(a0ipc_transport *t, const a0ipc_call_options *o, const char *path,
-                           uint32_t mode, bool parents, bool exist_ok, bool *created,
-                           a0ipc_status *st);
-    a0ipc_code (*move)(a0ipc_transport *t, const a0ipc_call_options *o, const char *source,
-                       const char *destination, bool overwrite, bool create_parents,
-                       a0ipc_status *st);
-    a0ipc_code (*archive)(a0ipc_transport *t, const a0ipc_call_options *o, const char *path,
-                          a0ipc_archive_format format, bool include_base_name, a0ipc_data_fn sink,
-                          void *arg, a0ipc_status *st);
-    a0ipc_code (*watch)(a0ipc_transport *t, const a0ipc_call_options *o, const char *path,
-                        bool recursive, a0ipc_watch_fn on_event, void *arg, a0ipc_status *st);
-
-    a0ipc_code (*create_session)(a0ipc_transport *t, const a0ipc_call_options *o,
-                                 const a0ipc_session_options *so, a0ipc_session_info *out,
-                                 a0ipc_status *st);
-    a0ipc_code (*run)(a0ipc_transport *t, const a0ipc_call_options *o, const char *session_id,
-                      const a0ipc_run_options *ro, a0ipc_output_fn on_output, void *arg,
-                      a0ipc_run_result *out, a0ipc_status *st);
-    a0ipc_code (*write_stdin)(a0ipc_transport *t, const a0ipc_call_options *o,
-                              const char *session_id, const uint8_t *data, size_t len,
-                              a0ipc_status *st);
-    /* Delivers buffered output from from_seq, then live output, until the callback stops it,
-     * the session ends, or the call is cancelled. */
-    a0ipc_code (*attach)(a0ipc_transport *t, const a0ipc_call_options *o, const char *session_id,
-                         uint64_t from_seq, a0ipc_output_fn on_output, void *arg, a0ipc_status *st);
-    a0ipc_code (*resize)(a0ipc_transport *t, const a0ipc_call_options *o, const char *session_id,
-                         uint32_t rows, uint32_t cols, a0ipc_status *st);
-    a0ipc_code (*signal)(a0ipc_transport *t, const a0ipc_call_options *o, const char *session_id,
-                         int signo, a0ipc_signal_target target, a0ipc_status *st);
-    a0ipc_code (*close_session)(a0ipc_transport *t, const a0ipc_call_options *o,
-                                const char *session_id, uint32_t grace_ms, a0ipc_status *st);
-    a0ipc_code (*list_sessions)(a0ipc_transport *t, const a0ipc_call_options *o,
-                                a0ipc_session_list **out, a0ipc_status *st);
-    a0ipc_code (*exec)(a0ipc_transport *t, const a0ipc_call_options *o,
-                       const a0ipc_exec_options *eo, a0ipc_exec_result *out, a0ipc_status *st);
-
-    /* Frees the state and whatever the transport owns. */
+    /* Frees the context and whatever the transport owns (not the instance itself). */
     void (*destroy)(a0ipc_transport *t);
-};
+    A0IPC_TRANSPORT_OPS(A0IPC_TRANSPORT_METHOD_)
+} a0ipc_transport_ops;
+#undef A0IPC_TRANSPORT_METHOD_
+
+/* A new instance of ops with its context ctx (which a0ipc_transport_ctx returns, and ops->destroy
+ * frees). NULL with st set when ops is NULL or of version 1 or below, or out of memory: ctx is
+ * then still the caller's. */
+a0ipc_transport *a0ipc_transport_new(const a0ipc_transport_ops *ops, void *ctx, a0ipc_status *st);
+void *a0ipc_transport_ctx(const a0ipc_transport *t);
+/* ops->name: "grpc", "legacy", "router", ... */
+const char *a0ipc_transport_name(const a0ipc_transport *t);
+/* Whether t has the method named name ("stat", "run": the wrapper's name without a0ipc_) within
+ * its table's version. */
+bool a0ipc_transport_has(const a0ipc_transport *t, const char *name);
 
 /* ---- what callers call: each checks the method exists (else UNIMPLEMENTED) ---- */
 
+/* Calls ops->destroy, then frees the instance. NULL is allowed. */
 void a0ipc_transport_free(a0ipc_transport *t);
 
-a0ipc_code a0ipc_health(a0ipc_transport *t, const a0ipc_call_options *o, const char *service,
-                        a0ipc_serving *out, a0ipc_status *st);
-a0ipc_code a0ipc_stat(a0ipc_transport *t, const a0ipc_call_options *o, const char *path,
-                      bool follow_symlinks, a0ipc_file_info *out, a0ipc_status *st);
-a0ipc_code a0ipc_list_dir(a0ipc_transport *t, const a0ipc_call_options *o, const char *path,
-                          uint32_t depth, bool include_hidden, a0ipc_file_list **out,
-                          a0ipc_status *st);
-a0ipc_code a0ipc_read(a0ipc_transport *t, const a0ipc_call_options *o, const char *path,
-                      uint64_t offset, uint64_t length, a0ipc_data_fn sink, void *arg,
-                      a0ipc_status *st);
-a0ipc_code a0ipc_write(a0ipc_transport *t, const a0ipc_call_options *o,
-                       const a0ipc_write_options *w, a0ipc_source_fn source, void *arg,
-                       a0ipc_write_result *out, a0ipc_status *st);
-a0ipc_code a0ipc_remove(a0ipc_transport *t, const a0ipc_call_options *o, const char *path,
-                        bool recursive, bool missing_ok, a0ipc_file_type must_be, bool *removed,
-                        a0ipc_status *st);
-a0ipc_code a0ipc_make_dir(a0ipc_transport *t, const a0ipc_call_options *o, const char *path,
-                          uint32_t mode, bool parents, bool exist_ok, bool *created,
-                          a0ipc_status *st);
-a0ipc_code a0ipc_move(a0ipc_transport *t, const a0ipc_call_options *o, const char *source,
-                      const char *destination, bool overwrite, bool create_parents,
-                      a0ipc_status *st);
-a0ipc_code a0ipc_archive(a0ipc_transport *t, const a0ipc_call_options *o, const char *path,
-                         a0ipc_archive_format format, bool include_base_name, a0ipc_data_fn sink,
-                         void *arg, a0ipc_status *st);
-a0ipc_code a0ipc_watch(a0ipc_transport *t, const a0ipc_call_options *o, const char *path,
-                       bool recursive, a0ipc_watch_fn on_event, void *arg, a0ipc_status *st);
-a0ipc_code a0ipc_create_session(a0ipc_transport *t, const a0ipc_call_options *o,
-                                const a0ipc_session_options *so, a0ipc_session_info *out,
-                                a0ipc_status *st);
-a0ipc_code a0ipc_run(a0ipc_transport *t, const a0ipc_call_options *o, const char *session_id,
-                     const a0ipc_run_options *ro, a0ipc_output_fn on_output, void *arg,
-                     a0ipc_run_result *out, a0ipc_status *st);
-a0ipc_code a0ipc_write_stdin(a0ipc_transport *t, const a0ipc_call_options *o,
-                             const char *session_id, const uint8_t *data, size_t len,
-                             a0ipc_status *st);
-a0ipc_code a0ipc_attach(a0ipc_transport *t, const a0ipc_call_options *o, const char *session_id,
-                        uint64_t from_seq, a0ipc_output_fn on_output, void *arg, a0ipc_status *st);
-a0ipc_code a0ipc_resize(a0ipc_transport *t, const a0ipc_call_options *o, const char *session_id,
-                        uint32_t rows, uint32_t cols, a0ipc_status *st);
-a0ipc_code a0ipc_signal(a0ipc_transport *t, const a0ipc_call_options *o, const char *session_id,
-                        int signo, a0ipc_signal_target target, a0ipc_status *st);
-a0ipc_code a0ipc_close_session(a0ipc_transport *t, const a0ipc_call_options *o,
-                               const char *session_id, uint32_t grace_ms, a0ipc_status *st);
-a0ipc_code a0ipc_list_sessions(a0ipc_transport *t, const a0ipc_call_options *o,
-                               a0ipc_session_list **out, a0ipc_status *st);
-a0ipc_code a0ipc_exec(a0ipc_transport *t, const a0ipc_call_options *o, const a0ipc_exec_options *eo,
-                      a0ipc_exec_result *out, a0ipc_status *st);
+#define A0IPC_TRANSPORT_WRAPPER_(since, name, params, args)                                        \
+    a0ipc_code a0ipc_##name(a0ipc_transport *t, const a0ipc_call_options *o,                       \
+                            A0IPC_TRANSPORT_UNPAREN params, a0ipc_status *st);
+A0IPC_TRANSPORT_OPS(A0IPC_TRANSPORT_WRAPPER_)
+#undef A0IPC_TRANSPORT_WRAPPER_
 
 #ifdef __cplusplus
 }

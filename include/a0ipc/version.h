@@ -1,4 +1,4 @@
-/* The client library's version, for programs that load liba0ipc.so.0 and want to log or check
+/* The client library's version, for programs that load liba0ipc.so.1 and want to log or check
  * which one they got (the soname only says the ABI is compatible). */
 #ifndef A0IPC_VERSION_H
 #define A0IPC_VERSION_H

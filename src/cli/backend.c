@@ -134,7 +134,7 @@ void a0ipc_cli_backend_report(const a0ipc_cli_conn *c, a0ipc_transport *t)
 {
     if (!c->router_metrics || !t)
         return;
-    if (strcmp(t->name, "router") != 0) {
+    if (strcmp(a0ipc_transport_name(t), "router") != 0) {
         fprintf(stderr, "a0ipc: --router-metrics: no router (--backend router)\n");
         return;
     }

@@ -13,6 +13,7 @@
 #include "cli/commands.h"
 #include "cli/progress.h"
 #include "cli/runner.h"
+#include "transport/proto_mirrors.h"
 
 static const char *type_name(a0ipc_file_type t)
 {
@@ -28,7 +29,10 @@ static const char *type_name(a0ipc_file_type t)
     }
 }
 
-/* fi as the proto's FileInfo (the transport's enums share the proto's numbers). */
+/* The cast below converts between enums that share their numbers: checked value by value. */
+A0IPC_FILE_TYPE_MIRRORS_PROTO;
+
+/* fi as the proto's FileInfo. */
 static void file_info_pb(const a0ipc_file_info *fi, A0__Runtime__V1__FileInfo *pb)
 {
     *pb = (A0__Runtime__V1__FileInfo)A0__RUNTIME__V1__FILE_INFO__INIT;
@@ -387,6 +391,9 @@ static int run_archive(a0ipc_cli *cli, int argc, char **argv)
 }
 
 /* ---- watch ---- */
+
+/* The cast below converts between enums that share their numbers: checked value by value. */
+A0IPC_WATCH_TYPE_MIRRORS_PROTO;
 
 static int print_event(void *arg, const a0ipc_watch_event *ev)
 {

@@ -13,6 +13,7 @@
 #include "a0/runtime/v1/terminal.a0ipc.h"
 #include "cli/commands.h"
 #include "cli/runner.h"
+#include "transport/proto_mirrors.h"
 
 static void write_all(int fd, const uint8_t *p, size_t n)
 {
@@ -102,6 +103,9 @@ static int print_output_json(void *arg, uint64_t seq, const uint8_t *data, size_
     fflush(stdout);
     return 0;
 }
+
+/* The cast below converts between enums that share their numbers: checked value by value. */
+A0IPC_DONE_REASON_MIRRORS_PROTO;
 
 static void print_done_json(const a0ipc_run_result *r)
 {
@@ -209,6 +213,9 @@ static int run_run(a0ipc_cli *cli, int argc, char **argv)
     a0ipc_session_info_clear(&s);
     return rc;
 }
+
+/* The cast below converts between enums that share their numbers: checked value by value. */
+A0IPC_SESSION_STATE_MIRRORS_PROTO;
 
 static int run_sessions(a0ipc_cli *cli, int argc, char **argv)
 {

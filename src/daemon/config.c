@@ -3,13 +3,12 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "common/kv_file.h"
-#include "common/log.h"
+#include "daemon/config_setting.h"
 #include "security/peercred.h"
 #include "security/tls.h"
 
@@ -17,52 +16,114 @@
 #define A0IPC_VERSION "dev"
 #endif
 
+/* Where setting s lives in c. */
+static void *field(a0ipc_daemon_config *c, const a0ipc_setting *s)
+{
+    return (char *)c + s->offset;
+}
+
+static const void *cfield(const a0ipc_daemon_config *c, const a0ipc_setting *s)
+{
+    return (const char *)c + s->offset;
+}
+
+static size_t *count_field(a0ipc_daemon_config *c, const a0ipc_setting *s)
+{
+    return (size_t *)(void *)((char *)c + s->count_offset);
+}
+
+static size_t ccount(const a0ipc_daemon_config *c, const a0ipc_setting *s)
+{
+    return *(const size_t *)(const void *)((const char *)c + s->count_offset);
+}
+
+static bool is_list(const a0ipc_setting *s)
+{
+    return s->type == A0IPC_SETTING_UID_LIST || s->type == A0IPC_SETTING_GID_LIST ||
+           s->type == A0IPC_SETTING_ADDR_LIST;
+}
+
+/* The size of the field itself (a list's pointer, not its elements). */
+static size_t field_size(const a0ipc_setting *s)
+{
+    switch (s->type) {
+    case A0IPC_SETTING_BOOL:
+        return sizeof(bool);
+    case A0IPC_SETTING_INT:
+    case A0IPC_SETTING_MODE:
+    case A0IPC_SETTING_ENUM:
+        return sizeof(int);
+    case A0IPC_SETTING_LLONG:
+        return sizeof(long long);
+    case A0IPC_SETTING_UID:
+        return sizeof(uid_t);
+    case A0IPC_SETTING_GID:
+        return sizeof(gid_t);
+    case A0IPC_SETTING_UID_LIST:
+    case A0IPC_SETTING_GID_LIST:
+        return sizeof(unsigned *);
+    case A0IPC_SETTING_STRING:
+        return sizeof(char *);
+    case A0IPC_SETTING_ADDR_LIST:
+        return sizeof(char **);
+    }
+    return 0;
+}
+
+const a0ipc_setting *a0ipc_daemon_setting_find(const char *name)
+{
+    for (size_t i = 0; i < a0ipc_daemon_n_settings; i++)
+        if (!strcmp(a0ipc_daemon_settings[i].name, name))
+            return &a0ipc_daemon_settings[i];
+    return NULL;
+}
+
 void a0ipc_daemon_config_init(a0ipc_daemon_config *c)
 {
     memset(c, 0, sizeof *c);
-    c->cq_threads = 1;
-    c->max_workers = 256;
-    c->max_message_bytes = 4 * 1024 * 1024;
-    c->max_concurrent_streams = 100;
-    c->max_connections = 1024;
-    c->connection_idle_ms = 300000;
-    c->shutdown_grace_ms = 5000;
-    c->log_level = A0IPC_LOG_INFO;
-    c->log_format = A0IPC_LOG_FORMAT_TEXT;
-    c->log_calls = true;
-    c->terminal = true;
-    c->max_sessions = 64;
-    c->session_buffer = 1024 * 1024;
-    c->session_idle_ttl_s = 3600;
-    c->exec_timeout_ms = 60000;
-    c->session_close_grace_max_ms = 30000;
-    c->clean_temp_entries = 100000;
-    c->exec_max_output = 1024 * 1024;
-    c->socket_mode = 0660;
-    c->socket_owner = (uid_t)-1;
-    c->socket_group = (gid_t)-1;
-    c->tls_client_cert = A0IPC_CLIENT_CERT_NONE;
-    c->tls_reload_seconds = 10;
-    c->health_exempt = true;
+    for (size_t i = 0; i < a0ipc_daemon_n_settings; i++) {
+        const a0ipc_setting *s = &a0ipc_daemon_settings[i];
+        void *f = field(c, s);
+        switch (s->type) {
+        case A0IPC_SETTING_BOOL:
+            *(bool *)f = s->def != 0;
+            break;
+        case A0IPC_SETTING_INT:
+        case A0IPC_SETTING_MODE:
+        case A0IPC_SETTING_ENUM:
+            *(int *)f = (int)s->def;
+            break;
+        case A0IPC_SETTING_LLONG:
+            *(long long *)f = s->def;
+            break;
+        case A0IPC_SETTING_UID:
+            *(uid_t *)f = (uid_t)s->def;
+            break;
+        case A0IPC_SETTING_GID:
+            *(gid_t *)f = (gid_t)s->def;
+            break;
+        default: /* strings and lists start empty */
+            break;
+        }
+    }
+}
+
+static void free_setting(a0ipc_daemon_config *c, const a0ipc_setting *s)
+{
+    void *f = field(c, s);
+    if (s->type == A0IPC_SETTING_ADDR_LIST) {
+        char **list = *(char ***)f;
+        for (size_t i = 0; i < *count_field(c, s); i++)
+            free(list[i]);
+    }
+    if (s->type == A0IPC_SETTING_STRING || is_list(s))
+        free(*(void **)f);
 }
 
 void a0ipc_daemon_config_free(a0ipc_daemon_config *c)
 {
-    for (size_t i = 0; i < c->n_listen; i++)
-        free(c->listen[i]);
-    free(c->listen);
-    free(c->ready_file);
-    free(c->metrics_listen);
-    free(c->metrics_web_config);
-    free(c->root);
-    free(c->session_user);
-    free(c->session_cgroup);
-    free(c->allow_uids);
-    free(c->allow_gids);
-    free(c->tls_cert);
-    free(c->tls_key);
-    free(c->tls_ca);
-    free(c->tokens_file);
+    for (size_t i = 0; i < a0ipc_daemon_n_settings; i++)
+        free_setting(c, &a0ipc_daemon_settings[i]);
     memset(c, 0, sizeof *c);
 }
 
@@ -141,6 +202,36 @@ static int parse_mode(const char *key, const char *value, int *out, a0ipc_status
     return 0;
 }
 
+/* "error, warn, info or debug": the choices that are not aliases. */
+static void list_choices(const a0ipc_setting_choice *choices, char *buf, size_t size)
+{
+    size_t n = 0, listed = 0, total = 0;
+    for (const a0ipc_setting_choice *ch = choices; ch->name; ch++)
+        total += !ch->alias;
+    buf[0] = '\0';
+    for (const a0ipc_setting_choice *ch = choices; ch->name && n < size; ch++) {
+        if (ch->alias)
+            continue;
+        const char *sep = listed == 0 ? "" : listed + 1 == total ? " or " : ", ";
+        n += (size_t)snprintf(buf + n, size - n, "%s%s", sep, ch->name);
+        listed++;
+    }
+}
+
+static int parse_enum(const a0ipc_setting *s, const char *value, int *out, a0ipc_status *st)
+{
+    for (const a0ipc_setting_choice *ch = s->choices; ch->name; ch++)
+        if (!strcmp(ch->name, value)) {
+            *out = ch->value;
+            return 0;
+        }
+    char names[256];
+    list_choices(s->choices, names, sizeof names);
+    a0ipc_status_set(st, A0IPC_INVALID_ARGUMENT, "%s must be %s, not \"%s\"", s->name, names,
+                     value);
+    return -1;
+}
+
 /* Appends to a growing array of ids (uid_t and gid_t are both unsigned int here). */
 static int add_id(unsigned **list, size_t *n, unsigned id, a0ipc_status *st)
 {
@@ -154,150 +245,81 @@ static int add_id(unsigned **list, size_t *n, unsigned id, a0ipc_status *st)
     return 0;
 }
 
-static int add_listen(a0ipc_daemon_config *c, const char *value, bool from_cli, a0ipc_status *st)
+/* The only address list is listen; c->listen_from_cli records that the command line has
+ * started its own list. */
+static int add_address(a0ipc_daemon_config *c, const a0ipc_setting *s, const char *value,
+                       bool from_cli, a0ipc_status *st)
 {
+    char ***list = field(c, s);
+    size_t *n = count_field(c, s);
     if (!*value) {
-        a0ipc_status_set(st, A0IPC_INVALID_ARGUMENT, "listen needs an address");
+        a0ipc_status_set(st, A0IPC_INVALID_ARGUMENT, "%s needs an address", s->name);
         return -1;
     }
     if (from_cli && !c->listen_from_cli) {
-        for (size_t i = 0; i < c->n_listen; i++)
-            free(c->listen[i]);
-        c->n_listen = 0;
+        for (size_t i = 0; i < *n; i++)
+            free((*list)[i]);
+        *n = 0;
         c->listen_from_cli = true;
     }
-    char **grown = realloc(c->listen, (c->n_listen + 1) * sizeof *grown);
+    char **grown = realloc(*list, (*n + 1) * sizeof *grown);
     if (!grown) {
         a0ipc_status_set(st, A0IPC_RESOURCE_EXHAUSTED, "out of memory");
         return -1;
     }
-    c->listen = grown;
-    c->listen[c->n_listen] = NULL;
-    if (set_string(&c->listen[c->n_listen], value, st) != 0)
+    *list = grown;
+    grown[*n] = NULL;
+    if (set_string(&grown[*n], value, st) != 0)
         return -1;
-    c->n_listen++;
+    (*n)++;
     return 0;
+}
+
+static int set_setting(a0ipc_daemon_config *c, const a0ipc_setting *s, const char *value,
+                       bool from_cli, a0ipc_status *st)
+{
+    void *f = field(c, s);
+    switch (s->type) {
+    case A0IPC_SETTING_BOOL:
+        return parse_bool(s->name, value, f, st);
+    case A0IPC_SETTING_INT:
+        return parse_int(s->name, value, (long)s->min, (long)s->max, f, st);
+    case A0IPC_SETTING_LLONG:
+        return parse_ll(s->name, value, s->min, s->max, f, st);
+    case A0IPC_SETTING_MODE:
+        return parse_mode(s->name, value, f, st);
+    case A0IPC_SETTING_STRING:
+        return set_string(f, value, st);
+    case A0IPC_SETTING_ENUM:
+        return parse_enum(s, value, f, st);
+    case A0IPC_SETTING_UID:
+        return a0ipc_parse_uid(value, f, st);
+    case A0IPC_SETTING_GID:
+        return a0ipc_parse_gid(value, f, st);
+    case A0IPC_SETTING_UID_LIST: {
+        uid_t uid;
+        return a0ipc_parse_uid(value, &uid, st) ? -1 : add_id(f, count_field(c, s), uid, st);
+    }
+    case A0IPC_SETTING_GID_LIST: {
+        gid_t gid;
+        return a0ipc_parse_gid(value, &gid, st) ? -1 : add_id(f, count_field(c, s), gid, st);
+    }
+    case A0IPC_SETTING_ADDR_LIST:
+        return add_address(c, s, value, from_cli, st);
+    }
+    a0ipc_status_set(st, A0IPC_INTERNAL, "setting \"%s\" has no type", s->name);
+    return -1;
 }
 
 int a0ipc_daemon_config_set(a0ipc_daemon_config *c, const char *key, const char *value,
                             bool from_cli, a0ipc_status *st)
 {
-    if (!strcmp(key, "listen"))
-        return add_listen(c, value, from_cli, st);
-    if (!strcmp(key, "insecure"))
-        return parse_bool(key, value, &c->insecure, st);
-    if (!strcmp(key, "ready-file"))
-        return set_string(&c->ready_file, value, st);
-    if (!strcmp(key, "metrics-listen"))
-        return set_string(&c->metrics_listen, value, st);
-    if (!strcmp(key, "metrics-web-config"))
-        return set_string(&c->metrics_web_config, value, st);
-    if (!strcmp(key, "cq-threads"))
-        return parse_int(key, value, 1, 64, &c->cq_threads, st);
-    if (!strcmp(key, "max-workers"))
-        return parse_int(key, value, 1, 65536, &c->max_workers, st);
-    if (!strcmp(key, "max-message-bytes"))
-        return parse_int(key, value, 1024, INT_MAX, &c->max_message_bytes, st);
-    if (!strcmp(key, "max-concurrent-streams"))
-        return parse_int(key, value, 1, 1000000, &c->max_concurrent_streams, st);
-    if (!strcmp(key, "max-connections"))
-        return parse_int(key, value, 0, 1000000, &c->max_connections, st);
-    if (!strcmp(key, "connection-idle-ms"))
-        return parse_int(key, value, 0, 86400000, &c->connection_idle_ms, st);
-    if (!strcmp(key, "shutdown-grace-ms"))
-        return parse_int(key, value, 0, 3600000, &c->shutdown_grace_ms, st);
-    if (!strcmp(key, "root"))
-        return set_string(&c->root, value, st);
-    if (!strcmp(key, "clean-temp-files-max-entries"))
-        return parse_ll(key, value, 0, 1LL << 40, &c->clean_temp_entries, st);
-    if (!strcmp(key, "terminal"))
-        return parse_bool(key, value, &c->terminal, st);
-    if (!strcmp(key, "max-sessions"))
-        return parse_int(key, value, 1, 100000, &c->max_sessions, st);
-    if (!strcmp(key, "session-buffer-bytes"))
-        return parse_ll(key, value, 4096, 1LL << 32, &c->session_buffer, st);
-    if (!strcmp(key, "session-idle-ttl-s"))
-        return parse_int(key, value, 1, 30 * 86400, &c->session_idle_ttl_s, st);
-    if (!strcmp(key, "session-user"))
-        return set_string(&c->session_user, value, st);
-    if (!strcmp(key, "session-cgroup"))
-        return set_string(&c->session_cgroup, value, st);
-    if (!strcmp(key, "session-rlimit-cpu-s"))
-        return parse_ll(key, value, 0, 1LL << 40, &c->rlimit_cpu_s, st);
-    if (!strcmp(key, "session-rlimit-as-bytes"))
-        return parse_ll(key, value, 0, 1LL << 50, &c->rlimit_as_bytes, st);
-    if (!strcmp(key, "session-rlimit-nofile"))
-        return parse_ll(key, value, 0, 1 << 24, &c->rlimit_nofile, st);
-    if (!strcmp(key, "session-rlimit-nproc"))
-        return parse_ll(key, value, 0, 1 << 24, &c->rlimit_nproc, st);
-    if (!strcmp(key, "session-close-grace-max-ms"))
-        return parse_int(key, value, 1, 3600000, &c->session_close_grace_max_ms, st);
-    if (!strcmp(key, "exec-timeout-ms"))
-        return parse_int(key, value, 1, 86400000, &c->exec_timeout_ms, st);
-    if (!strcmp(key, "exec-max-output-bytes"))
-        return parse_ll(key, value, 0, 1LL << 31, &c->exec_max_output, st);
-    if (!strcmp(key, "log-calls"))
-        return parse_bool(key, value, &c->log_calls, st);
-    if (!strcmp(key, "socket-mode"))
-        return parse_mode(key, value, &c->socket_mode, st);
-    if (!strcmp(key, "socket-owner"))
-        return a0ipc_parse_uid(value, &c->socket_owner, st);
-    if (!strcmp(key, "socket-group"))
-        return a0ipc_parse_gid(value, &c->socket_group, st);
-    if (!strcmp(key, "allow-uid")) {
-        uid_t uid;
-        return a0ipc_parse_uid(value, &uid, st) ? -1
-                                                : add_id(&c->allow_uids, &c->n_allow_uids, uid, st);
+    const a0ipc_setting *s = a0ipc_daemon_setting_find(key);
+    if (!s) {
+        a0ipc_status_set(st, A0IPC_INVALID_ARGUMENT, "unknown setting \"%s\"", key);
+        return -1;
     }
-    if (!strcmp(key, "allow-gid")) {
-        gid_t gid;
-        return a0ipc_parse_gid(value, &gid, st) ? -1
-                                                : add_id(&c->allow_gids, &c->n_allow_gids, gid, st);
-    }
-    if (!strcmp(key, "tls-cert"))
-        return set_string(&c->tls_cert, value, st);
-    if (!strcmp(key, "tls-key"))
-        return set_string(&c->tls_key, value, st);
-    if (!strcmp(key, "tls-ca"))
-        return set_string(&c->tls_ca, value, st);
-    if (!strcmp(key, "tls-client-cert")) {
-        int m = a0ipc_client_cert_mode_from_name(value);
-        if (m < 0) {
-            a0ipc_status_set(st, A0IPC_INVALID_ARGUMENT,
-                             "tls-client-cert must be none, optional or required, not \"%s\"",
-                             value);
-            return -1;
-        }
-        c->tls_client_cert = m;
-        return 0;
-    }
-    if (!strcmp(key, "tls-reload-seconds"))
-        return parse_int(key, value, 1, 86400, &c->tls_reload_seconds, st);
-    if (!strcmp(key, "tokens-file"))
-        return set_string(&c->tokens_file, value, st);
-    if (!strcmp(key, "health-exempt"))
-        return parse_bool(key, value, &c->health_exempt, st);
-    if (!strcmp(key, "log-level")) {
-        int level = a0ipc_log_level_from_name(value);
-        if (level < 0) {
-            a0ipc_status_set(st, A0IPC_INVALID_ARGUMENT,
-                             "log-level must be error, warn, info or debug, not \"%s\"", value);
-            return -1;
-        }
-        c->log_level = level;
-        return 0;
-    }
-    if (!strcmp(key, "log-format")) {
-        if (strcmp(value, "text") && strcmp(value, "json")) {
-            a0ipc_status_set(st, A0IPC_INVALID_ARGUMENT,
-                             "log-format must be text or json, not \"%s\"", value);
-            return -1;
-        }
-        c->log_format = strcmp(value, "json") ? A0IPC_LOG_FORMAT_TEXT : A0IPC_LOG_FORMAT_JSON;
-        return 0;
-    }
-    a0ipc_status_set(st, A0IPC_INVALID_ARGUMENT, "unknown setting \"%s\"", key);
-    return -1;
+    return set_setting(c, s, value, from_cli, st);
 }
 
 /* One line of the config file: a setting as the file writes it (not from the command line). */
@@ -311,125 +333,35 @@ int a0ipc_daemon_config_load(a0ipc_daemon_config *c, const char *path, a0ipc_sta
     return a0ipc_kv_file_read(path, "config file", set_from_file, c, st);
 }
 
-static void usage(FILE *out)
+/* The long options: --config, --help and --version, then one per setting in the table's order,
+ * so options[N_FIXED + i] is setting i. Every setting that takes a value shares one val, as
+ * the options did before the table: getopt_long then takes an abbreviation that several of
+ * them share (--max-c) as the first, rather than refusing it as ambiguous. */
+enum { OPT_CONFIG = 1000, OPT_HELP, OPT_VERSION, OPT_FLAG, OPT_SETTING };
+enum { N_FIXED = 3 };
+
+static struct option *long_options(a0ipc_status *st)
 {
-    fprintf(out,
-            "Usage: a0ipcd [OPTION]...\n"
-            "Serve a0ipc's terminal, file and health services over gRPC.\n\n"
-            "  --listen ADDR              listen on ADDR; repeatable. unix:/path or host:port\n"
-            "                             (default " A0IPC_DEFAULT_LISTEN ")\n"
-            "  --config FILE              read settings from FILE (key = value lines; see\n"
-            "                             docs/configuration.md); options given here win\n"
-            "  --insecure                 allow plaintext TCP, on loopback addresses only\n"
-            "  --ready-file FILE          once serving, write the bound addresses to FILE\n"
-            "  --metrics-listen ADDR      serve Prometheus metrics at http://ADDR/metrics\n"
-            "                             (loopback only, e.g. 127.0.0.1:9464, unless\n"
-            "                             --metrics-web-config sets TLS and users)\n"
-            "  --metrics-web-config FILE  TLS and basic auth for /metrics, in the Prometheus\n"
-            "                             exporters' web config format\n"
-            "  --cq-threads N             completion-queue threads (default 1)\n"
-            "  --max-workers N            concurrent blocking calls (default 256)\n"
-            "  --max-message-bytes N      largest message accepted (default 4194304)\n"
-            "  --max-concurrent-streams N per connection (default 100)\n"
-            "  --max-connections N        client connections open at once, unix and TCP\n"
-            "                             together (default 1024; 0: no limit)\n"
-            "  --connection-idle-ms N     close connections with no call for N ms\n"
-            "                             (default 300000; 0: never)\n"
-            "  --shutdown-grace-ms N      on SIGTERM, time calls get to finish (default 5000)\n"
-            "  --log-level LEVEL          error, warn, info (default) or debug\n"
-            "  --log-format FORMAT        text (default) or json\n"
-            "  --log-calls BOOL           one audit line per call (default true)\n\n"
-            "Files service:\n"
-            "  --root DIR                 serve a0.runtime.v1.Files confined to DIR (no root:\n"
-            "                             Files is not served)\n"
-            "  --clean-temp-files-max-entries N  at start-up, remove the temporary files of\n"
-            "                             interrupted uploads, looking at up to N entries\n"
-            "                             under the root (default 100000; 0: off)\n\n"
-            "Terminal service (docs/configuration.md has every setting):\n"
-            "  --terminal BOOL            serve a0.runtime.v1.Terminal (default true)\n"
-            "  --max-sessions N           concurrent sessions (default 64)\n"
-            "  --session-buffer-bytes N   output kept per session for Attach (default 1 MiB)\n"
-            "  --session-idle-ttl-s N     idle sessions are closed after N s (default 3600)\n"
-            "  --session-user NAME        run sessions and Exec as NAME (daemon must be root)\n"
-            "  --session-cgroup MODE      auto, off, or a cgroup v2 directory (default auto)\n"
-            "  --session-rlimit-cpu-s N, --session-rlimit-as-bytes N,\n"
-            "  --session-rlimit-nofile N, --session-rlimit-nproc N   limits (0: unchanged)\n"
-            "  --session-close-grace-max-ms N  CloseSession's grace_ms is clamped to N\n"
-            "                             (default 30000)\n"
-            "  --exec-timeout-ms N        Exec's default timeout (default 60000)\n"
-            "  --exec-max-output-bytes N  Exec's cap per stream (default 1 MiB)\n\n"
-            "Security (docs/security.md):\n"
-            "  --socket-mode MODE         unix socket file mode (default 0660)\n"
-            "  --socket-owner USER        unix socket file owner (default: a0ipcd's user)\n"
-            "  --socket-group GROUP       unix socket file group (default: a0ipcd's group)\n"
-            "  --allow-uid USER           may connect to the unix sockets; repeatable (root and\n"
-            "                             a0ipcd's own user always may)\n"
-            "  --allow-gid GROUP          members may connect to the unix sockets; repeatable\n"
-            "  --tls-cert FILE            server certificate (PEM): TLS on every TCP listener\n"
-            "  --tls-key FILE             its private key (PEM)\n"
-            "  --tls-ca FILE              CAs of client certificates (PEM)\n"
-            "  --tls-client-cert MODE     none (default), optional or required (mTLS)\n"
-            "  --tls-reload-seconds N     how often the TLS files are checked for changes (10)\n"
-            "  --tokens-file FILE         bearer tokens (NAME SHA256 PERMISSIONS... per line);\n"
-            "                             when set, every call needs a token\n"
-            "  --health-exempt BOOL       Health.Check needs no token (default true)\n"
-            "  --help                     show this help and exit\n"
-            "  --version                  show the version and exit\n\n"
-            "Signals: SIGTERM/SIGINT stop gracefully (exit 0); SIGHUP reloads the tokens file,\n"
-            "allow-uid, allow-gid, health-exempt and log-level. TLS files reload by themselves.\n");
+    struct option *o = calloc(N_FIXED + a0ipc_daemon_n_settings + 1, sizeof *o);
+    if (!o) {
+        a0ipc_status_set(st, A0IPC_RESOURCE_EXHAUSTED, "out of memory");
+        return NULL;
+    }
+    o[0] = (struct option){"config", required_argument, NULL, OPT_CONFIG};
+    o[1] = (struct option){"help", no_argument, NULL, OPT_HELP};
+    o[2] = (struct option){"version", no_argument, NULL, OPT_VERSION};
+    for (size_t i = 0; i < a0ipc_daemon_n_settings; i++) {
+        const a0ipc_setting *s = &a0ipc_daemon_settings[i];
+        bool flag = s->flags & A0IPC_SETTING_CLI_FLAG;
+        o[N_FIXED + i] = (struct option){s->name, flag ? no_argument : required_argument, NULL,
+                                         flag ? OPT_FLAG : OPT_SETTING};
+    }
+    return o; /* ends with a zeroed entry */
 }
 
-int a0ipc_daemon_config_from_args(a0ipc_daemon_config *c, int argc, char **argv, a0ipc_status *st)
+static int parse_args(a0ipc_daemon_config *c, int argc, char **argv, const struct option *options,
+                      a0ipc_status *st)
 {
-    enum { OPT_CONFIG = 1000, OPT_HELP, OPT_VERSION, OPT_INSECURE, OPT_SETTING };
-    static const struct option options[] = {
-        {"config", required_argument, NULL, OPT_CONFIG},
-        {"help", no_argument, NULL, OPT_HELP},
-        {"version", no_argument, NULL, OPT_VERSION},
-        {"insecure", no_argument, NULL, OPT_INSECURE},
-        {"listen", required_argument, NULL, OPT_SETTING},
-        {"ready-file", required_argument, NULL, OPT_SETTING},
-        {"metrics-listen", required_argument, NULL, OPT_SETTING},
-        {"metrics-web-config", required_argument, NULL, OPT_SETTING},
-        {"cq-threads", required_argument, NULL, OPT_SETTING},
-        {"max-workers", required_argument, NULL, OPT_SETTING},
-        {"max-message-bytes", required_argument, NULL, OPT_SETTING},
-        {"max-concurrent-streams", required_argument, NULL, OPT_SETTING},
-        {"max-connections", required_argument, NULL, OPT_SETTING},
-        {"connection-idle-ms", required_argument, NULL, OPT_SETTING},
-        {"shutdown-grace-ms", required_argument, NULL, OPT_SETTING},
-        {"log-level", required_argument, NULL, OPT_SETTING},
-        {"log-format", required_argument, NULL, OPT_SETTING},
-        {"log-calls", required_argument, NULL, OPT_SETTING},
-        {"root", required_argument, NULL, OPT_SETTING},
-        {"clean-temp-files-max-entries", required_argument, NULL, OPT_SETTING},
-        {"terminal", required_argument, NULL, OPT_SETTING},
-        {"max-sessions", required_argument, NULL, OPT_SETTING},
-        {"session-buffer-bytes", required_argument, NULL, OPT_SETTING},
-        {"session-idle-ttl-s", required_argument, NULL, OPT_SETTING},
-        {"session-user", required_argument, NULL, OPT_SETTING},
-        {"session-cgroup", required_argument, NULL, OPT_SETTING},
-        {"session-rlimit-cpu-s", required_argument, NULL, OPT_SETTING},
-        {"session-rlimit-as-bytes", required_argument, NULL, OPT_SETTING},
-        {"session-rlimit-nofile", required_argument, NULL, OPT_SETTING},
-        {"session-rlimit-nproc", required_argument, NULL, OPT_SETTING},
-        {"session-close-grace-max-ms", required_argument, NULL, OPT_SETTING},
-        {"exec-timeout-ms", required_argument, NULL, OPT_SETTING},
-        {"exec-max-output-bytes", required_argument, NULL, OPT_SETTING},
-        {"socket-mode", required_argument, NULL, OPT_SETTING},
-        {"socket-owner", required_argument, NULL, OPT_SETTING},
-        {"socket-group", required_argument, NULL, OPT_SETTING},
-        {"allow-uid", required_argument, NULL, OPT_SETTING},
-        {"allow-gid", required_argument, NULL, OPT_SETTING},
-        {"tls-cert", required_argument, NULL, OPT_SETTING},
-        {"tls-key", required_argument, NULL, OPT_SETTING},
-        {"tls-ca", required_argument, NULL, OPT_SETTING},
-        {"tls-client-cert", required_argument, NULL, OPT_SETTING},
-        {"tls-reload-seconds", required_argument, NULL, OPT_SETTING},
-        {"tokens-file", required_argument, NULL, OPT_SETTING},
-        {"health-exempt", required_argument, NULL, OPT_SETTING},
-        {NULL, 0, NULL, 0},
-    };
     /* Pass 1: --config, --help and --version, so the file is applied before the options. */
     const char *config = NULL;
     opterr = 0;
@@ -437,7 +369,7 @@ int a0ipc_daemon_config_from_args(a0ipc_daemon_config *c, int argc, char **argv,
     int opt, idx;
     while ((opt = getopt_long(argc, argv, "", options, &idx)) != -1) {
         if (opt == OPT_HELP) {
-            usage(stdout);
+            a0ipc_daemon_config_usage(stdout);
             return 1;
         }
         if (opt == OPT_VERSION) {
@@ -463,15 +395,89 @@ int a0ipc_daemon_config_from_args(a0ipc_daemon_config *c, int argc, char **argv,
     /* Pass 2: everything else, over the file's values. */
     optind = 1;
     while ((opt = getopt_long(argc, argv, "", options, &idx)) != -1) {
-        if (opt == OPT_INSECURE)
-            c->insecure = true;
-        else if (opt == OPT_SETTING &&
-                 a0ipc_daemon_config_set(c, options[idx].name, optarg, true, st) != 0)
+        if (opt != OPT_FLAG && opt != OPT_SETTING)
+            continue;
+        const a0ipc_setting *s = &a0ipc_daemon_settings[idx - N_FIXED];
+        if (opt == OPT_FLAG)
+            *(bool *)field(c, s) = true;
+        else if (set_setting(c, s, optarg, true, st) != 0)
             return -1;
     }
-    if (c->n_listen == 0 && add_listen(c, A0IPC_DEFAULT_LISTEN, false, st) != 0)
+    const a0ipc_setting *listen = a0ipc_daemon_setting_find("listen");
+    if (c->n_listen == 0 && add_address(c, listen, A0IPC_DEFAULT_LISTEN, false, st) != 0)
         return -1;
     return 0;
+}
+
+int a0ipc_daemon_config_from_args(a0ipc_daemon_config *c, int argc, char **argv, a0ipc_status *st)
+{
+    struct option *options = long_options(st);
+    if (!options)
+        return -1;
+    int rc = parse_args(c, argc, argv, options, st);
+    free(options);
+    return rc;
+}
+
+static bool same_value(const a0ipc_daemon_config *a, const a0ipc_daemon_config *b,
+                       const a0ipc_setting *s)
+{
+    const void *fa = cfield(a, s), *fb = cfield(b, s);
+    if (s->type == A0IPC_SETTING_STRING) {
+        const char *x = *(char *const *)fa, *y = *(char *const *)fb;
+        return (!x && !y) || (x && y && !strcmp(x, y));
+    }
+    if (!is_list(s))
+        return !memcmp(fa, fb, field_size(s));
+    size_t n = ccount(a, s);
+    if (n != ccount(b, s))
+        return false;
+    if (s->type == A0IPC_SETTING_ADDR_LIST) {
+        char *const *x = *(char **const *)fa, *const *y = *(char **const *)fb;
+        for (size_t i = 0; i < n; i++)
+            if (strcmp(x[i], y[i]))
+                return false;
+        return true;
+    }
+    const unsigned *x = *(unsigned *const *)fa, *y = *(unsigned *const *)fb;
+    return n == 0 || !memcmp(x, y, n * sizeof *x);
+}
+
+static void swap_bytes(void *a, void *b, size_t n)
+{
+    unsigned char tmp[sizeof(long long)];
+    memcpy(tmp, a, n);
+    memcpy(a, b, n);
+    memcpy(b, tmp, n);
+}
+
+void a0ipc_daemon_config_take_reloadable(a0ipc_daemon_config *c, a0ipc_daemon_config *fresh)
+{
+    for (size_t i = 0; i < a0ipc_daemon_n_settings; i++) {
+        const a0ipc_setting *s = &a0ipc_daemon_settings[i];
+        if (!(s->flags & A0IPC_SETTING_RELOADABLE))
+            continue;
+        swap_bytes(field(c, s), field(fresh, s), field_size(s));
+        if (is_list(s))
+            swap_bytes(count_field(c, s), count_field(fresh, s), sizeof(size_t));
+    }
+}
+
+size_t a0ipc_daemon_config_restart_needed(const a0ipc_daemon_config *old,
+                                          const a0ipc_daemon_config *now, char *buf, size_t size)
+{
+    size_t changed = 0, n = 0;
+    if (size)
+        buf[0] = '\0';
+    for (size_t i = 0; i < a0ipc_daemon_n_settings; i++) {
+        const a0ipc_setting *s = &a0ipc_daemon_settings[i];
+        if ((s->flags & A0IPC_SETTING_RELOADABLE) || same_value(old, now, s))
+            continue;
+        changed++;
+        if (n < size)
+            n += (size_t)snprintf(buf + n, size - n, " %s", s->name);
+    }
+    return changed;
 }
 
 bool a0ipc_address_is_loopback(const char *addr)

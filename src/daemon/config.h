@@ -1,6 +1,8 @@
 /* a0ipcd's settings: defaults, then the config file (--config), then the command line.
  * The file format is documented in docs/configuration.md: one `key = value` per line, `#` starts
- * a comment, keys are the long option names without the dashes, `listen` may repeat. */
+ * a comment, keys are the long option names without the dashes, `listen` may repeat. Each field
+ * that is a setting has its one line in daemon/config_table.c: its name, values, default and
+ * help come from there. */
 #ifndef A0IPC_DAEMON_CONFIG_H
 #define A0IPC_DAEMON_CONFIG_H
 
@@ -79,6 +81,15 @@ int a0ipc_daemon_config_from_args(a0ipc_daemon_config *c, int argc, char **argv,
 
 /* Checks the settings as a whole (for example plaintext TCP without --insecure). */
 int a0ipc_daemon_config_validate(const a0ipc_daemon_config *c, a0ipc_status *st);
+
+/* SIGHUP: moves the settings marked reloadable from fresh into c; fresh gets c's old values
+ * (to free with fresh). Everything else in c stays as it started. */
+void a0ipc_daemon_config_take_reloadable(a0ipc_daemon_config *c, a0ipc_daemon_config *fresh);
+
+/* How many settings that SIGHUP does not apply differ between old and now; buf gets their
+ * names, each after a space (truncated to size). */
+size_t a0ipc_daemon_config_restart_needed(const a0ipc_daemon_config *old,
+                                          const a0ipc_daemon_config *now, char *buf, size_t size);
 
 /* Whether addr is a unix socket ("unix:/path", "unix-abstract:name") rather than TCP. */
 bool a0ipc_address_is_unix(const char *addr);

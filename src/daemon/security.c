@@ -95,59 +95,11 @@ const char *a0ipcd_security_describe(const a0ipc_daemon_config *cfg, const char 
     }
 }
 
-static bool same_string(const char *a, const char *b)
-{
-    return (!a && !b) || (a && b && !strcmp(a, b));
-}
-
 /* Names the settings that changed but need a restart to take effect. */
 static void warn_restart_needed(const a0ipc_daemon_config *old, const a0ipc_daemon_config *now)
 {
-    char which[512] = "";
-    size_t n = 0;
-#define CHANGED(cond, name)                                                                        \
-    do {                                                                                           \
-        if (cond)                                                                                  \
-            n +=                                                                                   \
-                (size_t)snprintf(which + n, n < sizeof which ? sizeof which - n : 0, " %s", name); \
-    } while (0)
-    bool listen_changed = old->n_listen != now->n_listen;
-    for (size_t i = 0; !listen_changed && i < now->n_listen; i++)
-        listen_changed = strcmp(old->listen[i], now->listen[i]) != 0;
-    CHANGED(listen_changed, "listen");
-    CHANGED(old->insecure != now->insecure, "insecure");
-    CHANGED(!same_string(old->tls_cert, now->tls_cert), "tls-cert");
-    CHANGED(!same_string(old->tls_key, now->tls_key), "tls-key");
-    CHANGED(!same_string(old->tls_ca, now->tls_ca), "tls-ca");
-    CHANGED(old->tls_client_cert != now->tls_client_cert, "tls-client-cert");
-    CHANGED(old->tls_reload_seconds != now->tls_reload_seconds, "tls-reload-seconds");
-    CHANGED(old->socket_mode != now->socket_mode || old->socket_owner != now->socket_owner ||
-                old->socket_group != now->socket_group,
-            "socket-mode/owner/group");
-    CHANGED(old->cq_threads != now->cq_threads || old->max_workers != now->max_workers ||
-                old->max_message_bytes != now->max_message_bytes ||
-                old->max_concurrent_streams != now->max_concurrent_streams,
-            "server limits");
-    CHANGED(old->log_calls != now->log_calls || old->log_format != now->log_format,
-            "log-calls/log-format");
-    CHANGED(!same_string(old->ready_file, now->ready_file), "ready-file");
-    CHANGED(!same_string(old->metrics_listen, now->metrics_listen), "metrics-listen");
-    CHANGED(!same_string(old->root, now->root), "root");
-    CHANGED(old->terminal != now->terminal || old->max_sessions != now->max_sessions ||
-                old->session_buffer != now->session_buffer ||
-                old->session_idle_ttl_s != now->session_idle_ttl_s ||
-                !same_string(old->session_user, now->session_user) ||
-                !same_string(old->session_cgroup, now->session_cgroup) ||
-                old->rlimit_cpu_s != now->rlimit_cpu_s ||
-                old->rlimit_as_bytes != now->rlimit_as_bytes ||
-                old->rlimit_nofile != now->rlimit_nofile ||
-                old->rlimit_nproc != now->rlimit_nproc ||
-                old->exec_timeout_ms != now->exec_timeout_ms ||
-                old->session_close_grace_max_ms != now->session_close_grace_max_ms ||
-                old->exec_max_output != now->exec_max_output,
-            "terminal settings");
-#undef CHANGED
-    if (n)
+    char which[512];
+    if (a0ipc_daemon_config_restart_needed(old, now, which, sizeof which))
         A0IPC_LOGW("SIGHUP: changed settings that need a restart to take effect:%s", which);
 }
 
@@ -165,21 +117,7 @@ int a0ipcd_security_reload(a0ipcd_security *sec, a0ipc_daemon_config *cfg, int a
     a0ipc_log_set_level((a0ipc_log_level)fresh.log_level);
     /* Only the reloadable settings move into cfg; everything else stays as started (running
      * services may point into those strings). fresh then owns the old values and frees them. */
-#define TAKE(field)                                                                                \
-    do {                                                                                           \
-        __typeof__(cfg->field) tmp = cfg->field;                                                   \
-        cfg->field = fresh.field;                                                                  \
-        fresh.field = tmp;                                                                         \
-    } while (0)
-    TAKE(tokens_file);
-    TAKE(health_exempt);
-    TAKE(allow_uids);
-    TAKE(n_allow_uids);
-    TAKE(allow_gids);
-    TAKE(n_allow_gids);
-    TAKE(log_level);
-    TAKE(shutdown_grace_ms);
-#undef TAKE
+    a0ipc_daemon_config_take_reloadable(cfg, &fresh);
     a0ipc_daemon_config_free(&fresh);
     return 0;
 }

@@ -13,6 +13,7 @@
 #include "rpc/client.h"
 #include "rpc/credentials_internal.h"
 #include "rpc/msgbuf.h"
+#include "rpc/status_mirror.h"
 
 typedef struct method_handle {
     const a0ipc_rpc_method *method;
@@ -215,6 +216,9 @@ static void drain_and_destroy(grpc_completion_queue *cq)
         ;
     grpc_completion_queue_destroy(cq);
 }
+
+/* The casts below convert between a0ipc_code and grpc_status_code: checked value by value. */
+A0IPC_CODE_MIRRORS_GRPC;
 
 /* The status the call ended with, unchanged, into st. */
 static a0ipc_code take_status(a0ipc_status *st, grpc_status_code code, grpc_slice details,

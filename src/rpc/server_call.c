@@ -21,6 +21,7 @@
 #include "rpc/server_internal.h"
 #include "rpc/utf8_fix.h"
 #include "rpc/wire_check.h"
+#include "rpc/status_mirror.h"
 
 struct arena_block {
     arena_block *next;
@@ -601,6 +602,9 @@ static void ctx_final_done(cq_tag *t, bool ok)
     a0ipc_rpc_ctx_unref(ctx);
 }
 
+/* The cast below converts between a0ipc_code and grpc_status_code: checked value by value. */
+A0IPC_CODE_MIRRORS_GRPC;
+
 /* Sends resp (may be NULL) and the status in ctx->status; never blocks. Releases the handler
  * path's reference when the batch completes. */
 static void ctx_finish(a0ipc_rpc_ctx *ctx, const ProtobufCMessage *resp)
@@ -770,6 +774,9 @@ static a0ipc_rpc_auth_request auth_request(a0ipc_rpc_ctx *ctx, char *path_buf, s
     }
     return req;
 }
+
+/* The cast below converts between a0ipc_code and grpc_status_code: checked value by value. */
+A0IPC_CODE_MIRRORS_GRPC;
 
 void a0ipc_rpc_ctx_reauthorize(a0ipc_rpc_ctx *ctx)
 {

@@ -10,6 +10,7 @@
 #include "common/log.h"
 #include "services/files_handlers.h"
 #include "services/files_internal.h"
+#include "common/same_number.h"
 
 /* ListDir's answer must fit one message under the server's send limit (4 MiB by default). */
 #define LIST_MAX_ENTRIES 100000
@@ -22,6 +23,13 @@ char *a0ipc_files_h_display(a0ipc_rpc_ctx *ctx, const char *rel, bool absolute)
     free(s);
     return out;
 }
+
+/* The cast below converts between files_fs.h's a0ipc_files_type and the proto's FileType. */
+A0IPC_SAME_NUMBER(A0IPC_FILES_TYPE_UNSPECIFIED, A0__RUNTIME__V1__FILE_TYPE__FILE_TYPE_UNSPECIFIED);
+A0IPC_SAME_NUMBER(A0IPC_FILES_TYPE_FILE, A0__RUNTIME__V1__FILE_TYPE__FILE_TYPE_FILE);
+A0IPC_SAME_NUMBER(A0IPC_FILES_TYPE_DIR, A0__RUNTIME__V1__FILE_TYPE__FILE_TYPE_DIR);
+A0IPC_SAME_NUMBER(A0IPC_FILES_TYPE_SYMLINK, A0__RUNTIME__V1__FILE_TYPE__FILE_TYPE_SYMLINK);
+A0IPC_SAME_NUMBER(A0IPC_FILES_TYPE_OTHER, A0__RUNTIME__V1__FILE_TYPE__FILE_TYPE_OTHER);
 
 static void to_file_info(a0ipc_rpc_ctx *ctx, A0__Runtime__V1__FileInfo *out,
                          const a0ipc_files_entry *in, bool absolute)
@@ -85,6 +93,13 @@ static bool known_type(A0__Runtime__V1__FileType t)
     return t >= A0__RUNTIME__V1__FILE_TYPE__FILE_TYPE_UNSPECIFIED &&
            t <= A0__RUNTIME__V1__FILE_TYPE__FILE_TYPE_OTHER;
 }
+
+/* The cast below converts between files_fs.h's a0ipc_files_type and the proto's FileType. */
+A0IPC_SAME_NUMBER(A0IPC_FILES_TYPE_UNSPECIFIED, A0__RUNTIME__V1__FILE_TYPE__FILE_TYPE_UNSPECIFIED);
+A0IPC_SAME_NUMBER(A0IPC_FILES_TYPE_FILE, A0__RUNTIME__V1__FILE_TYPE__FILE_TYPE_FILE);
+A0IPC_SAME_NUMBER(A0IPC_FILES_TYPE_DIR, A0__RUNTIME__V1__FILE_TYPE__FILE_TYPE_DIR);
+A0IPC_SAME_NUMBER(A0IPC_FILES_TYPE_SYMLINK, A0__RUNTIME__V1__FILE_TYPE__FILE_TYPE_SYMLINK);
+A0IPC_SAME_NUMBER(A0IPC_FILES_TYPE_OTHER, A0__RUNTIME__V1__FILE_TYPE__FILE_TYPE_OTHER);
 
 static a0ipc_code remove_(a0ipc_rpc_ctx *ctx, const A0__Runtime__V1__RemoveRequest *req,
                           A0__Runtime__V1__RemoveResponse *resp)

@@ -53,7 +53,7 @@ a0ipc_code a0ipc_files_path_parse(const a0ipc_files_root *r, const char *path, s
  * string (caller frees) or NULL when out of memory. */
 char *a0ipc_files_display_path(const a0ipc_files_root *r, const char *rel, bool absolute);
 
-/* Same numbers as files.proto's FileType. */
+/* Same numbers as files.proto's FileType (checked next to each cast, in files.c). */
 typedef enum a0ipc_files_type {
     A0IPC_FILES_TYPE_UNSPECIFIED = 0,
     A0IPC_FILES_TYPE_FILE = 1,

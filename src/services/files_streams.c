@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "services/files_handlers.h"
+#include "common/same_number.h"
 
 /* ---- Read ---- */
 
@@ -229,6 +230,19 @@ static void batch_clear(watch_batch *b)
     b->n = b->n_strs = 0;
     b->bytes = 0;
 }
+
+/* The cast below converts files_fs.h's a0ipc_files_event_type (and the proto's own READY) to the
+ * proto's WatchEventType. */
+A0IPC_SAME_NUMBER(A0IPC_FILES_EVENT_CREATE,
+                  A0__RUNTIME__V1__WATCH_EVENT_TYPE__WATCH_EVENT_TYPE_CREATE);
+A0IPC_SAME_NUMBER(A0IPC_FILES_EVENT_MODIFY,
+                  A0__RUNTIME__V1__WATCH_EVENT_TYPE__WATCH_EVENT_TYPE_MODIFY);
+A0IPC_SAME_NUMBER(A0IPC_FILES_EVENT_REMOVE,
+                  A0__RUNTIME__V1__WATCH_EVENT_TYPE__WATCH_EVENT_TYPE_REMOVE);
+A0IPC_SAME_NUMBER(A0IPC_FILES_EVENT_RENAME,
+                  A0__RUNTIME__V1__WATCH_EVENT_TYPE__WATCH_EVENT_TYPE_RENAME);
+A0IPC_SAME_NUMBER(A0IPC_FILES_EVENT_OVERFLOW,
+                  A0__RUNTIME__V1__WATCH_EVENT_TYPE__WATCH_EVENT_TYPE_OVERFLOW);
 
 /* Adds one event; paths are root-relative (or NULL) and shown in the request's form. */
 static int batch_add(watch_batch *b, const a0ipc_files_root *r, int type, const char *path,

@@ -11,6 +11,7 @@
 #include "a0/runtime/v1/terminal.a0ipc.h"
 #include "services/term_exec.h"
 #include "services/term_manager.h"
+#include "common/same_number.h"
 
 typedef A0__Runtime__V1__Output Output;
 typedef A0__Runtime__V1__Done Done;
@@ -72,9 +73,20 @@ static void fill_output(Output *out, const a0ipc_term_event *ev)
     out->data.len = ev->len;
 }
 
+/* The cast below converts term_manager.h's a0ipc_term_done_reason to the proto's DoneReason. */
+A0IPC_SAME_NUMBER(A0IPC_TERM_DONE_EXITED, A0__RUNTIME__V1__DONE_REASON__DONE_REASON_EXITED);
+A0IPC_SAME_NUMBER(A0IPC_TERM_DONE_FIRST_OUTPUT_TIMEOUT,
+                  A0__RUNTIME__V1__DONE_REASON__DONE_REASON_FIRST_OUTPUT_TIMEOUT);
+A0IPC_SAME_NUMBER(A0IPC_TERM_DONE_IDLE_TIMEOUT,
+                  A0__RUNTIME__V1__DONE_REASON__DONE_REASON_IDLE_TIMEOUT);
+A0IPC_SAME_NUMBER(A0IPC_TERM_DONE_MAX_TIME, A0__RUNTIME__V1__DONE_REASON__DONE_REASON_MAX_TIME);
+A0IPC_SAME_NUMBER(A0IPC_TERM_DONE_DIALOG, A0__RUNTIME__V1__DONE_REASON__DONE_REASON_DIALOG);
+A0IPC_SAME_NUMBER(A0IPC_TERM_DONE_SESSION_CLOSED,
+                  A0__RUNTIME__V1__DONE_REASON__DONE_REASON_SESSION_CLOSED);
+
 static void fill_done(Done *d, const a0ipc_term_event *ev)
 {
-    d->reason = (A0__Runtime__V1__DoneReason)ev->reason; /* same numbers by design */
+    d->reason = (A0__Runtime__V1__DoneReason)ev->reason;
     d->exit_code = ev->exit_code;
     d->signal = ev->signal;
     d->last_seq = ev->last_seq;
@@ -327,6 +339,12 @@ static a0ipc_code close_session(a0ipc_rpc_ctx *ctx, const A0__Runtime__V1__Close
     return A0IPC_OK;
 }
 
+/* The cast below converts term_manager.h's a0ipc_term_state to the proto's SessionState. */
+A0IPC_SAME_NUMBER(A0IPC_TERM_STATE_IDLE, A0__RUNTIME__V1__SESSION_STATE__SESSION_STATE_IDLE);
+A0IPC_SAME_NUMBER(A0IPC_TERM_STATE_BUSY, A0__RUNTIME__V1__SESSION_STATE__SESSION_STATE_BUSY);
+A0IPC_SAME_NUMBER(A0IPC_TERM_STATE_CLOSING, A0__RUNTIME__V1__SESSION_STATE__SESSION_STATE_CLOSING);
+A0IPC_SAME_NUMBER(A0IPC_TERM_STATE_EXITED, A0__RUNTIME__V1__SESSION_STATE__SESSION_STATE_EXITED);
+
 static a0ipc_code list_sessions(a0ipc_rpc_ctx *ctx, const A0__Runtime__V1__ListSessionsRequest *req,
                                 A0__Runtime__V1__ListSessionsResponse *resp)
 {
@@ -345,7 +363,7 @@ static a0ipc_code list_sessions(a0ipc_rpc_ctx *ctx, const A0__Runtime__V1__ListS
         a0__runtime__v1__session_info__init(e);
         e->session_id = a0ipc_rpc_ctx_strdup(ctx, v[i].id);
         e->pid = v[i].pid;
-        e->state = (A0__Runtime__V1__SessionState)v[i].state; /* same numbers by design */
+        e->state = (A0__Runtime__V1__SessionState)v[i].state;
         e->created_unix_ms = v[i].created_unix_ms;
         e->last_activity_unix_ms = v[i].last_activity_unix_ms;
         if (v[i].running_command)

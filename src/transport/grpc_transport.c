@@ -11,6 +11,7 @@
 #include "grpc/health/v1/health.a0ipc.h"
 #include "transport/cancel.h"
 #include "transport/grpc_transport_internal.h"
+#include "transport/proto_mirrors.h"
 
 /* Default deadlines per kind of operation, used when a0ipc_call_options.timeout_ms is 0. */
 enum {
@@ -109,10 +110,10 @@ char *gt_strdup(const char *s)
 
 /* ---- health ---- */
 
-static a0ipc_code gt_health(a0ipc_transport *t, const a0ipc_call_options *o, const char *service,
-                            a0ipc_serving *out, a0ipc_status *st)
+a0ipc_code gt_health(a0ipc_transport *t, const a0ipc_call_options *o, const char *service,
+                     a0ipc_serving *out, a0ipc_status *st)
 {
-    grpc_transport *g = t->state;
+    grpc_transport *g = t->ctx;
     a0ipc_rpc_call_options co;
     gt_call_options(g, o, DEADLINE_HEALTH_MS, &co);
     Grpc__Health__V1__HealthCheckRequest req = GRPC__HEALTH__V1__HEALTH_CHECK_REQUEST__INIT;
@@ -130,6 +131,9 @@ static a0ipc_code gt_health(a0ipc_transport *t, const a0ipc_call_options *o, con
 
 /* ---- files ---- */
 
+/* The cast below converts between enums that share their numbers: checked value by value. */
+A0IPC_FILE_TYPE_MIRRORS_PROTO;
+
 static int copy_info(a0ipc_file_info *dst, const A0__Runtime__V1__FileInfo *src)
 {
     memset(dst, 0, sizeof *dst);
@@ -138,7 +142,7 @@ static int copy_info(a0ipc_file_info *dst, const A0__Runtime__V1__FileInfo *src)
     dst->name = gt_strdup(src->name);
     dst->path = gt_strdup(src->path);
     dst->symlink_target = gt_strdup(src->symlink_target);
-    dst->type = (a0ipc_file_type)src->type; /* the enums share their numbers with the proto */
+    dst->type = (a0ipc_file_type)src->type;
     dst->size = src->size;
     dst->mode = src->mode;
     dst->mtime_ns = src->mtime_ns;
@@ -154,10 +158,10 @@ static a0ipc_code oom(a0ipc_status *st)
     return a0ipc_status_set(st, A0IPC_RESOURCE_EXHAUSTED, "out of memory");
 }
 
-static a0ipc_code gt_stat(a0ipc_transport *t, const a0ipc_call_options *o, const char *path,
-                          bool follow_symlinks, a0ipc_file_info *out, a0ipc_status *st)
+a0ipc_code gt_stat(a0ipc_transport *t, const a0ipc_call_options *o, const char *path,
+                   bool follow_symlinks, a0ipc_file_info *out, a0ipc_status *st)
 {
-    grpc_transport *g = t->state;
+    grpc_transport *g = t->ctx;
     a0ipc_rpc_call_options co;
     gt_call_options(g, o, DEADLINE_FILE_OP_MS, &co);
     A0__Runtime__V1__StatRequest req = A0__RUNTIME__V1__STAT_REQUEST__INIT;
@@ -172,11 +176,10 @@ static a0ipc_code gt_stat(a0ipc_transport *t, const a0ipc_call_options *o, const
     return code;
 }
 
-static a0ipc_code gt_list_dir(a0ipc_transport *t, const a0ipc_call_options *o, const char *path,
-                              uint32_t depth, bool include_hidden, a0ipc_file_list **out,
-                              a0ipc_status *st)
+a0ipc_code gt_list_dir(a0ipc_transport *t, const a0ipc_call_options *o, const char *path,
+                       uint32_t depth, bool include_hidden, a0ipc_file_list **out, a0ipc_status *st)
 {
-    grpc_transport *g = t->state;
+    grpc_transport *g = t->ctx;
     a0ipc_rpc_call_options co;
     gt_call_options(g, o, DEADLINE_FILE_OP_MS, &co);
     A0__Runtime__V1__ListDirRequest req = A0__RUNTIME__V1__LIST_DIR_REQUEST__INIT;
@@ -233,11 +236,11 @@ static a0ipc_code read_byte_stream(a0ipc_rpc_stream *s, const a0ipc_call_options
     return gt_stream_end(s, o, stopped, st);
 }
 
-static a0ipc_code gt_read(a0ipc_transport *t, const a0ipc_call_options *o, const char *path,
-                          uint64_t offset, uint64_t length, a0ipc_data_fn sink, void *arg,
-                          a0ipc_status *st)
+a0ipc_code gt_read(a0ipc_transport *t, const a0ipc_call_options *o, const char *path,
+                   uint64_t offset, uint64_t length, a0ipc_data_fn sink, void *arg,
+                   a0ipc_status *st)
 {
-    grpc_transport *g = t->state;
+    grpc_transport *g = t->ctx;
     a0ipc_rpc_call_options co;
     gt_call_options(g, o, DEADLINE_TRANSFER_MS, &co);
     A0__Runtime__V1__ReadRequest req = A0__RUNTIME__V1__READ_REQUEST__INIT;
@@ -248,11 +251,14 @@ static a0ipc_code gt_read(a0ipc_transport *t, const a0ipc_call_options *o, const
                             st);
 }
 
-static a0ipc_code gt_archive(a0ipc_transport *t, const a0ipc_call_options *o, const char *path,
-                             a0ipc_archive_format format, bool include_base_name,
-                             a0ipc_data_fn sink, void *arg, a0ipc_status *st)
+/* The cast below converts between enums that share their numbers: checked value by value. */
+A0IPC_ARCHIVE_FORMAT_MIRRORS_PROTO;
+
+a0ipc_code gt_archive(a0ipc_transport *t, const a0ipc_call_options *o, const char *path,
+                      a0ipc_archive_format format, bool include_base_name, a0ipc_data_fn sink,
+                      void *arg, a0ipc_status *st)
 {
-    grpc_transport *g = t->state;
+    grpc_transport *g = t->ctx;
     a0ipc_rpc_call_options co;
     gt_call_options(g, o, DEADLINE_TRANSFER_MS, &co);
     A0__Runtime__V1__ArchiveRequest req = A0__RUNTIME__V1__ARCHIVE_REQUEST__INIT;
@@ -266,11 +272,10 @@ static a0ipc_code gt_archive(a0ipc_transport *t, const a0ipc_call_options *o, co
 /* 1 MiB chunks: well under the 4 MiB message limit, large enough to amortise per-message cost. */
 #define WRITE_CHUNK (1024 * 1024)
 
-static a0ipc_code gt_write(a0ipc_transport *t, const a0ipc_call_options *o,
-                           const a0ipc_write_options *w, a0ipc_source_fn source, void *arg,
-                           a0ipc_write_result *out, a0ipc_status *st)
+a0ipc_code gt_write(a0ipc_transport *t, const a0ipc_call_options *o, const a0ipc_write_options *w,
+                    a0ipc_source_fn source, void *arg, a0ipc_write_result *out, a0ipc_status *st)
 {
-    grpc_transport *g = t->state;
+    grpc_transport *g = t->ctx;
     memset(out, 0, sizeof *out);
     a0ipc_rpc_call_options co;
     gt_call_options(g, o, DEADLINE_TRANSFER_MS, &co);
@@ -338,11 +343,14 @@ static a0ipc_code gt_write(a0ipc_transport *t, const a0ipc_call_options *o,
     return code;
 }
 
-static a0ipc_code gt_remove(a0ipc_transport *t, const a0ipc_call_options *o, const char *path,
-                            bool recursive, bool missing_ok, a0ipc_file_type must_be, bool *removed,
-                            a0ipc_status *st)
+/* The cast below converts between enums that share their numbers: checked value by value. */
+A0IPC_FILE_TYPE_MIRRORS_PROTO;
+
+a0ipc_code gt_remove(a0ipc_transport *t, const a0ipc_call_options *o, const char *path,
+                     bool recursive, bool missing_ok, a0ipc_file_type must_be, bool *removed,
+                     a0ipc_status *st)
 {
-    grpc_transport *g = t->state;
+    grpc_transport *g = t->ctx;
     a0ipc_rpc_call_options co;
     gt_call_options(g, o, DEADLINE_FILE_OP_MS, &co);
     A0__Runtime__V1__RemoveRequest req = A0__RUNTIME__V1__REMOVE_REQUEST__INIT;
@@ -361,11 +369,10 @@ static a0ipc_code gt_remove(a0ipc_transport *t, const a0ipc_call_options *o, con
     return A0IPC_OK;
 }
 
-static a0ipc_code gt_make_dir(a0ipc_transport *t, const a0ipc_call_options *o, const char *path,
-                              uint32_t mode, bool parents, bool exist_ok, bool *created,
-                              a0ipc_status *st)
+a0ipc_code gt_make_dir(a0ipc_transport *t, const a0ipc_call_options *o, const char *path,
+                       uint32_t mode, bool parents, bool exist_ok, bool *created, a0ipc_status *st)
 {
-    grpc_transport *g = t->state;
+    grpc_transport *g = t->ctx;
     a0ipc_rpc_call_options co;
     gt_call_options(g, o, DEADLINE_FILE_OP_MS, &co);
     A0__Runtime__V1__MakeDirRequest req = A0__RUNTIME__V1__MAKE_DIR_REQUEST__INIT;
@@ -384,11 +391,10 @@ static a0ipc_code gt_make_dir(a0ipc_transport *t, const a0ipc_call_options *o, c
     return A0IPC_OK;
 }
 
-static a0ipc_code gt_move(a0ipc_transport *t, const a0ipc_call_options *o, const char *source,
-                          const char *destination, bool overwrite, bool create_parents,
-                          a0ipc_status *st)
+a0ipc_code gt_move(a0ipc_transport *t, const a0ipc_call_options *o, const char *source,
+                   const char *destination, bool overwrite, bool create_parents, a0ipc_status *st)
 {
-    grpc_transport *g = t->state;
+    grpc_transport *g = t->ctx;
     a0ipc_rpc_call_options co;
     gt_call_options(g, o, DEADLINE_FILE_OP_MS, &co);
     A0__Runtime__V1__MoveRequest req = A0__RUNTIME__V1__MOVE_REQUEST__INIT;
@@ -403,10 +409,13 @@ static a0ipc_code gt_move(a0ipc_transport *t, const a0ipc_call_options *o, const
     return A0IPC_OK;
 }
 
-static a0ipc_code gt_watch(a0ipc_transport *t, const a0ipc_call_options *o, const char *path,
-                           bool recursive, a0ipc_watch_fn on_event, void *arg, a0ipc_status *st)
+/* The cast below converts between enums that share their numbers: checked value by value. */
+A0IPC_WATCH_TYPE_MIRRORS_PROTO;
+
+a0ipc_code gt_watch(a0ipc_transport *t, const a0ipc_call_options *o, const char *path,
+                    bool recursive, a0ipc_watch_fn on_event, void *arg, a0ipc_status *st)
 {
-    grpc_transport *g = t->state;
+    grpc_transport *g = t->ctx;
     a0ipc_rpc_call_options co;
     gt_call_options(g, o, 0, &co); /* a watch runs until stopped: no default deadline */
     A0__Runtime__V1__WatchRequest req = A0__RUNTIME__V1__WATCH_REQUEST__INIT;
@@ -430,9 +439,9 @@ static a0ipc_code gt_watch(a0ipc_transport *t, const a0ipc_call_options *o, cons
 
 /* ---- construction ---- */
 
-static void gt_destroy(a0ipc_transport *t)
+/* Frees g and everything it owns; g may be half made. */
+static void gt_free(grpc_transport *g)
 {
-    grpc_transport *g = t->state;
     gt_terminal_free(g);
     a0ipc_rpc_channel_free(g->channel);
     free(g->authorization);
@@ -442,8 +451,24 @@ static void gt_destroy(a0ipc_transport *t)
     free(g->service_config);
     free(g->target);
     free(g);
-    free(t);
 }
+
+static void gt_destroy(a0ipc_transport *t)
+{
+    gt_free(t->ctx);
+}
+
+/* One table for every instance: gt_<operation> for each operation of the list. */
+#define GT_METHOD(since, name, params, args) .name = gt_##name,
+/* clang-format off */
+static const a0ipc_transport_ops grpc_ops = {
+    .version = A0IPC_TRANSPORT_VERSION,
+    .name = "grpc",
+    .destroy = gt_destroy,
+    A0IPC_TRANSPORT_OPS(GT_METHOD)
+};
+/* clang-format on */
+#undef GT_METHOD
 
 /* Appends the retry policy for every idempotent method of svc to json. */
 static void add_retry_names(FILE *json, const a0ipc_rpc_service *svc, bool *first)
@@ -493,11 +518,8 @@ a0ipc_transport *a0ipc_grpc_transport_new(const a0ipc_grpc_options *o, a0ipc_sta
         a0ipc_status_set(st, A0IPC_INVALID_ARGUMENT, "the gRPC transport needs a target");
         return NULL;
     }
-    a0ipc_transport *t = calloc(1, sizeof *t);
     grpc_transport *g = calloc(1, sizeof *g);
-    if (!t || !g) {
-        free(t);
-        free(g);
+    if (!g) {
         oom(st);
         return NULL;
     }
@@ -537,27 +559,14 @@ a0ipc_transport *a0ipc_grpc_transport_new(const a0ipc_grpc_options *o, a0ipc_sta
     if (!g->channel || gt_terminal_init(g, st) != 0)
         goto fail;
 
-    t->version = A0IPC_TRANSPORT_VERSION;
-    t->name = "grpc";
-    t->state = g;
-    t->health = gt_health;
-    t->stat = gt_stat;
-    t->list_dir = gt_list_dir;
-    t->read = gt_read;
-    t->write = gt_write;
-    t->remove = gt_remove;
-    t->make_dir = gt_make_dir;
-    t->move = gt_move;
-    t->archive = gt_archive;
-    t->watch = gt_watch;
-    gt_terminal_bind(t);
-    t->destroy = gt_destroy;
+    a0ipc_transport *t = a0ipc_transport_new(&grpc_ops, g, st);
+    if (!t)
+        goto fail;
     return t;
 
 fail_oom:
     oom(st);
 fail:
-    t->state = g;
-    gt_destroy(t);
+    gt_free(g);
     return NULL;
 }

@@ -5,6 +5,7 @@
 #include <pthread.h>
 
 #include "a0ipc/grpc_transport.h"
+#include "transport/transport_impl.h"
 #include "rpc/client.h"
 #include "rpc/credentials.h"
 
@@ -55,9 +56,15 @@ char *gt_strdup(const char *s);
 /* Channel credentials from the TLS options (grpc_transport_credentials.c). */
 int gt_credentials_setup(grpc_transport *g, a0ipc_status *st);
 
+/* The methods, gt_<operation> for every operation: the files' and health in
+ * grpc_transport.c, the terminal's in grpc_transport_terminal.c; grpc_transport.c's table
+ * names them all. */
+#define GT_DECLARE(since, name, params, args) A0IPC_TRANSPORT_METHOD_DECL(gt_##name, params)
+A0IPC_TRANSPORT_OPS(GT_DECLARE)
+#undef GT_DECLARE
+
 /* grpc_transport_terminal.c */
 int gt_terminal_init(grpc_transport *g, a0ipc_status *st);
-void gt_terminal_bind(a0ipc_transport *t);
 void gt_terminal_free(grpc_transport *g);
 
 #endif

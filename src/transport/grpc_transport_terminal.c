@@ -9,6 +9,7 @@
 
 #include "a0/runtime/v1/terminal.a0ipc.h"
 #include "transport/grpc_transport_internal.h"
+#include "transport/proto_mirrors.h"
 
 enum {
     DEADLINE_SESSION_OP_MS = 30000,  /* create, write, resize, signal, list */
@@ -176,11 +177,11 @@ static void free_keys(char **keys, size_t n)
     free(keys);
 }
 
-static a0ipc_code gt_create_session(a0ipc_transport *t, const a0ipc_call_options *o,
-                                    const a0ipc_session_options *so, a0ipc_session_info *out,
-                                    a0ipc_status *st)
+a0ipc_code gt_create_session(a0ipc_transport *t, const a0ipc_call_options *o,
+                             const a0ipc_session_options *so, a0ipc_session_info *out,
+                             a0ipc_status *st)
 {
-    grpc_transport *g = t->state;
+    grpc_transport *g = t->ctx;
     memset(out, 0, sizeof *out);
     A0__Runtime__V1__CreateSessionRequest req = A0__RUNTIME__V1__CREATE_SESSION_REQUEST__INIT;
     char **keys = NULL;
@@ -253,21 +254,24 @@ static int deliver(a0ipc_output_fn fn, void *arg, const A0__Runtime__V1__Output 
     return stop;
 }
 
+/* The cast below converts between enums that share their numbers: checked value by value. */
+A0IPC_DONE_REASON_MIRRORS_PROTO;
+
 static void take_done(const A0__Runtime__V1__Done *d, a0ipc_run_result *out)
 {
     if (!d || !out)
         return;
-    out->reason = (a0ipc_done_reason)d->reason; /* the enums share their numbers */
+    out->reason = (a0ipc_done_reason)d->reason;
     out->exit_code = d->exit_code;
     out->signal = d->signal;
     out->last_seq = d->last_seq;
 }
 
-static a0ipc_code gt_run(a0ipc_transport *t, const a0ipc_call_options *o, const char *id,
-                         const a0ipc_run_options *ro, a0ipc_output_fn on_output, void *arg,
-                         a0ipc_run_result *out, a0ipc_status *st)
+a0ipc_code gt_run(a0ipc_transport *t, const a0ipc_call_options *o, const char *id,
+                  const a0ipc_run_options *ro, a0ipc_output_fn on_output, void *arg,
+                  a0ipc_run_result *out, a0ipc_status *st)
 {
-    grpc_transport *g = t->state;
+    grpc_transport *g = t->ctx;
     memset(out, 0, sizeof *out);
     A0__Runtime__V1__RunTimeouts timeouts = A0__RUNTIME__V1__RUN_TIMEOUTS__INIT;
     timeouts.first_output_ms = ro->first_output_timeout_ms;
@@ -307,11 +311,10 @@ static a0ipc_code gt_run(a0ipc_transport *t, const a0ipc_call_options *o, const 
     return code;
 }
 
-static a0ipc_code gt_attach(a0ipc_transport *t, const a0ipc_call_options *o, const char *id,
-                            uint64_t from_seq, a0ipc_output_fn on_output, void *arg,
-                            a0ipc_status *st)
+a0ipc_code gt_attach(a0ipc_transport *t, const a0ipc_call_options *o, const char *id,
+                     uint64_t from_seq, a0ipc_output_fn on_output, void *arg, a0ipc_status *st)
 {
-    grpc_transport *g = t->state;
+    grpc_transport *g = t->ctx;
     A0__Runtime__V1__AttachRequest req = A0__RUNTIME__V1__ATTACH_REQUEST__INIT;
     req.session_id = (char *)id;
     req.from_seq = from_seq == A0IPC_ATTACH_FROM_END ? 0 : from_seq;
@@ -340,10 +343,10 @@ static a0ipc_code gt_attach(a0ipc_transport *t, const a0ipc_call_options *o, con
     return gt_stream_end(s, o, stopped, st);
 }
 
-static a0ipc_code gt_write_stdin(a0ipc_transport *t, const a0ipc_call_options *o, const char *id,
-                                 const uint8_t *data, size_t len, a0ipc_status *st)
+a0ipc_code gt_write_stdin(a0ipc_transport *t, const a0ipc_call_options *o, const char *id,
+                          const uint8_t *data, size_t len, a0ipc_status *st)
 {
-    grpc_transport *g = t->state;
+    grpc_transport *g = t->ctx;
     A0__Runtime__V1__WriteInputRequest req = A0__RUNTIME__V1__WRITE_INPUT_REQUEST__INIT;
     req.session_id = (char *)id;
     req.data.data = (uint8_t *)data;
@@ -356,10 +359,10 @@ static a0ipc_code gt_write_stdin(a0ipc_transport *t, const a0ipc_call_options *o
     return st->code;
 }
 
-static a0ipc_code gt_resize(a0ipc_transport *t, const a0ipc_call_options *o, const char *id,
-                            uint32_t rows, uint32_t cols, a0ipc_status *st)
+a0ipc_code gt_resize(a0ipc_transport *t, const a0ipc_call_options *o, const char *id, uint32_t rows,
+                     uint32_t cols, a0ipc_status *st)
 {
-    grpc_transport *g = t->state;
+    grpc_transport *g = t->ctx;
     A0__Runtime__V1__ResizeRequest req = A0__RUNTIME__V1__RESIZE_REQUEST__INIT;
     req.session_id = (char *)id;
     req.rows = rows;
@@ -372,10 +375,13 @@ static a0ipc_code gt_resize(a0ipc_transport *t, const a0ipc_call_options *o, con
     return st->code;
 }
 
-static a0ipc_code gt_signal(a0ipc_transport *t, const a0ipc_call_options *o, const char *id,
-                            int signo, a0ipc_signal_target target, a0ipc_status *st)
+/* The cast below converts between enums that share their numbers: checked value by value. */
+A0IPC_SIGNAL_TARGET_MIRRORS_PROTO;
+
+a0ipc_code gt_signal(a0ipc_transport *t, const a0ipc_call_options *o, const char *id, int signo,
+                     a0ipc_signal_target target, a0ipc_status *st)
 {
-    grpc_transport *g = t->state;
+    grpc_transport *g = t->ctx;
     A0__Runtime__V1__SignalRequest req = A0__RUNTIME__V1__SIGNAL_REQUEST__INIT;
     req.session_id = (char *)id;
     req.signal = signo;
@@ -388,10 +394,10 @@ static a0ipc_code gt_signal(a0ipc_transport *t, const a0ipc_call_options *o, con
     return st->code;
 }
 
-static a0ipc_code gt_close_session(a0ipc_transport *t, const a0ipc_call_options *o, const char *id,
-                                   uint32_t grace_ms, a0ipc_status *st)
+a0ipc_code gt_close_session(a0ipc_transport *t, const a0ipc_call_options *o, const char *id,
+                            uint32_t grace_ms, a0ipc_status *st)
 {
-    grpc_transport *g = t->state;
+    grpc_transport *g = t->ctx;
     A0__Runtime__V1__CloseSessionRequest req = A0__RUNTIME__V1__CLOSE_SESSION_REQUEST__INIT;
     req.session_id = (char *)id;
     req.grace_ms = grace_ms;
@@ -407,10 +413,13 @@ static a0ipc_code gt_close_session(a0ipc_transport *t, const a0ipc_call_options 
     return code;
 }
 
-static a0ipc_code gt_list_sessions(a0ipc_transport *t, const a0ipc_call_options *o,
-                                   a0ipc_session_list **out, a0ipc_status *st)
+/* The cast below converts between enums that share their numbers: checked value by value. */
+A0IPC_SESSION_STATE_MIRRORS_PROTO;
+
+a0ipc_code gt_list_sessions(a0ipc_transport *t, const a0ipc_call_options *o,
+                            a0ipc_session_list **out, a0ipc_status *st)
 {
-    grpc_transport *g = t->state;
+    grpc_transport *g = t->ctx;
     *out = NULL;
     A0__Runtime__V1__ListSessionsRequest req = A0__RUNTIME__V1__LIST_SESSIONS_REQUEST__INIT;
     a0ipc_rpc_call_options co;
@@ -444,10 +453,10 @@ static a0ipc_code gt_list_sessions(a0ipc_transport *t, const a0ipc_call_options 
     return A0IPC_OK;
 }
 
-static a0ipc_code gt_exec(a0ipc_transport *t, const a0ipc_call_options *o,
-                          const a0ipc_exec_options *eo, a0ipc_exec_result *out, a0ipc_status *st)
+a0ipc_code gt_exec(a0ipc_transport *t, const a0ipc_call_options *o, const a0ipc_exec_options *eo,
+                   a0ipc_exec_result *out, a0ipc_status *st)
 {
-    grpc_transport *g = t->state;
+    grpc_transport *g = t->ctx;
     memset(out, 0, sizeof *out);
     char **keys = NULL;
     const char **values = NULL;
@@ -511,17 +520,4 @@ static a0ipc_code gt_exec(a0ipc_transport *t, const a0ipc_call_options *o,
     }
     protobuf_c_message_free_unpacked(&resp->base, NULL);
     return code;
-}
-
-void gt_terminal_bind(a0ipc_transport *t)
-{
-    t->create_session = gt_create_session;
-    t->run = gt_run;
-    t->write_stdin = gt_write_stdin;
-    t->attach = gt_attach;
-    t->resize = gt_resize;
-    t->signal = gt_signal;
-    t->close_session = gt_close_session;
-    t->list_sessions = gt_list_sessions;
-    t->exec = gt_exec;
 }

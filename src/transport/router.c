@@ -39,7 +39,7 @@ int a0ipc_router_bucket(const char *key)
 
 static bool shadowable(router_op op)
 {
-    return op == OP_HEALTH || op == OP_STAT || op == OP_LIST_DIR || op == OP_READ;
+    return op == OP_health || op == OP_stat || op == OP_list_dir || op == OP_read;
 }
 
 typedef struct route {
@@ -170,6 +170,24 @@ static a0ipc_code no_backend(int backend, a0ipc_status *st)
         code = code_;                                                                              \
     } while (0)
 
+/* The router's pass-through default, r_default_<op> for every operation: route the call by
+ * the flags (with no session to pin it), fall back, record. The table below takes these for
+ * the operations the router does not write itself, so a new operation is routed as soon as it
+ * is in the list. Unused where the router has its own. */
+#define ROUTER_DEFAULT(since, name, params, args)                                                  \
+    __attribute__((unused)) static a0ipc_code r_default_##name(                                    \
+        a0ipc_transport *t, const a0ipc_call_options *o, A0IPC_TRANSPORT_UNPAREN params,           \
+        a0ipc_status *st)                                                                          \
+    {                                                                                              \
+        router *r = t->ctx;                                                                        \
+        route rt = decide(r, OP_##name, o, NULL);                                                  \
+        a0ipc_code code;                                                                           \
+        ROUTED(OP_##name, rt, false, a0ipc_##name(b, o, A0IPC_TRANSPORT_UNPAREN args, st));        \
+        return code;                                                                               \
+    }
+A0IPC_TRANSPORT_OPS(ROUTER_DEFAULT)
+#undef ROUTER_DEFAULT
+
 /* ---- shadow comparisons ---- */
 
 static void mismatch(router *r, router_op op, const char *what, const char *fmt, ...)
@@ -219,16 +237,16 @@ static const char *diff_info(const a0ipc_file_info *a, const a0ipc_file_info *b,
 static a0ipc_code r_health(a0ipc_transport *t, const a0ipc_call_options *o, const char *service,
                            a0ipc_serving *out, a0ipc_status *st)
 {
-    router *r = t->state;
-    route rt = decide(r, OP_HEALTH, o, NULL);
+    router *r = t->ctx;
+    route rt = decide(r, OP_health, o, NULL);
     a0ipc_code code;
-    ROUTED(OP_HEALTH, rt, false, b->health(b, o, service, out, st));
+    ROUTED(OP_health, rt, false, a0ipc_health(b, o, service, out, st));
     if (rt.shadow) {
         a0ipc_serving g = A0IPC_SERVING_UNKNOWN;
         a0ipc_status gst = A0IPC_STATUS_INIT;
         a0ipc_code gc = a0ipc_health(r->backend[BACKEND_GRPC], o, service, &g, &gst);
-        if (same_code(r, OP_HEALTH, service ? service : "", code, gc) && g != *out)
-            mismatch(r, OP_HEALTH, service ? service : "", "serving %d vs %d", *out, g);
+        if (same_code(r, OP_health, service ? service : "", code, gc) && g != *out)
+            mismatch(r, OP_health, service ? service : "", "serving %d vs %d", *out, g);
         a0ipc_status_clear(&gst);
     }
     return code;
@@ -237,18 +255,18 @@ static a0ipc_code r_health(a0ipc_transport *t, const a0ipc_call_options *o, cons
 static a0ipc_code r_stat(a0ipc_transport *t, const a0ipc_call_options *o, const char *path,
                          bool follow, a0ipc_file_info *out, a0ipc_status *st)
 {
-    router *r = t->state;
-    route rt = decide(r, OP_STAT, o, NULL);
+    router *r = t->ctx;
+    route rt = decide(r, OP_stat, o, NULL);
     a0ipc_code code;
-    ROUTED(OP_STAT, rt, false, b->stat(b, o, path, follow, out, st));
+    ROUTED(OP_stat, rt, false, a0ipc_stat(b, o, path, follow, out, st));
     if (rt.shadow) {
         a0ipc_file_info g = {0};
         a0ipc_status gst = A0IPC_STATUS_INIT;
         a0ipc_code gc = a0ipc_stat(r->backend[BACKEND_GRPC], o, path, follow, &g, &gst);
         char buf[300];
         const char *d;
-        if (same_code(r, OP_STAT, path, code, gc) && (d = diff_info(out, &g, buf, sizeof buf)))
-            mismatch(r, OP_STAT, path, "%s", d);
+        if (same_code(r, OP_stat, path, code, gc) && (d = diff_info(out, &g, buf, sizeof buf)))
+            mismatch(r, OP_stat, path, "%s", d);
         a0ipc_file_info_clear(&g);
         a0ipc_status_clear(&gst);
     }
@@ -258,24 +276,24 @@ static a0ipc_code r_stat(a0ipc_transport *t, const a0ipc_call_options *o, const 
 static a0ipc_code r_list_dir(a0ipc_transport *t, const a0ipc_call_options *o, const char *path,
                              uint32_t depth, bool hidden, a0ipc_file_list **out, a0ipc_status *st)
 {
-    router *r = t->state;
-    route rt = decide(r, OP_LIST_DIR, o, NULL);
+    router *r = t->ctx;
+    route rt = decide(r, OP_list_dir, o, NULL);
     a0ipc_code code;
-    ROUTED(OP_LIST_DIR, rt, false, b->list_dir(b, o, path, depth, hidden, out, st));
+    ROUTED(OP_list_dir, rt, false, a0ipc_list_dir(b, o, path, depth, hidden, out, st));
     if (rt.shadow) {
         a0ipc_file_list *g = NULL;
         a0ipc_status gst = A0IPC_STATUS_INIT;
         a0ipc_code gc = a0ipc_list_dir(r->backend[BACKEND_GRPC], o, path, depth, hidden, &g, &gst);
-        if (same_code(r, OP_LIST_DIR, path, code, gc)) {
+        if (same_code(r, OP_list_dir, path, code, gc)) {
             const a0ipc_file_list *l = *out;
             char buf[300];
             const char *d = NULL;
             for (size_t i = 0; !d && i < l->n_entries && i < g->n_entries; i++)
                 d = diff_info(&l->entries[i], &g->entries[i], buf, sizeof buf);
             if (d)
-                mismatch(r, OP_LIST_DIR, path, "%s", d);
+                mismatch(r, OP_list_dir, path, "%s", d);
             else if (l->n_entries != g->n_entries)
-                mismatch(r, OP_LIST_DIR, path, "%zu entries vs %zu", l->n_entries, g->n_entries);
+                mismatch(r, OP_list_dir, path, "%zu entries vs %zu", l->n_entries, g->n_entries);
         }
         a0ipc_file_list_free(g);
         a0ipc_status_clear(&gst);
@@ -308,18 +326,18 @@ static a0ipc_code r_read(a0ipc_transport *t, const a0ipc_call_options *o, const 
                          uint64_t offset, uint64_t length, a0ipc_data_fn sink, void *arg,
                          a0ipc_status *st)
 {
-    router *r = t->state;
-    route rt = decide(r, OP_READ, o, NULL);
+    router *r = t->ctx;
+    route rt = decide(r, OP_read, o, NULL);
     data_tap tap = {sink, arg, false, 0, 14695981039346656037ull};
     a0ipc_code code;
-    ROUTED(OP_READ, rt, tap.delivered, b->read(b, o, path, offset, length, tap_data, &tap, st));
+    ROUTED(OP_read, rt, tap.delivered, a0ipc_read(b, o, path, offset, length, tap_data, &tap, st));
     if (rt.shadow) {
         data_tap g = {NULL, NULL, false, 0, 14695981039346656037ull};
         a0ipc_status gst = A0IPC_STATUS_INIT;
         a0ipc_code gc =
             a0ipc_read(r->backend[BACKEND_GRPC], o, path, offset, length, tap_data, &g, &gst);
-        if (same_code(r, OP_READ, path, code, gc) && (g.bytes != tap.bytes || g.fnv != tap.fnv))
-            mismatch(r, OP_READ, path, "%llu bytes vs %llu%s", (unsigned long long)tap.bytes,
+        if (same_code(r, OP_read, path, code, gc) && (g.bytes != tap.bytes || g.fnv != tap.fnv))
+            mismatch(r, OP_read, path, "%llu bytes vs %llu%s", (unsigned long long)tap.bytes,
                      (unsigned long long)g.bytes, g.bytes == tap.bytes ? ", content differs" : "");
         a0ipc_status_clear(&gst);
     }
@@ -330,11 +348,12 @@ static a0ipc_code r_archive(a0ipc_transport *t, const a0ipc_call_options *o, con
                             a0ipc_archive_format format, bool base, a0ipc_data_fn sink, void *arg,
                             a0ipc_status *st)
 {
-    router *r = t->state;
-    route rt = decide(r, OP_ARCHIVE, o, NULL);
+    router *r = t->ctx;
+    route rt = decide(r, OP_archive, o, NULL);
     data_tap tap = {sink, arg, false, 0, 0};
     a0ipc_code code;
-    ROUTED(OP_ARCHIVE, rt, tap.delivered, b->archive(b, o, path, format, base, tap_data, &tap, st));
+    ROUTED(OP_archive, rt, tap.delivered,
+           a0ipc_archive(b, o, path, format, base, tap_data, &tap, st));
     return code;
 }
 
@@ -356,45 +375,11 @@ static a0ipc_code r_write(a0ipc_transport *t, const a0ipc_call_options *o,
                           const a0ipc_write_options *w, a0ipc_source_fn source, void *arg,
                           a0ipc_write_result *out, a0ipc_status *st)
 {
-    router *r = t->state;
-    route rt = decide(r, OP_WRITE, o, NULL);
+    router *r = t->ctx;
+    route rt = decide(r, OP_write, o, NULL);
     source_tap tap = {source, arg, false};
     a0ipc_code code;
-    ROUTED(OP_WRITE, rt, tap.pulled, b->write(b, o, w, tap_source, &tap, out, st));
-    return code;
-}
-
-static a0ipc_code r_remove(a0ipc_transport *t, const a0ipc_call_options *o, const char *path,
-                           bool recursive, bool missing_ok, a0ipc_file_type must_be, bool *removed,
-                           a0ipc_status *st)
-{
-    router *r = t->state;
-    route rt = decide(r, OP_REMOVE, o, NULL);
-    a0ipc_code code;
-    ROUTED(OP_REMOVE, rt, false,
-           b->remove(b, o, path, recursive, missing_ok, must_be, removed, st));
-    return code;
-}
-
-static a0ipc_code r_make_dir(a0ipc_transport *t, const a0ipc_call_options *o, const char *path,
-                             uint32_t mode, bool parents, bool exist_ok, bool *created,
-                             a0ipc_status *st)
-{
-    router *r = t->state;
-    route rt = decide(r, OP_MAKE_DIR, o, NULL);
-    a0ipc_code code;
-    ROUTED(OP_MAKE_DIR, rt, false, b->make_dir(b, o, path, mode, parents, exist_ok, created, st));
-    return code;
-}
-
-static a0ipc_code r_move(a0ipc_transport *t, const a0ipc_call_options *o, const char *source,
-                         const char *destination, bool overwrite, bool create_parents,
-                         a0ipc_status *st)
-{
-    router *r = t->state;
-    route rt = decide(r, OP_MOVE, o, NULL);
-    a0ipc_code code;
-    ROUTED(OP_MOVE, rt, false, b->move(b, o, source, destination, overwrite, create_parents, st));
+    ROUTED(OP_write, rt, tap.pulled, a0ipc_write(b, o, w, tap_source, &tap, out, st));
     return code;
 }
 
@@ -414,11 +399,11 @@ static int tap_watch(void *arg, const a0ipc_watch_event *ev)
 static a0ipc_code r_watch(a0ipc_transport *t, const a0ipc_call_options *o, const char *path,
                           bool recursive, a0ipc_watch_fn on_event, void *arg, a0ipc_status *st)
 {
-    router *r = t->state;
-    route rt = decide(r, OP_WATCH, o, NULL);
+    router *r = t->ctx;
+    route rt = decide(r, OP_watch, o, NULL);
     watch_tap tap = {on_event, arg, false};
     a0ipc_code code;
-    ROUTED(OP_WATCH, rt, tap.delivered, b->watch(b, o, path, recursive, tap_watch, &tap, st));
+    ROUTED(OP_watch, rt, tap.delivered, a0ipc_watch(b, o, path, recursive, tap_watch, &tap, st));
     return code;
 }
 
@@ -458,10 +443,10 @@ static a0ipc_code r_create_session(a0ipc_transport *t, const a0ipc_call_options 
                                    const a0ipc_session_options *so, a0ipc_session_info *out,
                                    a0ipc_status *st)
 {
-    router *r = t->state;
-    route rt = decide(r, OP_CREATE_SESSION, o, NULL);
+    router *r = t->ctx;
+    route rt = decide(r, OP_create_session, o, NULL);
     a0ipc_code code;
-    ROUTED(OP_CREATE_SESSION, rt, false, b->create_session(b, o, so, out, st));
+    ROUTED(OP_create_session, rt, false, a0ipc_create_session(b, o, so, out, st));
     if (code == A0IPC_OK)
         remember_session(r, out->id, rt.backend);
     return code;
@@ -484,21 +469,21 @@ static a0ipc_code r_run(a0ipc_transport *t, const a0ipc_call_options *o, const c
                         const a0ipc_run_options *ro, a0ipc_output_fn on_output, void *arg,
                         a0ipc_run_result *out, a0ipc_status *st)
 {
-    router *r = t->state;
-    route rt = decide(r, OP_RUN, o, id);
+    router *r = t->ctx;
+    route rt = decide(r, OP_run, o, id);
     output_tap tap = {on_output, arg, false};
     a0ipc_code code;
-    ROUTED(OP_RUN, rt, tap.delivered, b->run(b, o, id, ro, tap_output, &tap, out, st));
+    ROUTED(OP_run, rt, tap.delivered, a0ipc_run(b, o, id, ro, tap_output, &tap, out, st));
     return code;
 }
 
 static a0ipc_code r_write_stdin(a0ipc_transport *t, const a0ipc_call_options *o, const char *id,
                                 const uint8_t *data, size_t len, a0ipc_status *st)
 {
-    router *r = t->state;
-    route rt = decide(r, OP_WRITE_STDIN, o, id);
+    router *r = t->ctx;
+    route rt = decide(r, OP_write_stdin, o, id);
     a0ipc_code code;
-    ROUTED(OP_WRITE_STDIN, rt, false, b->write_stdin(b, o, id, data, len, st));
+    ROUTED(OP_write_stdin, rt, false, a0ipc_write_stdin(b, o, id, data, len, st));
     return code;
 }
 
@@ -506,41 +491,41 @@ static a0ipc_code r_attach(a0ipc_transport *t, const a0ipc_call_options *o, cons
                            uint64_t from_seq, a0ipc_output_fn on_output, void *arg,
                            a0ipc_status *st)
 {
-    router *r = t->state;
-    route rt = decide(r, OP_ATTACH, o, id);
+    router *r = t->ctx;
+    route rt = decide(r, OP_attach, o, id);
     output_tap tap = {on_output, arg, false};
     a0ipc_code code;
-    ROUTED(OP_ATTACH, rt, tap.delivered, b->attach(b, o, id, from_seq, tap_output, &tap, st));
+    ROUTED(OP_attach, rt, tap.delivered, a0ipc_attach(b, o, id, from_seq, tap_output, &tap, st));
     return code;
 }
 
 static a0ipc_code r_resize(a0ipc_transport *t, const a0ipc_call_options *o, const char *id,
                            uint32_t rows, uint32_t cols, a0ipc_status *st)
 {
-    router *r = t->state;
-    route rt = decide(r, OP_RESIZE, o, id);
+    router *r = t->ctx;
+    route rt = decide(r, OP_resize, o, id);
     a0ipc_code code;
-    ROUTED(OP_RESIZE, rt, false, b->resize(b, o, id, rows, cols, st));
+    ROUTED(OP_resize, rt, false, a0ipc_resize(b, o, id, rows, cols, st));
     return code;
 }
 
 static a0ipc_code r_signal(a0ipc_transport *t, const a0ipc_call_options *o, const char *id,
                            int signo, a0ipc_signal_target target, a0ipc_status *st)
 {
-    router *r = t->state;
-    route rt = decide(r, OP_SIGNAL, o, id);
+    router *r = t->ctx;
+    route rt = decide(r, OP_signal, o, id);
     a0ipc_code code;
-    ROUTED(OP_SIGNAL, rt, false, b->signal(b, o, id, signo, target, st));
+    ROUTED(OP_signal, rt, false, a0ipc_signal(b, o, id, signo, target, st));
     return code;
 }
 
 static a0ipc_code r_close_session(a0ipc_transport *t, const a0ipc_call_options *o, const char *id,
                                   uint32_t grace_ms, a0ipc_status *st)
 {
-    router *r = t->state;
-    route rt = decide(r, OP_CLOSE_SESSION, o, id);
+    router *r = t->ctx;
+    route rt = decide(r, OP_close_session, o, id);
     a0ipc_code code;
-    ROUTED(OP_CLOSE_SESSION, rt, false, b->close_session(b, o, id, grace_ms, st));
+    ROUTED(OP_close_session, rt, false, a0ipc_close_session(b, o, id, grace_ms, st));
     if (code == A0IPC_OK || code == A0IPC_NOT_FOUND)
         forget_session(r, id);
     return code;
@@ -550,7 +535,7 @@ static a0ipc_code r_close_session(a0ipc_transport *t, const a0ipc_call_options *
 static a0ipc_code r_list_sessions(a0ipc_transport *t, const a0ipc_call_options *o,
                                   a0ipc_session_list **out, a0ipc_status *st)
 {
-    router *r = t->state;
+    router *r = t->ctx;
     a0ipc_session_list *lists[BACKEND_COUNT] = {NULL, NULL};
     a0ipc_code code = A0IPC_UNAVAILABLE;
     size_t total = 0;
@@ -562,7 +547,7 @@ static a0ipc_code r_list_sessions(a0ipc_transport *t, const a0ipc_call_options *
         a0ipc_status bst = A0IPC_STATUS_INIT;
         int64_t t0 = a0ipc_mono_ns();
         a0ipc_code c = a0ipc_list_sessions(b, o, &lists[be], &bst);
-        router_metrics_record(&r->metrics, be, OP_LIST_SESSIONS, c, (a0ipc_mono_ns() - t0) / 1000);
+        router_metrics_record(&r->metrics, be, OP_list_sessions, c, (a0ipc_mono_ns() - t0) / 1000);
         if (c == A0IPC_OK) {
             code = A0IPC_OK;
             total += lists[be]->n_sessions;
@@ -598,21 +583,11 @@ static a0ipc_code r_list_sessions(a0ipc_transport *t, const a0ipc_call_options *
     return A0IPC_OK;
 }
 
-static a0ipc_code r_exec(a0ipc_transport *t, const a0ipc_call_options *o,
-                         const a0ipc_exec_options *eo, a0ipc_exec_result *out, a0ipc_status *st)
-{
-    router *r = t->state;
-    route rt = decide(r, OP_EXEC, o, NULL);
-    a0ipc_code code;
-    ROUTED(OP_EXEC, rt, false, b->exec(b, o, eo, out, st));
-    return code;
-}
-
 /* ---- life ---- */
 
-static void r_destroy(a0ipc_transport *t)
+/* Frees r, its backends and its session table. */
+static void router_free(router *r)
 {
-    router *r = t->state;
     for (int be = 0; be < BACKEND_COUNT; be++)
         a0ipc_transport_free(r->backend[be]);
     while (r->sessions) {
@@ -624,16 +599,58 @@ static void r_destroy(a0ipc_transport *t)
     pthread_mutex_destroy(&r->mu);
     free(r->flags_file);
     free(r);
-    free(t);
+}
+
+static void r_destroy(a0ipc_transport *t)
+{
+    router_free(t->ctx);
+}
+
+/* The defaults first, then what the router does differently: a later designator replaces an
+ * earlier one (C11 6.7.9p19), which is the point here, so GCC's warning about it is off. */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Woverride-init"
+#define ROUTER_METHOD(since, name, params, args) .name = r_default_##name,
+/* clang-format off */
+static const a0ipc_transport_ops router_ops = {
+    .version = A0IPC_TRANSPORT_VERSION,
+    .name = "router",
+    .destroy = r_destroy,
+    A0IPC_TRANSPORT_OPS(ROUTER_METHOD)
+    /* shadowed in shadow mode */
+    .health = r_health,
+    .stat = r_stat,
+    .list_dir = r_list_dir,
+    .read = r_read,
+    /* streams: no fallback once the caller has data, or an upload's source was read */
+    .archive = r_archive,
+    .write = r_write,
+    .watch = r_watch,
+    .run = r_run,
+    .attach = r_attach,
+    /* sessions: pinned to the backend that created them */
+    .create_session = r_create_session,
+    .write_stdin = r_write_stdin,
+    .resize = r_resize,
+    .signal = r_signal,
+    .close_session = r_close_session,
+    /* both backends, joined */
+    .list_sessions = r_list_sessions,
+};
+/* clang-format on */
+#undef ROUTER_METHOD
+#pragma GCC diagnostic pop
+
+static bool is_router(const a0ipc_transport *t)
+{
+    return t && t->ops == &router_ops;
 }
 
 a0ipc_transport *a0ipc_router_new(a0ipc_transport *legacy, a0ipc_transport *grpc,
                                   const char *flags_file, a0ipc_status *st)
 {
-    a0ipc_transport *t = calloc(1, sizeof *t);
     router *r = calloc(1, sizeof *r);
-    if (!t || !r || (flags_file && !(r->flags_file = strdup(flags_file)))) {
-        free(t);
+    if (!r || (flags_file && !(r->flags_file = strdup(flags_file)))) {
         free(r);
         a0ipc_transport_free(legacy);
         a0ipc_transport_free(grpc);
@@ -643,43 +660,22 @@ a0ipc_transport *a0ipc_router_new(a0ipc_transport *legacy, a0ipc_transport *grpc
     pthread_mutex_init(&r->mu, NULL);
     r->backend[BACKEND_LEGACY] = legacy;
     r->backend[BACKEND_GRPC] = grpc;
-    t->version = A0IPC_TRANSPORT_VERSION;
-    t->name = "router";
-    t->state = r;
-    t->destroy = r_destroy;
-    if (router_flags_load(&r->flags, r->flags_file, st) != 0) {
-        r_destroy(t);
+    a0ipc_transport *t = NULL;
+    if (router_flags_load(&r->flags, r->flags_file, st) != 0 ||
+        !(t = a0ipc_transport_new(&router_ops, r, st))) {
+        router_free(r);
         return NULL;
     }
-    t->health = r_health;
-    t->stat = r_stat;
-    t->list_dir = r_list_dir;
-    t->read = r_read;
-    t->write = r_write;
-    t->remove = r_remove;
-    t->make_dir = r_make_dir;
-    t->move = r_move;
-    t->archive = r_archive;
-    t->watch = r_watch;
-    t->create_session = r_create_session;
-    t->run = r_run;
-    t->write_stdin = r_write_stdin;
-    t->attach = r_attach;
-    t->resize = r_resize;
-    t->signal = r_signal;
-    t->close_session = r_close_session;
-    t->list_sessions = r_list_sessions;
-    t->exec = r_exec;
     return t;
 }
 
 int a0ipc_router_reload(a0ipc_transport *t, a0ipc_status *st)
 {
-    if (!t || strcmp(t->name, "router")) {
+    if (!is_router(t)) {
         a0ipc_status_set(st, A0IPC_INVALID_ARGUMENT, "not a router");
         return -1;
     }
-    router *r = t->state;
+    router *r = t->ctx;
     router_flags fresh;
     if (router_flags_load(&fresh, r->flags_file, st) != 0) {
         A0IPC_LOGW("router: flags not reloaded, the old ones stay: %s", a0ipc_status_message(st));
@@ -696,15 +692,14 @@ int a0ipc_router_reload(a0ipc_transport *t, a0ipc_status *st)
 
 char *a0ipc_router_metrics(a0ipc_transport *t)
 {
-    return t && !strcmp(t->name, "router") ? router_metrics_text(&((router *)t->state)->metrics)
-                                           : NULL;
+    return is_router(t) ? router_metrics_text(&((router *)t->ctx)->metrics) : NULL;
 }
 
 char *a0ipc_router_describe(a0ipc_transport *t)
 {
-    if (!t || strcmp(t->name, "router"))
+    if (!is_router(t))
         return NULL;
-    router *r = t->state;
+    router *r = t->ctx;
     pthread_mutex_lock(&r->mu);
     router_flags f = r->flags;
     pthread_mutex_unlock(&r->mu);

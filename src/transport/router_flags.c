@@ -9,9 +9,9 @@
 #include "transport/router_internal.h"
 
 const char *const router_op_names[OP_COUNT] = {
-    "health", "stat",    "list_dir",      "read",           "write", "remove",      "make_dir",
-    "move",   "archive", "watch",         "create_session", "run",   "write_stdin", "attach",
-    "resize", "signal",  "close_session", "list_sessions",  "exec",
+#define ROUTER_OP_NAME(since, name, params, args) [OP_##name] = #name,
+    A0IPC_TRANSPORT_OPS(ROUTER_OP_NAME)
+#undef ROUTER_OP_NAME
 };
 
 int router_op_from_name(const char *name)

@@ -7,29 +7,17 @@
 #include <stdint.h>
 
 #include "a0ipc/router.h"
+#include "transport/transport_impl.h"
 
+/* OP_health, OP_stat, ...: one per operation, in the list's order. */
+#define ROUTER_OP_ENUM(since, name, params, args) OP_##name,
+/* clang-format off */
 typedef enum router_op {
-    OP_HEALTH,
-    OP_STAT,
-    OP_LIST_DIR,
-    OP_READ,
-    OP_WRITE,
-    OP_REMOVE,
-    OP_MAKE_DIR,
-    OP_MOVE,
-    OP_ARCHIVE,
-    OP_WATCH,
-    OP_CREATE_SESSION,
-    OP_RUN,
-    OP_WRITE_STDIN,
-    OP_ATTACH,
-    OP_RESIZE,
-    OP_SIGNAL,
-    OP_CLOSE_SESSION,
-    OP_LIST_SESSIONS,
-    OP_EXEC,
+    A0IPC_TRANSPORT_OPS(ROUTER_OP_ENUM)
     OP_COUNT
 } router_op;
+/* clang-format on */
+#undef ROUTER_OP_ENUM
 
 /* "stat", "read", ...: the a0ipc_* wrapper names without the prefix. */
 extern const char *const router_op_names[OP_COUNT];

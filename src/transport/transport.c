@@ -1,11 +1,13 @@
 /* The adapter interface's wrappers, cancellation flags and result destructors: the part of
  * transport.h that is the same for every implementation. */
 #include <pthread.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "a0ipc/transport.h"
 #include "transport/cancel.h"
+#include "transport/transport_impl.h"
 
 /* ---- cancellation ---- */
 
@@ -108,149 +110,94 @@ void a0ipc_exec_result_clear(a0ipc_exec_result *r)
     memset(r, 0, sizeof *r);
 }
 
-/* ---- the wrappers ---- */
+/* ---- instances ---- */
+
+/* The oldest table version the library reads: version 1 was 0.1's layout, not a table. */
+#define OLDEST_OPS_VERSION 2
+
+/* The growth rule, checked by every build (tests/unit/test_transport_abi.c checks the order and
+ * the released layout): every operation belongs to a version this header knows, ... */
+#define SINCE_KNOWN(since, name, params, args)                                                     \
+    _Static_assert((since) >= OLDEST_OPS_VERSION && (since) <= A0IPC_TRANSPORT_VERSION,            \
+                   #name ": since is not between 2 and A0IPC_TRANSPORT_VERSION");
+A0IPC_TRANSPORT_OPS(SINCE_KNOWN)
+#undef SINCE_KNOWN
+/* ... and the methods follow destroy with no hole, to the table's end. */
+#define PLUS_ONE(since, name, params, args) +1
+enum { N_OPERATIONS = 0 A0IPC_TRANSPORT_OPS(PLUS_ONE) };
+#undef PLUS_ONE
+_Static_assert(sizeof(a0ipc_transport_ops) == offsetof(a0ipc_transport_ops, destroy) +
+                                                  (1 + N_OPERATIONS) * sizeof(void (*)(void)),
+               "a0ipc_transport_ops has a hole or a member outside the list");
+
+a0ipc_transport *a0ipc_transport_new(const a0ipc_transport_ops *ops, void *ctx, a0ipc_status *st)
+{
+    if (!ops || ops->version < OLDEST_OPS_VERSION) {
+        a0ipc_status_set(st, A0IPC_INVALID_ARGUMENT,
+                         "transport method table of version %d: this library reads %d to %d",
+                         ops ? ops->version : 0, OLDEST_OPS_VERSION, A0IPC_TRANSPORT_VERSION);
+        return NULL;
+    }
+    a0ipc_transport *t = malloc(sizeof *t);
+    if (!t) {
+        a0ipc_status_set(st, A0IPC_RESOURCE_EXHAUSTED, "out of memory");
+        return NULL;
+    }
+    t->ops = ops;
+    t->ctx = ctx;
+    return t;
+}
+
+void *a0ipc_transport_ctx(const a0ipc_transport *t)
+{
+    return t ? t->ctx : NULL;
+}
+
+const char *a0ipc_transport_name(const a0ipc_transport *t)
+{
+    return t && t->ops->name ? t->ops->name : "(null)";
+}
 
 void a0ipc_transport_free(a0ipc_transport *t)
 {
-    if (t && t->destroy)
-        t->destroy(t);
+    if (!t)
+        return;
+    if (t->ops->destroy)
+        t->ops->destroy(t);
+    free(t);
 }
 
-static a0ipc_code missing(a0ipc_transport *t, const char *op, a0ipc_status *st)
+/* A method is there when the table's version has it (the growth rule: a table compiled against
+ * an older header ends before the members added since) and it is not NULL. */
+#define HAS(t, since, name) ((t) && (t)->ops->version >= (since) && (t)->ops->name)
+
+bool a0ipc_transport_has(const a0ipc_transport *t, const char *name)
+{
+#define HAS_NAMED(since, op, params, args)                                                         \
+    if (name && !strcmp(name, #op))                                                                \
+        return HAS(t, since, op);
+    A0IPC_TRANSPORT_OPS(HAS_NAMED)
+#undef HAS_NAMED
+    return false;
+}
+
+/* ---- the wrappers ---- */
+
+static a0ipc_code missing(const a0ipc_transport *t, const char *op, a0ipc_status *st)
 {
     return a0ipc_status_set(st, A0IPC_UNIMPLEMENTED, "the %s transport has no %s",
-                            t && t->name ? t->name : "(null)", op);
+                            a0ipc_transport_name(t), op);
 }
 
 /* Every wrapper: check the method is there, clear the status, call. */
-#define CALL(op, ...)                                                                              \
-    do {                                                                                           \
-        if (!t || !t->op)                                                                          \
-            return missing(t, #op, st);                                                            \
+#define WRAPPER(since, name, params, args)                                                         \
+    a0ipc_code a0ipc_##name(a0ipc_transport *t, const a0ipc_call_options *o,                       \
+                            A0IPC_TRANSPORT_UNPAREN params, a0ipc_status *st)                      \
+    {                                                                                              \
+        if (!HAS(t, since, name))                                                                  \
+            return missing(t, #name, st);                                                          \
         a0ipc_status_clear(st);                                                                    \
-        return t->op(t, __VA_ARGS__);                                                              \
-    } while (0)
-
-a0ipc_code a0ipc_health(a0ipc_transport *t, const a0ipc_call_options *o, const char *service,
-                        a0ipc_serving *out, a0ipc_status *st)
-{
-    CALL(health, o, service, out, st);
-}
-
-a0ipc_code a0ipc_stat(a0ipc_transport *t, const a0ipc_call_options *o, const char *path,
-                      bool follow_symlinks, a0ipc_file_info *out, a0ipc_status *st)
-{
-    CALL(stat, o, path, follow_symlinks, out, st);
-}
-
-a0ipc_code a0ipc_list_dir(a0ipc_transport *t, const a0ipc_call_options *o, const char *path,
-                          uint32_t depth, bool include_hidden, a0ipc_file_list **out,
-                          a0ipc_status *st)
-{
-    CALL(list_dir, o, path, depth, include_hidden, out, st);
-}
-
-a0ipc_code a0ipc_read(a0ipc_transport *t, const a0ipc_call_options *o, const char *path,
-                      uint64_t offset, uint64_t length, a0ipc_data_fn sink, void *arg,
-                      a0ipc_status *st)
-{
-    CALL(read, o, path, offset, length, sink, arg, st);
-}
-
-a0ipc_code a0ipc_write(a0ipc_transport *t, const a0ipc_call_options *o,
-                       const a0ipc_write_options *w, a0ipc_source_fn source, void *arg,
-                       a0ipc_write_result *out, a0ipc_status *st)
-{
-    CALL(write, o, w, source, arg, out, st);
-}
-
-a0ipc_code a0ipc_remove(a0ipc_transport *t, const a0ipc_call_options *o, const char *path,
-                        bool recursive, bool missing_ok, a0ipc_file_type must_be, bool *removed,
-                        a0ipc_status *st)
-{
-    CALL(remove, o, path, recursive, missing_ok, must_be, removed, st);
-}
-
-a0ipc_code a0ipc_make_dir(a0ipc_transport *t, const a0ipc_call_options *o, const char *path,
-                          uint32_t mode, bool parents, bool exist_ok, bool *created,
-                          a0ipc_status *st)
-{
-    CALL(make_dir, o, path, mode, parents, exist_ok, created, st);
-}
-
-a0ipc_code a0ipc_move(a0ipc_transport *t, const a0ipc_call_options *o, const char *source,
-                      const char *destination, bool overwrite, bool create_parents,
-                      a0ipc_status *st)
-{
-    CALL(move, o, source, destination, overwrite, create_parents, st);
-}
-
-a0ipc_code a0ipc_archive(a0ipc_transport *t, const a0ipc_call_options *o, const char *path,
-                         a0ipc_archive_format format, bool include_base_name, a0ipc_data_fn sink,
-                         void *arg, a0ipc_status *st)
-{
-    CALL(archive, o, path, format, include_base_name, sink, arg, st);
-}
-
-a0ipc_code a0ipc_watch(a0ipc_transport *t, const a0ipc_call_options *o, const char *path,
-                       bool recursive, a0ipc_watch_fn on_event, void *arg, a0ipc_status *st)
-{
-    CALL(watch, o, path, recursive, on_event, arg, st);
-}
-
-a0ipc_code a0ipc_create_session(a0ipc_transport *t, const a0ipc_call_options *o,
-                                const a0ipc_session_options *so, a0ipc_session_info *out,
-                                a0ipc_status *st)
-{
-    CALL(create_session, o, so, out, st);
-}
-
-a0ipc_code a0ipc_run(a0ipc_transport *t, const a0ipc_call_options *o, const char *session_id,
-                     const a0ipc_run_options *ro, a0ipc_output_fn on_output, void *arg,
-                     a0ipc_run_result *out, a0ipc_status *st)
-{
-    CALL(run, o, session_id, ro, on_output, arg, out, st);
-}
-
-a0ipc_code a0ipc_write_stdin(a0ipc_transport *t, const a0ipc_call_options *o,
-                             const char *session_id, const uint8_t *data, size_t len,
-                             a0ipc_status *st)
-{
-    CALL(write_stdin, o, session_id, data, len, st);
-}
-
-a0ipc_code a0ipc_attach(a0ipc_transport *t, const a0ipc_call_options *o, const char *session_id,
-                        uint64_t from_seq, a0ipc_output_fn on_output, void *arg, a0ipc_status *st)
-{
-    CALL(attach, o, session_id, from_seq, on_output, arg, st);
-}
-
-a0ipc_code a0ipc_resize(a0ipc_transport *t, const a0ipc_call_options *o, const char *session_id,
-                        uint32_t rows, uint32_t cols, a0ipc_status *st)
-{
-    CALL(resize, o, session_id, rows, cols, st);
-}
-
-a0ipc_code a0ipc_signal(a0ipc_transport *t, const a0ipc_call_options *o, const char *session_id,
-                        int signo, a0ipc_signal_target target, a0ipc_status *st)
-{
-    CALL(signal, o, session_id, signo, target, st);
-}
-
-a0ipc_code a0ipc_close_session(a0ipc_transport *t, const a0ipc_call_options *o,
-                               const char *session_id, uint32_t grace_ms, a0ipc_status *st)
-{
-    CALL(close_session, o, session_id, grace_ms, st);
-}
-
-a0ipc_code a0ipc_list_sessions(a0ipc_transport *t, const a0ipc_call_options *o,
-                               a0ipc_session_list **out, a0ipc_status *st)
-{
-    CALL(list_sessions, o, out, st);
-}
-
-a0ipc_code a0ipc_exec(a0ipc_transport *t, const a0ipc_call_options *o, const a0ipc_exec_options *eo,
-                      a0ipc_exec_result *out, a0ipc_status *st)
-{
-    CALL(exec, o, eo, out, st);
-}
+        return t->ops->name(t, o, A0IPC_TRANSPORT_UNPAREN args, st);                               \
+    }
+A0IPC_TRANSPORT_OPS(WRAPPER)
+#undef WRAPPER

@@ -74,7 +74,7 @@ static int setup(void **state)
         a0ipc_session_info si;
         if (a0ipc_create_session(fx->t[i], NULL, &so, &si, &st) != A0IPC_OK) {
             lt_sshd_print_log(&fx->sshd);
-            fail_msg("%s session: %s", fx->t[i]->name, a0ipc_status_message(&st));
+            fail_msg("%s session: %s", a0ipc_transport_name(fx->t[i]), a0ipc_status_message(&st));
         }
         fx->session[i] = strdup(si.id);
         a0ipc_session_info_clear(&si);
@@ -136,11 +136,11 @@ static char *run(fixture *fx, int side, const char *cmd)
     a0ipc_run_result rr;
     a0ipc_status st = A0IPC_STATUS_INIT;
     if (a0ipc_run(fx->t[side], NULL, fx->session[side], &ro, collect, &t, &rr, &st) != A0IPC_OK)
-        fail_msg("%s `%s`: %s: %s", fx->t[side]->name, cmd, a0ipc_code_name(st.code),
-                 a0ipc_status_message(&st));
+        fail_msg("%s `%s`: %s: %s", a0ipc_transport_name(fx->t[side]), cmd,
+                 a0ipc_code_name(st.code), a0ipc_status_message(&st));
     if (rr.reason != A0IPC_DONE_EXITED)
         fail_msg("%s `%s`: ended with reason %d, not EXITED; output so far \"%s\"",
-                 fx->t[side]->name, cmd, rr.reason, t.p ? t.p : "");
+                 a0ipc_transport_name(fx->t[side]), cmd, rr.reason, t.p ? t.p : "");
     return t.p ? t.p : strdup("");
 }
 

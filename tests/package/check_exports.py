@@ -1,7 +1,11 @@
 #!/usr/bin/env python3
 """liba0ipc's ABI is what include/a0ipc/*.h declares: checks that the functions declared there,
 the version script's global list and the dynamic symbols the built library defines are the same
-three sets, and that the library's soname is liba0ipc.so.0.
+three sets, and that the library's soname is liba0ipc.so.1.
+
+The headers are read after the C preprocessor ($CC, else cc), because the wrappers of the
+transport's operations are declared from one list (a0ipc/transport_ops.h); so is the version
+script, which the build makes from src/lib/liba0ipc.map.in.
 
 usage: check_exports.py INCLUDE_DIR VERSION_SCRIPT LIBRARY
 """
@@ -11,19 +15,24 @@ import re
 import subprocess
 import sys
 
-# A declaration in a clang-formatted header starts at column 0 with its return type; static
-# inline helpers and typedefs of function pointers are not symbols of the library.
-DECL = re.compile(r"^(?!static\b|typedef\b|#|extern\b)[A-Za-z_][\w \*]*?\b(a0ipc_\w+)\(")
+SONAME = "liba0ipc.so.1"
+
+# One top-level declaration of the preprocessed headers (they are split at ; { and }): a function
+# is a name followed by its parameter list, where a member or typedef of a function pointer has
+# "(*" instead. Typedefs and static inline helpers are not symbols of the library.
+DECL = re.compile(r"^(?!static\b|typedef\b|extern\b)[\w \*]*?\b(a0ipc_\w+)\s*\((?!\s*\*)")
 
 
 def header_functions(include_dir):
+    headers = sorted(glob.glob(os.path.join(include_dir, "a0ipc", "*.h")))
+    source = "".join(f'#include "{os.path.relpath(h, include_dir)}"\n' for h in headers)
+    text = subprocess.run([os.environ.get("CC", "cc"), "-E", "-P", "-x", "c", "-I", include_dir,
+                           "-"], input=source, check=True, capture_output=True, text=True).stdout
     names = set()
-    for path in sorted(glob.glob(os.path.join(include_dir, "a0ipc", "*.h"))):
-        with open(path) as f:
-            for line in f:
-                m = DECL.match(line)
-                if m:
-                    names.add(m.group(1))
+    for decl in re.split(r"[;{}]", text):
+        m = DECL.match(" ".join(decl.split()))
+        if m:
+            names.add(m.group(1))
     return names
 
 
@@ -70,8 +79,8 @@ def main():
         problems.append(f"{name}: listed but not defined by {lib} (not linked in?)")
     for name in sorted(exported - listed):
         problems.append(f"{name}: exported by {lib} but not part of the ABI")
-    if soname(lib) != "liba0ipc.so.0":
-        problems.append(f"{lib}: soname is {soname(lib)}, not liba0ipc.so.0")
+    if soname(lib) != SONAME:
+        problems.append(f"{lib}: soname is {soname(lib)}, not {SONAME}")
     for p in problems:
         print(p)
     if problems:

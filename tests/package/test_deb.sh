@@ -13,7 +13,7 @@
 set -euo pipefail
 src=$1
 consumer_src=$2
-packages=(a0ipcd a0ipc liba0ipc0 liba0ipc-dev)
+packages=(a0ipcd a0ipc liba0ipc1 liba0ipc-dev)
 
 if [ "$(id -u)" -ne 0 ]; then
   echo "SKIP: installing packages needs root"

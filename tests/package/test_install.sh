@@ -27,9 +27,9 @@ fail() {
 for f in "$SBINDIR/a0ipcd" "$BINDIR/a0ipc"; do
   [ -x "$stage$f" ] || fail "$f not installed"
 done
-[ -f "$stage$LIBDIR/liba0ipc.so.0" ] || fail "$LIBDIR/liba0ipc.so.0 not installed"
-[ "$(readlink "$stage$LIBDIR/liba0ipc.so")" = liba0ipc.so.0 ] ||
-  fail "$LIBDIR/liba0ipc.so is not the development link to liba0ipc.so.0"
+[ -f "$stage$LIBDIR/liba0ipc.so.1" ] || fail "$LIBDIR/liba0ipc.so.1 not installed"
+[ "$(readlink "$stage$LIBDIR/liba0ipc.so")" = liba0ipc.so.1 ] ||
+  fail "$LIBDIR/liba0ipc.so is not the development link to liba0ipc.so.1"
 for f in "$INCLUDEDIR/a0ipc/transport.h" "$INCLUDEDIR/a0ipc/grpc_transport.h" \
          "$INCLUDEDIR/a0ipc/status.h" "$INCLUDEDIR/a0ipc/version.h" \
          "$LIBDIR/pkgconfig/a0ipc.pc" "$LIBDIR/cmake/a0ipc/a0ipcConfig.cmake" \

@@ -12,6 +12,7 @@
 
 #include "common/log.h"
 #include "daemon/config.h"
+#include "daemon/config_setting.h"
 
 static char *write_temp(const char *text)
 {
@@ -286,6 +287,152 @@ static void tls_rules(void **state)
     }
 }
 
+/* The table is consistent: unique names, every default within its own bounds and written back
+ * by the parser as init sets it, text for --help and the docs. */
+static void settings_table_is_consistent(void **state)
+{
+    (void)state;
+    assert_true(a0ipc_daemon_n_settings >= 40);
+    for (size_t i = 0; i < a0ipc_daemon_n_settings; i++) {
+        const a0ipc_setting *s = &a0ipc_daemon_settings[i];
+        assert_non_null(s->help);
+        assert_non_null(s->section);
+        assert_ptr_equal(a0ipc_daemon_setting_find(s->name), s);
+        if (s->type == A0IPC_SETTING_INT || s->type == A0IPC_SETTING_LLONG)
+            assert_true(s->min <= s->def && s->def <= s->max);
+        if (s->flags & A0IPC_SETTING_CLI_FLAG)
+            assert_int_equal(s->type, A0IPC_SETTING_BOOL);
+        char num[32];
+        const char *def = a0ipc_setting_default_text(s, num, sizeof num);
+        if (!def || s->def_text)
+            continue; /* none, or a default in words */
+        a0ipc_daemon_config dflt, parsed;
+        a0ipc_status st = A0IPC_STATUS_INIT;
+        a0ipc_daemon_config_init(&dflt);
+        a0ipc_daemon_config_init(&parsed);
+        if (a0ipc_daemon_config_set(&parsed, s->name, def, false, &st) != 0)
+            fail_msg("%s: its default \"%s\" is refused: %s", s->name, def, st.message);
+        char which[64];
+        if (a0ipc_daemon_config_restart_needed(&dflt, &parsed, which, sizeof which) != 0)
+            fail_msg("%s: \"%s\" parses to another value than the default", s->name, def);
+        a0ipc_daemon_config_free(&dflt);
+        a0ipc_daemon_config_free(&parsed);
+    }
+    assert_null(a0ipc_daemon_setting_find("config")); /* options, not settings */
+    assert_null(a0ipc_daemon_setting_find("help"));
+}
+
+static void defaults_from_the_table(void **state)
+{
+    (void)state;
+    a0ipc_daemon_config c;
+    a0ipc_daemon_config_init(&c);
+    assert_int_equal(c.max_workers, 256);
+    assert_int_equal(c.max_message_bytes, 4 * 1024 * 1024);
+    assert_int_equal(c.max_concurrent_streams, 100);
+    assert_int_equal(c.max_connections, 1024);
+    assert_int_equal(c.connection_idle_ms, 300000);
+    assert_int_equal(c.log_level, A0IPC_LOG_INFO);
+    assert_int_equal(c.log_format, A0IPC_LOG_FORMAT_TEXT);
+    assert_true(c.terminal);
+    assert_false(c.insecure);
+    assert_int_equal(c.max_sessions, 64);
+    assert_int_equal(c.session_buffer, 1024 * 1024);
+    assert_int_equal(c.session_idle_ttl_s, 3600);
+    assert_int_equal(c.exec_timeout_ms, 60000);
+    assert_int_equal(c.session_close_grace_max_ms, 30000);
+    assert_int_equal(c.clean_temp_entries, 100000);
+    assert_int_equal(c.exec_max_output, 1024 * 1024);
+    assert_int_equal(c.socket_owner, (uid_t)-1);
+    assert_int_equal(c.socket_group, (gid_t)-1);
+    assert_int_equal(c.tls_client_cert, 0);
+    assert_null(c.root);
+    assert_null(c.session_cgroup);
+    assert_int_equal(c.n_listen, 0); /* the default address comes after the command line */
+    a0ipc_daemon_config_free(&c);
+}
+
+/* Every setting is an option taking a value (--insecure a flag), and --help names each. */
+static void every_setting_is_an_option(void **state)
+{
+    (void)state;
+    char *help = NULL;
+    size_t len = 0;
+    FILE *out = open_memstream(&help, &len);
+    assert_non_null(out);
+    a0ipc_daemon_config_usage(out);
+    fclose(out);
+    for (size_t i = 0; i < a0ipc_daemon_n_settings; i++) {
+        const a0ipc_setting *s = &a0ipc_daemon_settings[i];
+        char opt[64];
+        snprintf(opt, sizeof opt, "  --%s ", s->name);
+        if (!strstr(help, opt))
+            fail_msg("--help lacks %s", opt);
+        if (s->flags & A0IPC_SETTING_CLI_FLAG)
+            continue;
+        char *argv[] = {"a0ipcd", opt + 2, "x", NULL};
+        snprintf(opt, sizeof opt, "--%s", s->name);
+        a0ipc_daemon_config c;
+        a0ipc_status st = A0IPC_STATUS_INIT;
+        a0ipc_daemon_config_init(&c);
+        /* "x" is a valid value for a few (a path); the others refuse it, naming the setting. */
+        if (from_args(&c, &st, argv) != 0 && !strstr(st.message, s->name))
+            fail_msg("--%s x: \"%s\" does not name the setting", s->name, st.message);
+        a0ipc_status_clear(&st);
+        a0ipc_daemon_config_free(&c);
+    }
+    assert_non_null(strstr(help, "  --config FILE"));
+    assert_non_null(strstr(help, "  --version"));
+    assert_non_null(strstr(help, "  --insecure   "));
+    free(help);
+
+    a0ipc_daemon_config c;
+    a0ipc_status st = A0IPC_STATUS_INIT;
+    a0ipc_daemon_config_init(&c);
+    char *argv[] = {"a0ipcd", "--insecure", "--log-level", "warning", "--max-c", "7", NULL};
+    assert_int_equal(from_args(&c, &st, argv), 0);
+    assert_true(c.insecure);
+    assert_int_equal(c.log_level, A0IPC_LOG_WARN); /* an alias */
+    assert_int_equal(c.max_concurrent_streams, 7); /* an abbreviation: the first match */
+    a0ipc_daemon_config_free(&c);
+}
+
+/* SIGHUP takes the reloadable settings and names the others that changed. */
+static void reload_takes_the_reloadable(void **state)
+{
+    (void)state;
+    a0ipc_daemon_config cur, fresh;
+    a0ipc_status st = A0IPC_STATUS_INIT;
+    a0ipc_daemon_config_init(&cur);
+    a0ipc_daemon_config_init(&fresh);
+    static const char *const changes[][2] = {
+        {"tokens-file", "/t2"},  {"health-exempt", "false"}, {"allow-uid", "12"},
+        {"allow-gid", "13"},     {"log-level", "debug"},     {"shutdown-grace-ms", "7"},
+        {"cq-threads", "4"},     {"root", "/srv"},           {"max-connections", "3"},
+        {"socket-mode", "0600"},
+    };
+    for (size_t i = 0; i < sizeof changes / sizeof changes[0]; i++)
+        assert_int_equal(a0ipc_daemon_config_set(&fresh, changes[i][0], changes[i][1], false, &st),
+                         0);
+    char which[256];
+    assert_int_equal(a0ipc_daemon_config_restart_needed(&cur, &fresh, which, sizeof which), 4);
+    assert_string_equal(which, " cq-threads max-connections root socket-mode");
+    a0ipc_daemon_config_take_reloadable(&cur, &fresh);
+    assert_string_equal(cur.tokens_file, "/t2");
+    assert_false(cur.health_exempt);
+    assert_int_equal(cur.n_allow_uids, 1);
+    assert_int_equal(cur.allow_uids[0], 12);
+    assert_int_equal(cur.n_allow_gids, 1);
+    assert_int_equal(cur.log_level, A0IPC_LOG_DEBUG);
+    assert_int_equal(cur.shutdown_grace_ms, 7);
+    assert_int_equal(cur.cq_threads, 1); /* needs a restart: stays */
+    assert_null(cur.root);
+    assert_null(fresh.tokens_file); /* fresh holds the old values, to be freed */
+    assert_int_equal(fresh.n_allow_uids, 0);
+    a0ipc_daemon_config_free(&fresh);
+    a0ipc_daemon_config_free(&cur);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -297,6 +444,10 @@ int main(void)
         cmocka_unit_test(plaintext_tcp_rules),
         cmocka_unit_test(security_settings),
         cmocka_unit_test(tls_rules),
+        cmocka_unit_test(settings_table_is_consistent),
+        cmocka_unit_test(defaults_from_the_table),
+        cmocka_unit_test(every_setting_is_an_option),
+        cmocka_unit_test(reload_takes_the_reloadable),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

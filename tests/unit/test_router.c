@@ -37,7 +37,7 @@ static a0ipc_code answer(fake *f, a0ipc_status *st)
 static a0ipc_code f_health(a0ipc_transport *t, const a0ipc_call_options *o, const char *svc,
                            a0ipc_serving *out, a0ipc_status *st)
 {
-    fake *f = t->state;
+    fake *f = a0ipc_transport_ctx(t);
     f->calls[F_HEALTH]++;
     *out = A0IPC_SERVING;
     return answer(f, st);
@@ -46,7 +46,7 @@ static a0ipc_code f_health(a0ipc_transport *t, const a0ipc_call_options *o, cons
 static a0ipc_code f_stat(a0ipc_transport *t, const a0ipc_call_options *o, const char *path,
                          bool follow, a0ipc_file_info *out, a0ipc_status *st)
 {
-    fake *f = t->state;
+    fake *f = a0ipc_transport_ctx(t);
     f->calls[F_STAT]++;
     memset(out, 0, sizeof *out);
     if (answer(f, st) != A0IPC_OK)
@@ -63,7 +63,7 @@ static a0ipc_code f_read(a0ipc_transport *t, const a0ipc_call_options *o, const 
                          uint64_t off, uint64_t len, a0ipc_data_fn sink, void *arg,
                          a0ipc_status *st)
 {
-    fake *f = t->state;
+    fake *f = a0ipc_transport_ctx(t);
     f->calls[F_READ]++;
     if (f->code != A0IPC_OK && !f->fail_after_data)
         return answer(f, st);
@@ -76,7 +76,7 @@ static a0ipc_code f_write(a0ipc_transport *t, const a0ipc_call_options *o,
                           const a0ipc_write_options *w, a0ipc_source_fn src, void *arg,
                           a0ipc_write_result *out, a0ipc_status *st)
 {
-    fake *f = t->state;
+    fake *f = a0ipc_transport_ctx(t);
     f->calls[F_WRITE]++;
     memset(out, 0, sizeof *out);
     return answer(f, st);
@@ -86,7 +86,7 @@ static a0ipc_code f_create(a0ipc_transport *t, const a0ipc_call_options *o,
                            const a0ipc_session_options *so, a0ipc_session_info *out,
                            a0ipc_status *st)
 {
-    fake *f = t->state;
+    fake *f = a0ipc_transport_ctx(t);
     f->calls[F_CREATE]++;
     memset(out, 0, sizeof *out);
     if (answer(f, st) != A0IPC_OK)
@@ -102,7 +102,7 @@ static a0ipc_code f_run(a0ipc_transport *t, const a0ipc_call_options *o, const c
                         const a0ipc_run_options *ro, a0ipc_output_fn fn, void *arg,
                         a0ipc_run_result *out, a0ipc_status *st)
 {
-    fake *f = t->state;
+    fake *f = a0ipc_transport_ctx(t);
     f->calls[F_RUN]++;
     return answer(f, st);
 }
@@ -110,7 +110,7 @@ static a0ipc_code f_run(a0ipc_transport *t, const a0ipc_call_options *o, const c
 static a0ipc_code f_close(a0ipc_transport *t, const a0ipc_call_options *o, const char *id,
                           uint32_t grace, a0ipc_status *st)
 {
-    fake *f = t->state;
+    fake *f = a0ipc_transport_ctx(t);
     f->calls[F_CLOSE]++;
     return answer(f, st);
 }
@@ -118,7 +118,7 @@ static a0ipc_code f_close(a0ipc_transport *t, const a0ipc_call_options *o, const
 static a0ipc_code f_list(a0ipc_transport *t, const a0ipc_call_options *o, a0ipc_session_list **out,
                          a0ipc_status *st)
 {
-    fake *f = t->state;
+    fake *f = a0ipc_transport_ctx(t);
     f->calls[F_LIST]++;
     *out = NULL;
     if (answer(f, st) != A0IPC_OK)
@@ -132,26 +132,26 @@ static a0ipc_code f_list(a0ipc_transport *t, const a0ipc_call_options *o, a0ipc_
     return A0IPC_OK;
 }
 
-static void f_destroy(a0ipc_transport *t)
-{
-    free(t);
-}
+/* What a program that brings its own transport writes: a table of the methods it has (the
+ * others are UNIMPLEMENTED) and an instance per context. */
+static const a0ipc_transport_ops fake_ops = {
+    .version = A0IPC_TRANSPORT_VERSION,
+    .name = "fake",
+    .health = f_health,
+    .stat = f_stat,
+    .read = f_read,
+    .write = f_write,
+    .create_session = f_create,
+    .run = f_run,
+    .close_session = f_close,
+    .list_sessions = f_list,
+};
 
 static a0ipc_transport *fake_transport(fake *f)
 {
-    a0ipc_transport *t = calloc(1, sizeof *t);
-    t->version = A0IPC_TRANSPORT_VERSION;
-    t->name = f->name;
-    t->state = f;
-    t->health = f_health;
-    t->stat = f_stat;
-    t->read = f_read;
-    t->write = f_write;
-    t->create_session = f_create;
-    t->run = f_run;
-    t->close_session = f_close;
-    t->list_sessions = f_list;
-    t->destroy = f_destroy;
+    a0ipc_status st = A0IPC_STATUS_INIT;
+    a0ipc_transport *t = a0ipc_transport_new(&fake_ops, f, &st);
+    assert_non_null(t);
     return t;
 }
 

@@ -98,11 +98,11 @@ a0ipc_code ltr_refine(const a0ipc_rfc_opts *ro, a0ipc_status *st)
 
 /* The legacy has no health call: the probe is the cheapest call that proves the RFC answers
  * with the right password and the file module is there, _path_exists_impl of the root. */
-static a0ipc_code ltr_health(a0ipc_transport *t, const a0ipc_call_options *o, const char *service,
-                             a0ipc_serving *out, a0ipc_status *st)
+a0ipc_code ltr_health(a0ipc_transport *t, const a0ipc_call_options *o, const char *service,
+                      a0ipc_serving *out, a0ipc_status *st)
 {
     (void)service;
-    legacy_transport *l = t->state;
+    legacy_transport *l = t->ctx;
     *out = A0IPC_SERVING_UNKNOWN;
     a0ipc_rfc_opts ro;
     ltr_rfc_opts(o, &ro);
@@ -113,9 +113,9 @@ static a0ipc_code ltr_health(a0ipc_transport *t, const a0ipc_call_options *o, co
     return A0IPC_OK;
 }
 
-static void ltr_destroy(a0ipc_transport *t)
+/* Frees l and everything it owns; l may be half made. */
+static void ltr_free(legacy_transport *l)
 {
-    legacy_transport *l = t->state;
     if (l) {
         ltr_terminal_destroy(l);
         a0ipc_rfc_client_free(l->rfc);
@@ -131,8 +131,24 @@ static void ltr_destroy(a0ipc_transport *t)
         pthread_mutex_destroy(&l->mu);
         free(l);
     }
-    free(t);
 }
+
+static void ltr_destroy(a0ipc_transport *t)
+{
+    ltr_free(t->ctx);
+}
+
+/* One table for every instance: ltr_<operation> for each operation of the list. */
+#define LTR_METHOD(since, name, params, args) .name = ltr_##name,
+/* clang-format off */
+static const a0ipc_transport_ops legacy_ops = {
+    .version = A0IPC_TRANSPORT_VERSION,
+    .name = "legacy",
+    .destroy = ltr_destroy,
+    A0IPC_TRANSPORT_OPS(LTR_METHOD)
+};
+/* clang-format on */
+#undef LTR_METHOD
 
 /* strdup of an optional string; false when out of memory. */
 static bool copy_opt(char **dst, const char *src)
@@ -155,22 +171,12 @@ a0ipc_transport *a0ipc_legacy_transport_new(const a0ipc_legacy_options *o, a0ipc
         a0ipc_status_set(st, A0IPC_INVALID_ARGUMENT, "legacy port out of range (1..65535)");
         return NULL;
     }
-    a0ipc_transport *t = calloc(1, sizeof *t);
     legacy_transport *l = calloc(1, sizeof *l);
-    if (!t || !l) {
-        free(t);
-        free(l);
+    if (!l) {
         ltr_oom(st);
         return NULL;
     }
     pthread_mutex_init(&l->mu, NULL);
-    t->version = A0IPC_TRANSPORT_VERSION;
-    t->name = "legacy";
-    t->state = l;
-    t->health = ltr_health;
-    t->destroy = ltr_destroy;
-    ltr_install_files(t);
-    ltr_install_terminal(t);
 
     l->max_file_bytes = o->max_file_bytes ? o->max_file_bytes : DEFAULT_MAX_FILE_BYTES;
     l->max_sessions = o->max_sessions ? o->max_sessions : DEFAULT_MAX_SESSIONS;
@@ -182,7 +188,7 @@ a0ipc_transport *a0ipc_legacy_transport_new(const a0ipc_legacy_options *o, a0ipc
     if (!ok) {
         if (l->root)
             ltr_oom(st);
-        ltr_destroy(t);
+        ltr_free(l);
         return NULL;
     }
     l->ssh = (a0ipc_legacy_ssh_config){.host = l->ssh_host,
@@ -198,8 +204,10 @@ a0ipc_transport *a0ipc_legacy_transport_new(const a0ipc_legacy_options *o, a0ipc
                            .password = o->rfc_password,
                            .timeout_ms = o->rfc_timeout_ms,
                            .max_answer = l->max_file_bytes / 3 * 4 + 65536};
-    if (!(l->rfc = a0ipc_rfc_client_new(&rc, st))) {
-        ltr_destroy(t);
+    a0ipc_transport *t = NULL;
+    if (!(l->rfc = a0ipc_rfc_client_new(&rc, st)) ||
+        !(t = a0ipc_transport_new(&legacy_ops, l, st))) {
+        ltr_free(l);
         return NULL;
     }
     A0IPC_LOGD("legacy transport: RFC %s, root %s", a0ipc_rfc_client_endpoint(l->rfc), l->root);

@@ -45,11 +45,11 @@ static int info_of(const a0ipc_legacy_entry *e, const char *path, a0ipc_file_inf
 
 /* The legacy has no stat: the entry comes from a listing of the parent (which also gives its
  * size and mtime). The root, which has no parent, is described by _folder_exists_impl. */
-static a0ipc_code ltr_stat(a0ipc_transport *t, const a0ipc_call_options *o, const char *path,
-                           bool follow_symlinks, a0ipc_file_info *out, a0ipc_status *st)
+a0ipc_code ltr_stat(a0ipc_transport *t, const a0ipc_call_options *o, const char *path,
+                    bool follow_symlinks, a0ipc_file_info *out, a0ipc_status *st)
 {
     (void)follow_symlinks; /* the legacy's listing always follows symlinks */
-    legacy_transport *l = t->state;
+    legacy_transport *l = t->ctx;
     memset(out, 0, sizeof *out);
     char *abs = ltr_path(l, path, st);
     if (!abs)
@@ -144,11 +144,11 @@ static a0ipc_code list_into(lister *ls, const char *abs, const char *display, ui
     return code;
 }
 
-static a0ipc_code ltr_list_dir(a0ipc_transport *t, const a0ipc_call_options *o, const char *path,
-                               uint32_t depth, bool include_hidden, a0ipc_file_list **out,
-                               a0ipc_status *st)
+a0ipc_code ltr_list_dir(a0ipc_transport *t, const a0ipc_call_options *o, const char *path,
+                        uint32_t depth, bool include_hidden, a0ipc_file_list **out,
+                        a0ipc_status *st)
 {
-    legacy_transport *l = t->state;
+    legacy_transport *l = t->ctx;
     *out = NULL;
     char *abs = ltr_path(l, path, st);
     if (!abs)
@@ -181,11 +181,11 @@ static a0ipc_code deliver(const uint8_t *data, size_t len, a0ipc_data_fn sink, v
     return A0IPC_OK;
 }
 
-static a0ipc_code ltr_read(a0ipc_transport *t, const a0ipc_call_options *o, const char *path,
-                           uint64_t offset, uint64_t length, a0ipc_data_fn sink, void *arg,
-                           a0ipc_status *st)
+a0ipc_code ltr_read(a0ipc_transport *t, const a0ipc_call_options *o, const char *path,
+                    uint64_t offset, uint64_t length, a0ipc_data_fn sink, void *arg,
+                    a0ipc_status *st)
 {
-    legacy_transport *l = t->state;
+    legacy_transport *l = t->ctx;
     char *abs = ltr_path(l, path, st);
     if (!abs)
         return st->code;
@@ -277,11 +277,10 @@ static a0ipc_code write_preconditions(legacy_transport *l, a0ipc_rfc_opts *ro, c
     return A0IPC_OK;
 }
 
-static a0ipc_code ltr_write(a0ipc_transport *t, const a0ipc_call_options *o,
-                            const a0ipc_write_options *w, a0ipc_source_fn source, void *arg,
-                            a0ipc_write_result *out, a0ipc_status *st)
+a0ipc_code ltr_write(a0ipc_transport *t, const a0ipc_call_options *o, const a0ipc_write_options *w,
+                     a0ipc_source_fn source, void *arg, a0ipc_write_result *out, a0ipc_status *st)
 {
-    legacy_transport *l = t->state;
+    legacy_transport *l = t->ctx;
     memset(out, 0, sizeof *out);
     char *abs = ltr_path(l, w->path, st);
     if (!abs)
@@ -318,11 +317,11 @@ static a0ipc_code ltr_write(a0ipc_transport *t, const a0ipc_call_options *o,
     return code;
 }
 
-static a0ipc_code ltr_archive(a0ipc_transport *t, const a0ipc_call_options *o, const char *path,
-                              a0ipc_archive_format format, bool include_base_name,
-                              a0ipc_data_fn sink, void *arg, a0ipc_status *st)
+a0ipc_code ltr_archive(a0ipc_transport *t, const a0ipc_call_options *o, const char *path,
+                       a0ipc_archive_format format, bool include_base_name, a0ipc_data_fn sink,
+                       void *arg, a0ipc_status *st)
 {
-    legacy_transport *l = t->state;
+    legacy_transport *l = t->ctx;
     if (format != A0IPC_ARCHIVE_ZIP && format != 0)
         return ltr_unimplemented(st, "makes zip archives only");
     char *abs = ltr_path(l, path, st);
@@ -362,11 +361,11 @@ static a0ipc_code ltr_archive(a0ipc_transport *t, const a0ipc_call_options *o, c
 
 /* ---- remove, make_dir, move ---- */
 
-static a0ipc_code ltr_remove(a0ipc_transport *t, const a0ipc_call_options *o, const char *path,
-                             bool recursive, bool missing_ok, a0ipc_file_type must_be,
-                             bool *removed, a0ipc_status *st)
+a0ipc_code ltr_remove(a0ipc_transport *t, const a0ipc_call_options *o, const char *path,
+                      bool recursive, bool missing_ok, a0ipc_file_type must_be, bool *removed,
+                      a0ipc_status *st)
 {
-    legacy_transport *l = t->state;
+    legacy_transport *l = t->ctx;
     *removed = false;
     char *abs = ltr_path(l, path, st);
     if (!abs)
@@ -405,11 +404,10 @@ static a0ipc_code ltr_remove(a0ipc_transport *t, const a0ipc_call_options *o, co
     return A0IPC_OK;
 }
 
-static a0ipc_code ltr_make_dir(a0ipc_transport *t, const a0ipc_call_options *o, const char *path,
-                               uint32_t mode, bool parents, bool exist_ok, bool *created,
-                               a0ipc_status *st)
+a0ipc_code ltr_make_dir(a0ipc_transport *t, const a0ipc_call_options *o, const char *path,
+                        uint32_t mode, bool parents, bool exist_ok, bool *created, a0ipc_status *st)
 {
-    legacy_transport *l = t->state;
+    legacy_transport *l = t->ctx;
     *created = false;
     if (mode)
         return ltr_unimplemented(st, "cannot set directory modes (the legacy mkdir has none)");
@@ -440,11 +438,10 @@ static a0ipc_code ltr_make_dir(a0ipc_transport *t, const a0ipc_call_options *o, 
     return code;
 }
 
-static a0ipc_code ltr_move(a0ipc_transport *t, const a0ipc_call_options *o, const char *source,
-                           const char *destination, bool overwrite, bool create_parents,
-                           a0ipc_status *st)
+a0ipc_code ltr_move(a0ipc_transport *t, const a0ipc_call_options *o, const char *source,
+                    const char *destination, bool overwrite, bool create_parents, a0ipc_status *st)
 {
-    legacy_transport *l = t->state;
+    legacy_transport *l = t->ctx;
     char *src = ltr_path(l, source, st);
     char *dst = src ? ltr_path(l, destination, st) : NULL;
     if (!dst) {
@@ -473,22 +470,9 @@ static a0ipc_code ltr_move(a0ipc_transport *t, const a0ipc_call_options *o, cons
     return code;
 }
 
-static a0ipc_code ltr_watch(a0ipc_transport *t, const a0ipc_call_options *o, const char *path,
-                            bool recursive, a0ipc_watch_fn on_event, void *arg, a0ipc_status *st)
+a0ipc_code ltr_watch(a0ipc_transport *t, const a0ipc_call_options *o, const char *path,
+                     bool recursive, a0ipc_watch_fn on_event, void *arg, a0ipc_status *st)
 {
     (void)t, (void)o, (void)path, (void)recursive, (void)on_event, (void)arg;
     return ltr_unimplemented(st, "cannot watch files (the legacy IPC has no such call)");
-}
-
-void ltr_install_files(a0ipc_transport *t)
-{
-    t->stat = ltr_stat;
-    t->list_dir = ltr_list_dir;
-    t->read = ltr_read;
-    t->write = ltr_write;
-    t->remove = ltr_remove;
-    t->make_dir = ltr_make_dir;
-    t->move = ltr_move;
-    t->archive = ltr_archive;
-    t->watch = ltr_watch;
 }

@@ -7,6 +7,7 @@
 #include <stdbool.h>
 
 #include "a0ipc/legacy_transport.h"
+#include "transport/transport_impl.h"
 #include "transport/legacy/legacy_ssh.h"
 #include "transport/legacy/rfc_client.h"
 
@@ -48,8 +49,13 @@ a0ipc_code ltr_refine(const a0ipc_rfc_opts *ro, a0ipc_status *st);
 a0ipc_code ltr_oom(a0ipc_status *st);
 a0ipc_code ltr_unimplemented(a0ipc_status *st, const char *what);
 
-void ltr_install_files(a0ipc_transport *t);
-void ltr_install_terminal(a0ipc_transport *t);
+/* The methods, ltr_<operation> for every operation: health in legacy_transport.c, the files' in
+ * legacy_transport_files.c, the terminal's in legacy_transport_terminal.c; legacy_transport.c's
+ * table names them all. */
+#define LTR_DECLARE(since, name, params, args) A0IPC_TRANSPORT_METHOD_DECL(ltr_##name, params)
+A0IPC_TRANSPORT_OPS(LTR_DECLARE)
+#undef LTR_DECLARE
+
 /* Closes every session left open. */
 void ltr_terminal_destroy(legacy_transport *l);
 

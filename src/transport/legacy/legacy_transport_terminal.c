@@ -100,11 +100,11 @@ static ltr_session *unlink_locked(legacy_transport *l, const char *id)
     return NULL;
 }
 
-static a0ipc_code ltr_create_session(a0ipc_transport *t, const a0ipc_call_options *o,
-                                     const a0ipc_session_options *so, a0ipc_session_info *out,
-                                     a0ipc_status *st)
+a0ipc_code ltr_create_session(a0ipc_transport *t, const a0ipc_call_options *o,
+                              const a0ipc_session_options *so, a0ipc_session_info *out,
+                              a0ipc_status *st)
 {
-    legacy_transport *l = t->state;
+    legacy_transport *l = t->ctx;
     memset(out, 0, sizeof *out);
     if (so && (so->argc > 0 || so->n_env > 0))
         return ltr_unimplemented(
@@ -447,11 +447,11 @@ static a0ipc_code drain(ltr_session *s, bool *at_prompt, a0ipc_status *st)
     return code;
 }
 
-static a0ipc_code ltr_run(a0ipc_transport *t, const a0ipc_call_options *o, const char *id,
-                          const a0ipc_run_options *ro, a0ipc_output_fn on_output, void *arg,
-                          a0ipc_run_result *out, a0ipc_status *st)
+a0ipc_code ltr_run(a0ipc_transport *t, const a0ipc_call_options *o, const char *id,
+                   const a0ipc_run_options *ro, a0ipc_output_fn on_output, void *arg,
+                   a0ipc_run_result *out, a0ipc_status *st)
 {
-    legacy_transport *l = t->state;
+    legacy_transport *l = t->ctx;
     memset(out, 0, sizeof *out);
     if (!ro || !ro->command)
         return a0ipc_status_set(st, A0IPC_INVALID_ARGUMENT, "no command");
@@ -521,11 +521,11 @@ static a0ipc_code ltr_run(a0ipc_transport *t, const a0ipc_call_options *o, const
 
 /* ---- the rest ---- */
 
-static a0ipc_code ltr_write_stdin(a0ipc_transport *t, const a0ipc_call_options *o, const char *id,
-                                  const uint8_t *data, size_t len, a0ipc_status *st)
+a0ipc_code ltr_write_stdin(a0ipc_transport *t, const a0ipc_call_options *o, const char *id,
+                           const uint8_t *data, size_t len, a0ipc_status *st)
 {
     (void)o;
-    legacy_transport *l = t->state;
+    legacy_transport *l = t->ctx;
     ltr_session *s = find(l, id, st);
     if (!s)
         return st->code;
@@ -534,11 +534,11 @@ static a0ipc_code ltr_write_stdin(a0ipc_transport *t, const a0ipc_call_options *
     return code;
 }
 
-static a0ipc_code ltr_resize(a0ipc_transport *t, const a0ipc_call_options *o, const char *id,
-                             uint32_t rows, uint32_t cols, a0ipc_status *st)
+a0ipc_code ltr_resize(a0ipc_transport *t, const a0ipc_call_options *o, const char *id,
+                      uint32_t rows, uint32_t cols, a0ipc_status *st)
 {
     (void)o;
-    legacy_transport *l = t->state;
+    legacy_transport *l = t->ctx;
     ltr_session *s = find(l, id, st);
     if (!s)
         return st->code;
@@ -548,11 +548,11 @@ static a0ipc_code ltr_resize(a0ipc_transport *t, const a0ipc_call_options *o, co
 }
 
 /* A terminal can only type the signals its line discipline turns keys into. */
-static a0ipc_code ltr_signal(a0ipc_transport *t, const a0ipc_call_options *o, const char *id,
-                             int signo, a0ipc_signal_target target, a0ipc_status *st)
+a0ipc_code ltr_signal(a0ipc_transport *t, const a0ipc_call_options *o, const char *id, int signo,
+                      a0ipc_signal_target target, a0ipc_status *st)
 {
     (void)o;
-    legacy_transport *l = t->state;
+    legacy_transport *l = t->ctx;
     const char *key = signo == SIGINT    ? "\x03"
                       : signo == SIGQUIT ? "\x1c"
                       : signo == SIGTSTP ? "\x1a"
@@ -570,11 +570,11 @@ static a0ipc_code ltr_signal(a0ipc_transport *t, const a0ipc_call_options *o, co
 
 /* Closing the SSH channel and connection hangs the shell up (sshd sends SIGHUP to its session);
  * a Run in progress ends with SESSION_CLOSED. */
-static a0ipc_code ltr_close_session(a0ipc_transport *t, const a0ipc_call_options *o, const char *id,
-                                    uint32_t grace_ms, a0ipc_status *st)
+a0ipc_code ltr_close_session(a0ipc_transport *t, const a0ipc_call_options *o, const char *id,
+                             uint32_t grace_ms, a0ipc_status *st)
 {
     (void)o, (void)grace_ms;
-    legacy_transport *l = t->state;
+    legacy_transport *l = t->ctx;
     pthread_mutex_lock(&l->mu);
     ltr_session *s = id ? unlink_locked(l, id) : NULL;
     if (s) {
@@ -587,11 +587,11 @@ static a0ipc_code ltr_close_session(a0ipc_transport *t, const a0ipc_call_options
     return A0IPC_OK;
 }
 
-static a0ipc_code ltr_list_sessions(a0ipc_transport *t, const a0ipc_call_options *o,
-                                    a0ipc_session_list **out, a0ipc_status *st)
+a0ipc_code ltr_list_sessions(a0ipc_transport *t, const a0ipc_call_options *o,
+                             a0ipc_session_list **out, a0ipc_status *st)
 {
     (void)o;
-    legacy_transport *l = t->state;
+    legacy_transport *l = t->ctx;
     *out = NULL;
     a0ipc_session_list *list = calloc(1, sizeof *list);
     if (!list)
@@ -618,16 +618,15 @@ static a0ipc_code ltr_list_sessions(a0ipc_transport *t, const a0ipc_call_options
     return A0IPC_OK;
 }
 
-static a0ipc_code ltr_attach(a0ipc_transport *t, const a0ipc_call_options *o, const char *id,
-                             uint64_t from_seq, a0ipc_output_fn on_output, void *arg,
-                             a0ipc_status *st)
+a0ipc_code ltr_attach(a0ipc_transport *t, const a0ipc_call_options *o, const char *id,
+                      uint64_t from_seq, a0ipc_output_fn on_output, void *arg, a0ipc_status *st)
 {
     (void)t, (void)o, (void)id, (void)from_seq, (void)on_output, (void)arg;
     return ltr_unimplemented(st, "cannot attach: the legacy shell keeps no output to go back to");
 }
 
-static a0ipc_code ltr_exec(a0ipc_transport *t, const a0ipc_call_options *o,
-                           const a0ipc_exec_options *eo, a0ipc_exec_result *out, a0ipc_status *st)
+a0ipc_code ltr_exec(a0ipc_transport *t, const a0ipc_call_options *o, const a0ipc_exec_options *eo,
+                    a0ipc_exec_result *out, a0ipc_status *st)
 {
     (void)t, (void)o, (void)eo;
     memset(out, 0, sizeof *out);
@@ -645,17 +644,4 @@ void ltr_terminal_destroy(legacy_transport *l)
         unref_locked(l, s);
     }
     pthread_mutex_unlock(&l->mu);
-}
-
-void ltr_install_terminal(a0ipc_transport *t)
-{
-    t->create_session = ltr_create_session;
-    t->run = ltr_run;
-    t->write_stdin = ltr_write_stdin;
-    t->attach = ltr_attach;
-    t->resize = ltr_resize;
-    t->signal = ltr_signal;
-    t->close_session = ltr_close_session;
-    t->list_sessions = ltr_list_sessions;
-    t->exec = ltr_exec;
 }
