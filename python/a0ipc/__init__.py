@@ -1,6 +1,8 @@
 """a0ipc for Python: Agent Zero's side of the a0ipc runtime daemon (a0ipcd).
 
-- RuntimeClient: the Files and Terminal services over grpc.aio (client.py).
+- RuntimeClient: the Files and Terminal services over grpc.aio (client.py), with the typed API
+  ``client.files`` and ``client.commands`` and its results (results.py: HealthStatus,
+  EntryInfo, DirListing, WriteInfo, CommandResult) beside the low-level calls.
 - GrpcInteractiveSession: a drop-in for Agent Zero's interactive shell sessions (shell.py).
 - a0ipc.files (blocking) and a0ipc.files_async: the legacy helpers.rfc_files operations under
   their own names, with their results and exceptions, on a0ipcd or on the legacy RFC as the
@@ -11,10 +13,13 @@ Only what needs grpc imports grpc, and only when first used, so the legacy side 
 works with the standard library alone.
 """
 from a0ipc.errors import RuntimeError_
+from a0ipc.results import (CommandExitError, CommandResult, DirListing, EntryInfo, FileType,
+                           HealthStatus, WriteInfo)
 
 __version__ = "0.1.0"
 __all__ = ["RuntimeError_", "RuntimeClient", "connect", "ConnectionOptions",
-           "GrpcInteractiveSession"]
+           "GrpcInteractiveSession", "HealthStatus", "FileType", "EntryInfo", "DirListing",
+           "WriteInfo", "CommandResult", "CommandExitError"]
 
 _LAZY = {
     "RuntimeClient": ("a0ipc.client", "RuntimeClient"),
@@ -24,7 +29,7 @@ _LAZY = {
 }
 
 
-def __getattr__(name):
+def __getattr__(name: str) -> object:
     if name in _LAZY:
         import importlib
         module, attr = _LAZY[name]
