@@ -12,6 +12,8 @@
 Only what needs grpc imports grpc, and only when first used, so the legacy side of the switch
 works with the standard library alone.
 """
+from typing import TYPE_CHECKING, Any
+
 from a0ipc.errors import RuntimeError_
 from a0ipc.results import (CommandExitError, CommandResult, DirListing, EntryInfo, FileType,
                            HealthStatus, WriteInfo)
@@ -21,6 +23,11 @@ __all__ = ["RuntimeError_", "RuntimeClient", "connect", "ConnectionOptions",
            "GrpcInteractiveSession", "HealthStatus", "FileType", "EntryInfo", "DirListing",
            "WriteInfo", "CommandResult", "CommandExitError"]
 
+if TYPE_CHECKING:  # what __getattr__ imports on first use, for type checkers
+    from a0ipc.channel import ConnectionOptions
+    from a0ipc.client import RuntimeClient, connect
+    from a0ipc.shell import GrpcInteractiveSession
+
 _LAZY = {
     "RuntimeClient": ("a0ipc.client", "RuntimeClient"),
     "connect": ("a0ipc.client", "connect"),
@@ -29,7 +36,7 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str) -> object:
+def __getattr__(name: str) -> Any:
     if name in _LAZY:
         import importlib
         module, attr = _LAZY[name]

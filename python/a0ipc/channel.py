@@ -89,7 +89,7 @@ def client_config(env: Mapping[str, str] | None = None) -> dict[str, str]:
     a line that is not a setting is skipped with a warning, and so is an unreadable
     A0IPC_CONFIG."""
     env = os.environ if env is None else env
-    path = env.get("A0IPC_CONFIG")
+    path = env.get("A0IPC_CONFIG") or ""
     explicit = bool(path)
     if not explicit:
         path = os.path.join(os.path.expanduser("~"), ".config", "a0ipc", "client.conf")

@@ -218,7 +218,9 @@ class GrpcInteractiveSession:
 
     async def interrupt(self) -> None:
         """Sends the terminal's interrupt character (Ctrl-C) to the running command."""
-        await self._client.write_input(self.session_id, b"\x03")
+        client, sid = self._client, self.session_id
+        assert client is not None and sid is not None, "interrupt() before connect()"
+        await client.write_input(sid, b"\x03")
 
     # ---- the text buffer ----
 
