@@ -228,6 +228,32 @@ class TypedApi(unittest.TestCase):
         self.assertEqual(_gen.gen_dir(), os.path.join(
             os.path.abspath(os.environ["A0IPC_PYTHON_GEN"]), "a0ipc", "_gen"))
 
+    def test_annotations_resolve(self):
+        """Every public callable's annotations evaluate on this interpreter (what a type
+        checker or typing.get_type_hints reads)."""
+        import inspect
+        import typing
+        from a0ipc import channel, client, client_commands, client_files, errors as errs
+        from a0ipc import files, files_async, results, shell
+        checked = 0
+        for module in (client, client_files, client_commands, results, channel, errs, shell,
+                       files_async, files):
+            for name, obj in vars(module).items():
+                if name.startswith("_") or getattr(obj, "__module__", None) != module.__name__:
+                    continue
+                members = [obj] + ([m for n, m in vars(obj).items()
+                                    if not n.startswith("_") and inspect.isfunction(m)]
+                                   if inspect.isclass(obj) else [])
+                for m in members:
+                    if inspect.isfunction(m) or inspect.isclass(m):
+                        typing.get_type_hints(m)
+                        checked += 1
+        self.assertGreater(checked, 60)
+        hints = typing.get_type_hints(client.RuntimeClient.health)
+        self.assertIs(hints["return"], HealthStatus)
+        self.assertIs(typing.get_type_hints(client_commands.Commands.run)["return"],
+                      CommandResult)
+
     def test_typed_package(self):
         self.assertTrue(os.path.isfile(os.path.join(os.path.dirname(a0ipc.__file__),
                                                     "py.typed")))
