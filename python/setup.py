@@ -7,12 +7,17 @@ other as a0ipc._gen.*), those under proto/grpc/ one level down, under a0ipc_std.
 the system's protoc + grpc_python_plugin (Debian: protobuf-compiler, protobuf-compiler-grpc),
 else grpcio-tools when it is importable. A0IPC_PROTO_DIR names another proto/ directory (a
 source tarball laid out differently).
+
+The wheel's grpcio and protobuf requirements are those the stubs ask for (requirements()).
 """
+import atexit
 import glob
 import os
+import re
 import shutil
 import subprocess
 import sys
+import tempfile
 
 from setuptools import setup
 from setuptools.command.build_py import build_py
@@ -68,6 +73,45 @@ def mark_packages(gen):
 # An installed copy of the package's source (cmake --install, the .deb: share/a0ipc/python)
 # carries the stubs its build generated, so a machine without a protobuf compiler can build it.
 PREBUILT = os.path.join(HERE, "a0ipc", "_gen")
+_stubs = None
+
+
+def stubs():
+    """The directory whose a0/ and a0ipc_std/ are this build's stubs: the prebuilt ones, else
+    generated once per process (the metadata needs them before build_py runs)."""
+    global _stubs
+    if _stubs is None:
+        if os.path.isfile(os.path.join(PREBUILT, "a0", "runtime", "v1", "files_pb2.py")):
+            _stubs = PREBUILT
+        else:
+            tmp = tempfile.mkdtemp(prefix="a0ipc-stubs-")
+            atexit.register(shutil.rmtree, tmp, True)
+            generate(tmp)
+            _stubs = os.path.join(tmp, "a0ipc", "_gen")
+    return _stubs
+
+
+def _version(text):
+    return tuple(int(n) for n in text.split("."))
+
+
+def requirements(gen):
+    """grpcio and protobuf, at least as new as the stubs in gen need. protoc 3.21's output
+    (Debian 12's, what cmake and the packages use) loads in every protobuf runtime from 4.21
+    on and grpcio's generated-code API is stable since 1.51; newer generators (grpcio-tools)
+    write the versions they were made with into the modules, which then refuse an older
+    runtime at import ("Protobuf Python Version", GRPC_GENERATED_VERSION)."""
+    need = {"grpcio": "1.51", "protobuf": "4.21"}
+    found = {"protobuf": re.compile(r"^# Protobuf Python Version: ([0-9]+(?:\.[0-9]+)*)", re.M),
+             "grpcio": re.compile(r"^GRPC_GENERATED_VERSION = '([0-9]+(?:\.[0-9]+)*)'", re.M)}
+    for path in glob.glob(os.path.join(gen, "**", "*.py"), recursive=True):
+        with open(path, encoding="utf-8") as f:
+            text = f.read()
+        for name, pattern in found.items():
+            m = pattern.search(text)
+            if m and _version(m.group(1)) > _version(need[name]):
+                need[name] = m.group(1)
+    return ["%s>=%s" % (name, v) for name, v in sorted(need.items())]
 
 
 class BuildWithStubs(build_py):
@@ -76,13 +120,9 @@ class BuildWithStubs(build_py):
         gen = os.path.abspath(os.path.join(self.build_lib, "a0ipc", "_gen"))
         for sub in ("a0", "a0ipc_std"):
             shutil.rmtree(os.path.join(gen, sub), ignore_errors=True)
-        if os.path.isfile(os.path.join(PREBUILT, "a0", "runtime", "v1", "files_pb2.py")):
-            for sub in ("a0", "a0ipc_std"):
-                shutil.copytree(os.path.join(PREBUILT, sub), os.path.join(gen, sub),
-                                ignore=shutil.ignore_patterns("__pycache__"))
-        else:
-            generate(os.path.abspath(self.build_lib))
+            shutil.copytree(os.path.join(stubs(), sub), os.path.join(gen, sub),
+                            ignore=shutil.ignore_patterns("__pycache__"))
         mark_packages(gen)
 
 
-setup(cmdclass={"build_py": BuildWithStubs})
+setup(cmdclass={"build_py": BuildWithStubs}, install_requires=requirements(stubs()))
