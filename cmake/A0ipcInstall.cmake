@@ -66,12 +66,34 @@ install(FILES ${A0IPC_PKG_DIR}/a0ipcConfig.cmake ${A0IPC_PKG_DIR}/a0ipcConfigVer
 # The Python package's source and the contract, for `a0ipc agent-zero install` (it pip-installs
 # the package, with stubs generated from proto/, into Agent Zero's own interpreter).
 install(DIRECTORY python/ DESTINATION ${CMAKE_INSTALL_DATADIR}/a0ipc/python
-        PATTERN "__pycache__" EXCLUDE PATTERN "_gen" EXCLUDE PATTERN "build" EXCLUDE
-        PATTERN "*.egg-info" EXCLUDE)
+        PATTERN "__pycache__" EXCLUDE PATTERN "build" EXCLUDE PATTERN "*.egg-info" EXCLUDE
+        REGEX "/a0ipc/_gen/[^/]+/" EXCLUDE REGEX "/a0ipc/_gen/(a0|a0ipc_std)$" EXCLUDE)
 install(DIRECTORY proto/ DESTINATION ${CMAKE_INSTALL_DATADIR}/a0ipc/proto)
 # ... with this build's stubs, so that pip needs no protobuf compiler there (python/setup.py).
-install(DIRECTORY ${PROJECT_BINARY_DIR}/python/ DESTINATION ${CMAKE_INSTALL_DATADIR}/a0ipc/python/a0ipc/_gen
-        PATTERN "__pycache__" EXCLUDE)
+install(DIRECTORY ${PROJECT_BINARY_DIR}/python/a0ipc/_gen/
+        DESTINATION ${CMAKE_INSTALL_DATADIR}/a0ipc/python/a0ipc/_gen PATTERN "__pycache__" EXCLUDE)
+
+# The package itself, importable by the system's python3 (the Debian package python3-a0ipc:
+# lib/python3/dist-packages), with this build's stubs and the metadata pip and
+# importlib.metadata read. Off (empty) by default: a system Python's directory is the
+# distribution's to fill.
+set(A0IPC_PYTHON_SITEDIR "" CACHE STRING
+    "Also install the Python package into this directory below the prefix (e.g. lib/python3/dist-packages)")
+if(A0IPC_PYTHON_SITEDIR)
+  install(DIRECTORY python/a0ipc DESTINATION ${A0IPC_PYTHON_SITEDIR}
+          PATTERN "__pycache__" EXCLUDE
+          REGEX "/a0ipc/_gen/[^/]+/" EXCLUDE REGEX "/a0ipc/_gen/(a0|a0ipc_std)$" EXCLUDE)
+  install(DIRECTORY ${PROJECT_BINARY_DIR}/python/a0ipc/_gen/
+          DESTINATION ${A0IPC_PYTHON_SITEDIR}/a0ipc/_gen PATTERN "__pycache__" EXCLUDE)
+  set(A0IPC_PY_DIST_INFO ${PROJECT_BINARY_DIR}/python-dist-info/a0ipc-${PROJECT_VERSION}.dist-info)
+  file(WRITE ${A0IPC_PY_DIST_INFO}/METADATA
+       "Metadata-Version: 2.1\nName: a0ipc\nVersion: ${PROJECT_VERSION}\n"
+       "Summary: Agent Zero's side of a0ipcd\nRequires-Python: >=3.10\n"
+       "Requires-Dist: grpcio>=1.51\nRequires-Dist: protobuf>=4.21\n")
+  # No RECORD: pip leaves a package the system's package manager installed alone.
+  file(WRITE ${A0IPC_PY_DIST_INFO}/INSTALLER "cmake\n")
+  install(DIRECTORY ${A0IPC_PY_DIST_INFO} DESTINATION ${A0IPC_PYTHON_SITEDIR})
+endif()
 
 # Manual pages.
 install(FILES ${A0IPC_PKG_DIR}/man/a0ipcd.8 DESTINATION ${CMAKE_INSTALL_MANDIR}/man8)

@@ -10,6 +10,7 @@ find_program(GRPC_PYTHON_PLUGIN grpc_python_plugin REQUIRED)
 set(A0IPC_PROTO_DIR ${PROJECT_SOURCE_DIR}/proto)
 set(A0IPC_GEN_DIR ${PROJECT_BINARY_DIR}/gen)
 set(A0IPC_PY_GEN_DIR ${PROJECT_BINARY_DIR}/python)
+set(A0IPC_PY_PREFIX a0ipc/_gen)
 file(MAKE_DIRECTORY ${A0IPC_GEN_DIR} ${A0IPC_PY_GEN_DIR})
 
 # The plugin reads protoc's CodeGeneratorRequest with protobuf-c code generated from the system's
@@ -47,9 +48,12 @@ list(SORT A0IPC_PROTOS)
 set(A0IPC_GEN_SRC)
 set(A0IPC_GEN_HDR)
 set(A0IPC_PROTO_ABS)
-# Python: the standard grpc.* protos are generated under the module prefix a0ipc_std (through a
-# virtual proto path), because a top-level Python package named "grpc" would collide with
-# grpcio itself. Their proto packages, and so the wire names, stay grpc.health.v1 etc.
+# Python: the stubs are modules of the subpackage a0ipc._gen (build/python/a0ipc/_gen/...), never
+# top-level packages: protoc sees the protos through the virtual proto path a0ipc/_gen, so the
+# modules it writes import each other as a0ipc._gen.* with no rewriting. The standard grpc.*
+# protos go one level further down, under a0ipc_std, because a package named "grpc" would read
+# like grpcio's. The proto packages, and so the wire names, stay a0.runtime.v1, grpc.health.v1.
+# python/a0ipc/_gen/__init__.py points the package at the directory (docs/architecture.md).
 set(A0IPC_PY_GEN)
 set(A0IPC_PY_OWN_PROTOS)
 set(A0IPC_PY_STD_PROTOS)
@@ -60,11 +64,11 @@ foreach(p ${A0IPC_PROTOS})
   list(APPEND A0IPC_GEN_HDR ${A0IPC_GEN_DIR}/${base}.pb-c.h)
   file(STRINGS ${A0IPC_PROTO_DIR}/${p} has_service REGEX "^service ")
   if(p MATCHES "^grpc/")
-    set(pybase ${A0IPC_PY_GEN_DIR}/a0ipc_std/${base})
-    list(APPEND A0IPC_PY_STD_PROTOS a0ipc_std/${p})
+    set(pybase ${A0IPC_PY_GEN_DIR}/${A0IPC_PY_PREFIX}/a0ipc_std/${base})
+    list(APPEND A0IPC_PY_STD_PROTOS ${A0IPC_PY_PREFIX}/a0ipc_std/${p})
   else()
-    set(pybase ${A0IPC_PY_GEN_DIR}/${base})
-    list(APPEND A0IPC_PY_OWN_PROTOS ${p})
+    set(pybase ${A0IPC_PY_GEN_DIR}/${A0IPC_PY_PREFIX}/${base})
+    list(APPEND A0IPC_PY_OWN_PROTOS ${A0IPC_PY_PREFIX}/${p})
   endif()
   if(has_service)
     list(APPEND A0IPC_GEN_SRC ${A0IPC_GEN_DIR}/${base}.a0ipc.c)
@@ -116,11 +120,11 @@ add_custom_command(
 
 add_custom_command(
   OUTPUT ${A0IPC_PY_GEN}
-  COMMAND ${PROTOC} -I${A0IPC_PROTO_DIR}
+  COMMAND ${PROTOC} --proto_path=${A0IPC_PY_PREFIX}=${A0IPC_PROTO_DIR}
           --plugin=protoc-gen-grpc_python=${GRPC_PYTHON_PLUGIN}
           --python_out=${A0IPC_PY_GEN_DIR} --grpc_python_out=${A0IPC_PY_GEN_DIR}
           ${A0IPC_PY_OWN_PROTOS}
-  COMMAND ${PROTOC} --proto_path=a0ipc_std=${A0IPC_PROTO_DIR}
+  COMMAND ${PROTOC} --proto_path=${A0IPC_PY_PREFIX}/a0ipc_std=${A0IPC_PROTO_DIR}
           --plugin=protoc-gen-grpc_python=${GRPC_PYTHON_PLUGIN}
           --python_out=${A0IPC_PY_GEN_DIR} --grpc_python_out=${A0IPC_PY_GEN_DIR}
           ${A0IPC_PY_STD_PROTOS}

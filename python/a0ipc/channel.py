@@ -12,10 +12,13 @@ with target, ca, cert, key, token-file, server-name; docs/cli.md) and then, winn
 environment: A0IPC_TARGET, A0IPC_CA, A0IPC_CERT, A0IPC_KEY, A0IPC_SERVER_NAME, A0IPC_TOKEN or
 A0IPC_TOKEN_FILE, A0IPC_INSECURE=1, A0IPC_WAIT_FOR_READY=0|1 — the CLI's names where it has them.
 """
+from __future__ import annotations
+
 import dataclasses
 import ipaddress
 import logging
 import os
+from typing import Any, Mapping
 
 import grpc
 
@@ -46,7 +49,8 @@ class ConnectionOptions:
     wait_for_ready: bool = True
 
     @classmethod
-    def from_env(cls, env=None, **overrides):
+    def from_env(cls, env: Mapping[str, str] | None = None,
+                 **overrides: Any) -> "ConnectionOptions":
         """Options from the client config file and the environment (see the module text);
         keyword arguments win."""
         env = os.environ if env is None else env
@@ -67,7 +71,7 @@ class ConnectionOptions:
                                     ("1", "true", "yes"))
         return dataclasses.replace(o, **overrides)
 
-    def bearer(self):
+    def bearer(self) -> str | None:
         """The token to send, or None."""
         if self.token:
             return self.token
@@ -80,12 +84,12 @@ class ConnectionOptions:
 CONFIG_KEYS = ("target", "ca", "cert", "key", "token-file", "server-name", "timeout")
 
 
-def client_config(env=None):
+def client_config(env: Mapping[str, str] | None = None) -> dict[str, str]:
     """The a0ipc CLI's client config file as a dict ({} when there is none). As the CLI does,
     a line that is not a setting is skipped with a warning, and so is an unreadable
     A0IPC_CONFIG."""
     env = os.environ if env is None else env
-    path = env.get("A0IPC_CONFIG")
+    path = env.get("A0IPC_CONFIG") or ""
     explicit = bool(path)
     if not explicit:
         path = os.path.join(os.path.expanduser("~"), ".config", "a0ipc", "client.conf")
@@ -110,11 +114,11 @@ def client_config(env=None):
     return values
 
 
-def is_unix(target):
+def is_unix(target: str) -> bool:
     return target.startswith(("unix:", "unix-abstract:"))
 
 
-def _hosts(target):
+def _hosts(target: str) -> list[str]:
     """The host parts of a TCP target: host:port, [v6]:port, dns:///host:port, ipv4:a:p,b:p."""
     for prefix in ("dns:///", "dns:", "ipv4:", "ipv6:"):
         if target.startswith(prefix):
@@ -129,7 +133,7 @@ def _hosts(target):
     return hosts
 
 
-def is_loopback(target):
+def is_loopback(target: str) -> bool:
     """Whether every address of a TCP target is a loopback one."""
     for h in _hosts(target):
         if h == "localhost":
@@ -142,7 +146,7 @@ def is_loopback(target):
     return True
 
 
-def channel_options(o):
+def channel_options(o: ConnectionOptions) -> list[tuple[str, Any]]:
     """Channel arguments: the retry policy, reconnect backoff, keepalive, TLS name override."""
     opts = [("grpc.service_config", policy.service_config(o.max_attempts, o.initial_backoff_ms,
                                                           o.max_backoff_ms)),
@@ -163,7 +167,7 @@ def _read(path):
         return f.read()
 
 
-def per_call_metadata(o):
+def per_call_metadata(o: ConnectionOptions) -> tuple[tuple[str, str], ...]:
     """Metadata every call carries: the token where no call credentials carry it."""
     token = o.bearer()
     if token and (is_unix(o.target) or o.insecure):
@@ -171,7 +175,7 @@ def per_call_metadata(o):
     return ()
 
 
-def open_channel(o):
+def open_channel(o: ConnectionOptions) -> grpc.aio.Channel:
     """A grpc.aio channel to o.target with o's security. ValueError for a combination the
     daemon would refuse or that would leak the token."""
     target = o.target

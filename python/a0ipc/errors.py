@@ -10,8 +10,11 @@ work.
 This module needs no grpc import: codes are taken by name, number or grpc.StatusCode, so the
 stdlib-only legacy side of the package can share it.
 """
+from __future__ import annotations
+
 import errno as _errno
 import re
+from typing import Any
 
 # The 17 codes of gRPC, by number (google.rpc.Code).
 CODE_NAMES = ("OK", "CANCELLED", "UNKNOWN", "INVALID_ARGUMENT", "DEADLINE_EXCEEDED", "NOT_FOUND",
@@ -27,13 +30,13 @@ class RuntimeError_(Exception):
 
     code = "UNKNOWN"
 
-    def __init__(self, details="", code=None):
+    def __init__(self, details: str = "", code: str | None = None):
         super().__init__(details)
         self.details = details
         if code is not None:
             self.code = code
 
-    def __str__(self):
+    def __str__(self) -> str:
         return self.details  # never OSError's "[Errno N] ..." form: the daemon's words only
 
 
@@ -96,7 +99,7 @@ _NOT_A_DIRECTORY = re.compile(r"\bnot a directory\b", re.IGNORECASE)
 _IS_A_DIRECTORY = re.compile(r"\bis a directory\b", re.IGNORECASE)
 
 
-def code_name(code):
+def code_name(code: Any) -> str:
     """The name of a status code given as grpc.StatusCode, number or name."""
     if isinstance(code, str):
         return code
@@ -105,7 +108,7 @@ def code_name(code):
     return code.name  # grpc.StatusCode
 
 
-def exception_for(code, details=""):
+def exception_for(code: Any, details: str = "") -> RuntimeError_:
     """The exception (not raised) for a non-OK status."""
     name = code_name(code)
     if name == "FAILED_PRECONDITION":
@@ -119,6 +122,6 @@ def exception_for(code, details=""):
     return cls(details)
 
 
-def from_rpc_error(e):
+def from_rpc_error(e: Any) -> RuntimeError_:
     """The exception for a grpc.RpcError (sync or aio): its code and details."""
     return exception_for(e.code(), e.details() or "")

@@ -7,7 +7,10 @@ coroutines run on the package's background event loop (_loop.py), so these may b
 thread that is not running that loop. SyncFileHelpers wraps a FileHelpers of your own for dependency
 injection.
 """
+from __future__ import annotations
+
 import functools
+from typing import Any, Callable
 
 from a0ipc import _loop, files_async
 
@@ -15,7 +18,24 @@ from a0ipc import _loop, files_async
 class SyncFileHelpers:
     """Blocking twins of a FileHelpers' methods."""
 
-    def __init__(self, helpers=None):
+    # Set per instance from the FileHelpers' coroutines of the same names (same signatures).
+    read_file_as_base64: Callable[..., str]
+    read_file_binary: Callable[..., str]
+    write_file_from_base64: Callable[..., bool]
+    write_file_binary: Callable[..., bool]
+    delete_file: Callable[..., bool]
+    delete_folder: Callable[..., bool]
+    list_folder: Callable[..., list[dict[str, Any]]]
+    make_dirs: Callable[..., bool]
+    path_exists: Callable[..., bool]
+    file_exists: Callable[..., bool]
+    folder_exists: Callable[..., bool]
+    get_subdirectories: Callable[..., list[str]]
+    move_file: Callable[..., bool]
+    zip_dir: Callable[..., str]
+    read_directory: Callable[..., str]
+
+    def __init__(self, helpers: files_async.FileHelpers | None = None):
         self.helpers = helpers or files_async.FileHelpers()
         for name in files_async.NAMES:
             setattr(self, name, self._blocking(getattr(self.helpers, name)))
@@ -31,7 +51,8 @@ class SyncFileHelpers:
 default = SyncFileHelpers(files_async.default)
 
 
-def call_impl(function_name, *args, routing_key=None, **kwargs):
+def call_impl(function_name: str, *args: Any, routing_key: str | None = None,
+              **kwargs: Any) -> Any:
     """The helper for a legacy function name ("_list_folder_impl"), blocking."""
     return getattr(default, files_async.IMPL_NAMES[function_name])(
         *args, routing_key=routing_key, **kwargs)

@@ -17,11 +17,14 @@ environment (RuntimeClient.from_env, RfcClient): a RuntimeClient per event loop 
 settings. For dependency
 injection, make a FileHelpers with your own clients and call its methods.
 """
+from __future__ import annotations
+
 import asyncio
 import functools
 import logging
 import os
 import weakref
+from typing import Any, Awaitable, Callable
 
 from a0ipc import _loop, compare, errors, metrics, routing
 from a0ipc.files_legacy import LegacyFiles
@@ -48,11 +51,11 @@ class FileHelpers:
     call).
     """
 
-    def __init__(self, grpc_client=None, legacy=None):
+    def __init__(self, grpc_client: Any = None, legacy: Any = None):
         self._grpc_client = grpc_client
         # event loop -> {connection options -> RuntimeClient}: the environment is read per
         # call, like the flags, so a changed A0IPC_TARGET takes effect
-        self._clients = weakref.WeakKeyDictionary()
+        self._clients: weakref.WeakKeyDictionary[Any, dict] = weakref.WeakKeyDictionary()
         if legacy is not None and not isinstance(legacy, LegacyFiles):
             legacy = LegacyFiles(legacy)
         self._legacy = legacy
@@ -119,49 +122,55 @@ class FileHelpers:
 
     # ---- the helpers ----
 
-    async def read_file_as_base64(self, path, *, routing_key=None):
+    async def read_file_as_base64(self, path: str, *, routing_key: str | None = None) -> str:
         return await self._call("read_file_as_base64", (path,), routing_key)
 
-    async def read_file_binary(self, path, *, routing_key=None):
+    async def read_file_binary(self, path: str, *, routing_key: str | None = None) -> str:
         return await self._call("read_file_binary", (path,), routing_key)
 
-    async def write_file_from_base64(self, path, content, *, routing_key=None):
+    async def write_file_from_base64(self, path: str, content: str, *,
+                                     routing_key: str | None = None) -> bool:
         return await self._call("write_file_from_base64", (path, content), routing_key)
 
-    async def write_file_binary(self, path, b64_content, *, routing_key=None):
+    async def write_file_binary(self, path: str, b64_content: str, *,
+                                routing_key: str | None = None) -> bool:
         return await self._call("write_file_binary", (path, b64_content), routing_key)
 
-    async def delete_file(self, path, *, routing_key=None):
+    async def delete_file(self, path: str, *, routing_key: str | None = None) -> bool:
         return await self._call("delete_file", (path,), routing_key)
 
-    async def delete_folder(self, path, *, routing_key=None):
+    async def delete_folder(self, path: str, *, routing_key: str | None = None) -> bool:
         return await self._call("delete_folder", (path,), routing_key)
 
-    async def list_folder(self, path, include_hidden=False, *, routing_key=None):
+    async def list_folder(self, path: str, include_hidden: bool = False, *,
+                          routing_key: str | None = None) -> list[dict[str, Any]]:
         return await self._call("list_folder", (path, include_hidden), routing_key)
 
-    async def make_dirs(self, path, *, routing_key=None):
+    async def make_dirs(self, path: str, *, routing_key: str | None = None) -> bool:
         return await self._call("make_dirs", (path,), routing_key)
 
-    async def path_exists(self, path, *, routing_key=None):
+    async def path_exists(self, path: str, *, routing_key: str | None = None) -> bool:
         return await self._call("path_exists", (path,), routing_key)
 
-    async def file_exists(self, path, *, routing_key=None):
+    async def file_exists(self, path: str, *, routing_key: str | None = None) -> bool:
         return await self._call("file_exists", (path,), routing_key)
 
-    async def folder_exists(self, path, *, routing_key=None):
+    async def folder_exists(self, path: str, *, routing_key: str | None = None) -> bool:
         return await self._call("folder_exists", (path,), routing_key)
 
-    async def get_subdirectories(self, path, include="*", exclude=None, *, routing_key=None):
+    async def get_subdirectories(self, path: str, include: str | list[str] = "*",
+                                 exclude: str | list[str] | None = None, *,
+                                 routing_key: str | None = None) -> list[str]:
         return await self._call("get_subdirectories", (path, include, exclude), routing_key)
 
-    async def move_file(self, source_path, destination_path, *, routing_key=None):
+    async def move_file(self, source_path: str, destination_path: str, *,
+                        routing_key: str | None = None) -> bool:
         return await self._call("move_file", (source_path, destination_path), routing_key)
 
-    async def zip_dir(self, path, *, routing_key=None):
+    async def zip_dir(self, path: str, *, routing_key: str | None = None) -> str:
         return await self._call("zip_dir", (path,), routing_key)
 
-    async def read_directory(self, path, *, routing_key=None):
+    async def read_directory(self, path: str, *, routing_key: str | None = None) -> str:
         return await self._call("read_directory", (path,), routing_key)
 
 
@@ -171,7 +180,24 @@ IMPL_NAMES = {"_%s_impl" % n: n for n in NAMES}
 class SharedLoopHelpers:
     """A FileHelpers' methods, run on the package's background loop from any event loop."""
 
-    def __init__(self, helpers):
+    # Set per instance from the FileHelpers' methods of the same names (same signatures).
+    read_file_as_base64: Callable[..., Awaitable[str]]
+    read_file_binary: Callable[..., Awaitable[str]]
+    write_file_from_base64: Callable[..., Awaitable[bool]]
+    write_file_binary: Callable[..., Awaitable[bool]]
+    delete_file: Callable[..., Awaitable[bool]]
+    delete_folder: Callable[..., Awaitable[bool]]
+    list_folder: Callable[..., Awaitable[list[dict[str, Any]]]]
+    make_dirs: Callable[..., Awaitable[bool]]
+    path_exists: Callable[..., Awaitable[bool]]
+    file_exists: Callable[..., Awaitable[bool]]
+    folder_exists: Callable[..., Awaitable[bool]]
+    get_subdirectories: Callable[..., Awaitable[list[str]]]
+    move_file: Callable[..., Awaitable[bool]]
+    zip_dir: Callable[..., Awaitable[str]]
+    read_directory: Callable[..., Awaitable[str]]
+
+    def __init__(self, helpers: FileHelpers):
         self.helpers = helpers
         for name in NAMES:
             setattr(self, name, self._forward(getattr(helpers, name)))
@@ -183,7 +209,8 @@ class SharedLoopHelpers:
             return await _loop.run_async(method(*args, **kwargs))
         return call
 
-    async def call_impl(self, function_name, *args, routing_key=None, **kwargs):
+    async def call_impl(self, function_name: str, *args: Any, routing_key: str | None = None,
+                        **kwargs: Any) -> Any:
         """The helper for a legacy function name ("_list_folder_impl"), for a hook where
         Agent Zero dispatches its development calls (docs/agent-zero.md). Keyword arguments
         keep their legacy names (include_hidden, include, exclude); others are a TypeError."""

@@ -21,7 +21,10 @@ rather than by the daemon, because only raw output has exact offsets to resume f
 because the unfinished last line (a question waiting for its answer) must be shown without
 ending it. Each command's text starts on its own, as a clean_output Run's does.
 """
+from __future__ import annotations
+
 import asyncio
+from typing import Mapping, Sequence
 
 from a0ipc import errors
 from a0ipc.client import RuntimeClient
@@ -41,7 +44,7 @@ _AGENT_ZERO_TIMEOUTS = {"first_output_timeout": "first_output_ms",
                         "dialog_timeout": "dialog_ms"}
 
 
-def run_timeouts(t):
+def run_timeouts(t: Mapping[str, float] | None) -> dict[str, int] | None:
     """A RunTimeouts dict from either its own fields (ms) or Agent Zero's names (seconds)."""
     if not t:
         return None
@@ -66,9 +69,12 @@ class GrpcInteractiveSession:
     reconnect_timeout: how long a dropped connection may take to come back (seconds).
     """
 
-    def __init__(self, client=None, *, cwd=None, env=None, argv=None, rows=50, cols=100,
-                 timeouts=None, dialog_patterns=(), idle_ttl_seconds=0, close_grace_ms=0,
-                 reconnect_timeout=30.0, max_output_chars=8 << 20):
+    def __init__(self, client: RuntimeClient | None = None, *, cwd: str | None = None,
+                 env: Mapping[str, str] | None = None, argv: Sequence[str] | None = None,
+                 rows: int = 50, cols: int = 100, timeouts: Mapping[str, float] | None = None,
+                 dialog_patterns: Sequence[str] = (), idle_ttl_seconds: int = 0,
+                 close_grace_ms: int = 0, reconnect_timeout: float = 30.0,
+                 max_output_chars: int = 8 << 20):
         self._client = client
         self._own_client = client is None
         self.cwd = cwd
@@ -108,7 +114,7 @@ class GrpcInteractiveSession:
 
     # ---- the four legacy coroutines ----
 
-    async def connect(self):
+    async def connect(self) -> None:
         """Starts the shell (returns once it is ready for its first command)."""
         if self.session_id is not None:
             return
@@ -119,7 +125,7 @@ class GrpcInteractiveSession:
         self.session_id = resp.session_id
         self.exact_completion = resp.exact_completion
 
-    async def close(self):
+    async def close(self) -> None:
         """Ends the session and everything running in it."""
         task, self._task = self._task, None
         if task is not None:
@@ -137,7 +143,7 @@ class GrpcInteractiveSession:
                 await self._client.close()
                 self._client = None
 
-    async def send_command(self, command):
+    async def send_command(self, command: str) -> None:
         """Runs command; while a command is still running, types it into that one instead
         (an answer to a dialog, input for a program), as the legacy shell's send did."""
         if self.session_id is None:
@@ -163,7 +169,8 @@ class GrpcInteractiveSession:
         self._last_peek = ""
         self._task = asyncio.get_running_loop().create_task(self._follow(command))
 
-    async def read_output(self, timeout=0, reset_full_output=False):
+    async def read_output(self, timeout: float = 0,
+                          reset_full_output: bool = False) -> tuple[str, str]:
         """(full, partial): the cleaned output since the command was sent (or the last reset),
         and what is new since the previous read. Waits up to timeout seconds for new output
         while a command runs; returns at once when there is some, or when nothing runs."""
@@ -195,7 +202,7 @@ class GrpcInteractiveSession:
 
     # ---- additions ----
 
-    async def wait(self, timeout=None, final=False):
+    async def wait(self, timeout: float | None = None, final: bool = False) -> str | None:
         """Waits until the current command's Run has ended (its completion, or one of the Run
         timeouts), or with final=True until the command itself has ended. Returns
         completion_reason, or None when timeout seconds passed first."""
@@ -209,9 +216,11 @@ class GrpcInteractiveSession:
             raise e
         return self.completion_reason
 
-    async def interrupt(self):
+    async def interrupt(self) -> None:
         """Sends the terminal's interrupt character (Ctrl-C) to the running command."""
-        await self._client.write_input(self.session_id, b"\x03")
+        client, sid = self._client, self.session_id
+        assert client is not None and sid is not None, "interrupt() before connect()"
+        await client.write_input(sid, b"\x03")
 
     # ---- the text buffer ----
 

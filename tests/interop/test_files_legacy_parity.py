@@ -24,7 +24,10 @@ import tempfile
 import time
 import unittest
 
-sys.path.insert(0, os.environ["A0IPC_PYTHON_GEN"])
+# The stubs are the subpackage a0ipc._gen, found through A0IPC_PYTHON_GEN: only the
+# package's source goes on sys.path, never a top-level a0.
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..",
+                                "python"))
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
 from harness_env import spawn, strip_caller_env  # noqa: E402
 
@@ -33,8 +36,8 @@ from legacy_fixture import (MTIME, build_fixture, comparable_message,  # noqa: E
                             reset_mtimes, subst)
 
 import grpc  # noqa: E402
-from a0.runtime.v1 import files_pb2 as pb  # noqa: E402
-from a0.runtime.v1 import files_pb2_grpc as pb_grpc  # noqa: E402
+from a0ipc._gen.a0.runtime.v1 import files_pb2 as pb  # noqa: E402
+from a0ipc._gen.a0.runtime.v1 import files_pb2_grpc as pb_grpc  # noqa: E402
 
 
 

@@ -10,17 +10,20 @@ import tempfile
 import time
 import unittest
 
-sys.path.insert(0, os.environ["A0IPC_PYTHON_GEN"])
+# The stubs are the subpackage a0ipc._gen, found through A0IPC_PYTHON_GEN: only the
+# package's source goes on sys.path, never a top-level a0.
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..",
+                                "python"))
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
 from harness_env import spawn, strip_caller_env  # noqa: E402
 
 strip_caller_env()  # the product under test sees only what these tests set
 
 import grpc  # noqa: E402
-from a0ipc_std.grpc.health.v1 import health_pb2, health_pb2_grpc  # noqa: E402
-from a0ipc_std.grpc.reflection.v1 import reflection_pb2, reflection_pb2_grpc  # noqa: E402
-from a0ipc_std.grpc.reflection.v1alpha import reflection_pb2 as alpha_pb2  # noqa: E402
-from a0ipc_std.grpc.reflection.v1alpha import reflection_pb2_grpc as alpha_pb2_grpc  # noqa: E402
+from a0ipc._gen.a0ipc_std.grpc.health.v1 import health_pb2, health_pb2_grpc  # noqa: E402
+from a0ipc._gen.a0ipc_std.grpc.reflection.v1 import reflection_pb2, reflection_pb2_grpc  # noqa: E402
+from a0ipc._gen.a0ipc_std.grpc.reflection.v1alpha import reflection_pb2 as alpha_pb2  # noqa: E402
+from a0ipc._gen.a0ipc_std.grpc.reflection.v1alpha import reflection_pb2_grpc as alpha_pb2_grpc  # noqa: E402
 from google.protobuf import descriptor_pb2  # noqa: E402
 
 SERVING = health_pb2.HealthCheckResponse.SERVING

@@ -12,10 +12,13 @@ import tempfile
 import time
 import unittest
 
-sys.path.insert(0, os.environ["A0IPC_PYTHON_GEN"])
+# The stubs are the subpackage a0ipc._gen, found through A0IPC_PYTHON_GEN: only the
+# package's source goes on sys.path, never a top-level a0.
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..",
+                                "python"))
 
 import grpc  # noqa: E402
-from a0.runtime.v1 import files_pb2, terminal_pb2  # noqa: E402
+from a0ipc._gen.a0.runtime.v1 import files_pb2, terminal_pb2  # noqa: E402
 
 
 def varint(n):

@@ -3,9 +3,9 @@
 # with dpkg -i, check what the maintainer scripts did (user, conffile, enabled unit, the daemon's
 # directories), start the installed daemon as its user with the installed configuration (no
 # systemd runs here, as in a container: by hand), get SERVING from the installed a0ipc and from
-# programs built against the installed library, upgrade (an enabled a0ipcd.socket is restarted),
-# then dpkg --purge and check that nothing is left but the a0ipc user and group (Debian leaves
-# system users in place).
+# programs built against the installed library and from the system python3 with python3-a0ipc,
+# upgrade (an enabled a0ipcd.socket is restarted), then dpkg --purge and check that nothing is
+# left but the a0ipc user and group (Debian leaves system users in place).
 # Needs root (it installs packages): exits 77 (skipped) otherwise, and also when a0ipc packages
 # were installed before it ran, because it would remove them. Concurrent runs on one machine
 # wait for each other (flock).
@@ -13,7 +13,7 @@
 set -euo pipefail
 src=$1
 consumer_src=$2
-packages=(a0ipcd a0ipc liba0ipc1 liba0ipc-dev)
+packages=(a0ipcd a0ipc liba0ipc1 liba0ipc-dev python3-a0ipc)
 
 if [ "$(id -u)" -ne 0 ]; then
   echo "SKIP: installing packages needs root"
@@ -148,6 +148,39 @@ if setpriv --reuid=nobody --regid=nogroup --clear-groups \
      /usr/bin/a0ipc health --target "unix:/run/a0ipcd/a0ipcd.sock" --timeout 2 >/dev/null 2>&1; then
   fail "the user nobody, outside the group a0ipc, reached the daemon's socket"
 fi
+
+# The Python package, as the system's python3 finds it (no PYTHONPATH, outside any tree): the
+# stubs the build generated are the subpackage a0ipc._gen beside it (python3-grpcio and
+# python3-protobuf load them), postinst byte-compiled it, and the typed client works against
+# the installed daemon.
+site=$(/usr/bin/python3 -c 'import sysconfig; print(sysconfig.get_path("purelib", "deb_system"))')
+grep -qx "$site/a0ipc/_gen/a0/runtime/v1/files_pb2.py" "$tmp/files" ||
+  fail "python3-a0ipc has no generated stubs in $site/a0ipc/_gen"
+grep -qx "$site/a0ipc/py.typed" "$tmp/files" || fail "python3-a0ipc has no py.typed"
+ls "$site"/a0ipc/__pycache__/client.cpython-*.pyc >/dev/null 2>&1 ||
+  fail "python3-a0ipc was not byte-compiled on installation"
+cat >"$tmp/py_client.py" <<'PY'
+import asyncio, sys
+import a0ipc, a0ipc._proto as p
+assert p.gen_dir() == sys.argv[1], p.gen_dir()
+assert not [m for m in sys.modules if m.split(".")[0] in ("a0", "a0ipc_std")]
+async def main():
+    async with a0ipc.connect(target="unix:/run/a0ipcd/a0ipcd.sock") as c:
+        assert await c.health() is a0ipc.HealthStatus.SERVING
+        w = await c.files.write("python3-a0ipc-test/f", "from the system python\n")
+        assert (await c.files.read(w.path)) == "from the system python\n"
+        assert [e.name for e in await c.files.list("python3-a0ipc-test")] == ["f"]
+        assert await c.files.remove("python3-a0ipc-test", recursive=True)
+        r = await c.commands.run("id -un")
+        print("python3-a0ipc %s: health SERVING, files, commands.run as %s"
+              % (a0ipc.__version__, r.stdout.strip()))
+asyncio.run(main())
+PY
+out=$(cd / && env -i PATH=/usr/bin:/bin PYTHONDONTWRITEBYTECODE=1 /usr/bin/python3 "$tmp/py_client.py" \
+      "$site/a0ipc/_gen" 2>&1) || fail "the installed Python package: $out"
+echo "$out"
+[ "$out" = "python3-a0ipc $project: health SERVING, files, commands.run as a0ipc" ] ||
+  fail "the installed Python package said: $out"
 
 # Programs built against the installed library, through pkg-config and find_package.
 cc -std=c11 -Wall -Wextra -Werror "$consumer_src" $(pkg-config --cflags --libs a0ipc) \

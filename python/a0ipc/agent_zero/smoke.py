@@ -13,7 +13,7 @@ import time
 STEP_SECONDS = 15  # each step's deadline: a daemon that is down fails the step, never hangs it
 
 async def _checks(client, out):
-    from a0ipc import _proto
+    from a0ipc.results import HealthStatus
     failures = 0
 
     async def step(what, coro):
@@ -32,19 +32,18 @@ async def _checks(client, out):
 
     async def health():
         status = await client.health(timeout=STEP_SECONDS)
-        name = _proto.health_pb2.HealthCheckResponse.ServingStatus.Name(status)
-        if name != "SERVING":
-            raise RuntimeError("a0ipcd answers %s" % name)
-        return name
+        if status != HealthStatus.SERVING:
+            raise RuntimeError("a0ipcd answers %s" % getattr(status, "name", status))
+        return status.name
 
     async def files():
         path = ".a0ipc-status-%d-%d" % (os.getpid(), time.time_ns())
         data = b"a0ipc status\n"
-        await client.write(path, data)
+        await client.files.write(path, data)
         try:
-            back = await client.read(path)
+            back = await client.files.read(path, format="bytes")
         finally:
-            await client.remove(path, missing_ok=True)
+            await client.files.remove(path, missing_ok=True)
         if back != data:
             raise RuntimeError("read back %r, wrote %r" % (back, data))
         return "wrote, read and removed %s (%d bytes)" % (path, len(data))
