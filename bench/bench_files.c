@@ -85,7 +85,7 @@ static void make_file(const char *path, uint64_t size)
  * the root costs without any rpc. */
 static double file_write_floor(const char *path, uint64_t size)
 {
-    int64_t t0 = bu_now_ns();
+    int64_t t0 = a0ipc_mono_ns();
     FILE *f = fopen(path, "wb");
     if (!f)
         bu_die("create %s: %s", path, strerror(errno));
@@ -97,7 +97,7 @@ static double file_write_floor(const char *path, uint64_t size)
     }
     if (fsync(fd) != 0 || fclose(f) != 0)
         bu_die("write %s: %s", path, strerror(errno));
-    double s = (double)(bu_now_ns() - t0) / 1e9;
+    double s = (double)(a0ipc_mono_ns() - t0) / 1e9;
     unlink(path);
     return (double)size / 1e6 / s;
 }
@@ -386,7 +386,7 @@ static void concurrent_run(const char *target, pid_t daemon, uint64_t size)
     bool peak = bu_reset_hwm(daemon);
     long before = bu_proc_status_kb(daemon, "VmRSS");
     conc_job jobs[CONCURRENT];
-    int64_t t0 = bu_now_ns();
+    int64_t t0 = a0ipc_mono_ns();
     for (int i = 0; i < CONCURRENT; i++) {
         jobs[i] = (conc_job){.target = target, .index = i, .size = size};
         if (pthread_create(&jobs[i].thread, NULL, conc_main, &jobs[i]) != 0)
@@ -394,7 +394,7 @@ static void concurrent_run(const char *target, pid_t daemon, uint64_t size)
     }
     for (int i = 0; i < CONCURRENT; i++)
         pthread_join(jobs[i].thread, NULL);
-    double wall = (double)(bu_now_ns() - t0) / 1e9;
+    double wall = (double)(a0ipc_mono_ns() - t0) / 1e9;
     long hwm = bu_proc_status_kb(daemon, "VmHWM");
     poll(NULL, 0, 1500);
     long after = bu_proc_status_kb(daemon, "VmRSS");
@@ -453,9 +453,9 @@ int main(int argc, char **argv)
     snprintf(file, sizeof file, "%s/download.bin", root);
     if (mkdir(root, 0700) != 0)
         bu_die("mkdir %s: %s", root, strerror(errno));
-    int64_t t0 = bu_now_ns();
+    int64_t t0 = a0ipc_mono_ns();
     make_file(file, size);
-    double fill_s = (double)(bu_now_ns() - t0) / 1e9;
+    double fill_s = (double)(a0ipc_mono_ns() - t0) / 1e9;
     char scratch[320];
     snprintf(scratch, sizeof scratch, "%s/scratch.bin", root);
     file_write_floor(scratch, size); /* untimed: backs the pages the uploads will write */

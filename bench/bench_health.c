@@ -136,10 +136,10 @@ static result floor_run(const struct sockaddr *addr, socklen_t alen, bool tcp, i
             bu_die("floor: echo failed: %s", strerror(errno));
     bu_cpu_mark a = bu_cpu_now(echo_pid);
     for (int i = 0; i < SEQ_N; i++) {
-        int64_t t = bu_now_ns();
+        int64_t t = a0ipc_mono_ns();
         if (bu_write_full(fd, msg, sizeof msg) != 0 || bu_read_full(fd, back, sizeof back) != 0)
             bu_die("floor: echo failed: %s", strerror(errno));
-        lat[i] = bu_now_ns() - t;
+        lat[i] = a0ipc_mono_ns() - t;
     }
     bu_cpu_mark b = bu_cpu_now(echo_pid);
     close(fd);
@@ -177,9 +177,9 @@ static result sequential_run(const char *target, int64_t *lat)
         check_once(ch, &o);
     bu_cpu_mark a = bu_cpu_now(bu_daemon_pid);
     for (int i = 0; i < SEQ_N; i++) {
-        int64_t t = bu_now_ns();
+        int64_t t = a0ipc_mono_ns();
         check_once(ch, &o);
-        lat[i] = bu_now_ns() - t;
+        lat[i] = a0ipc_mono_ns() - t;
     }
     bu_cpu_mark b = bu_cpu_now(bu_daemon_pid);
     a0ipc_rpc_channel_free(ch);
@@ -246,7 +246,7 @@ static void load_call_start(load *L, load_call *c)
     ops[5].data.recv_status_on_client.status = &c->status;
     ops[5].data.recv_status_on_client.status_details = &c->details;
     ops[5].data.recv_status_on_client.error_string = &c->error_string;
-    c->start_ns = bu_now_ns();
+    c->start_ns = a0ipc_mono_ns();
     grpc_call_error err = grpc_call_start_batch(c->call, ops, 6, c, NULL);
     if (err != GRPC_CALL_OK)
         bu_die("load: start_batch: %s", grpc_call_error_to_string(err));
@@ -298,10 +298,10 @@ static result load_run(const char *target)
     /* Connect before the clock starts, so warm-up measures calls, not the handshake. */
     /* Wait through the completion queue: a connection attempt makes progress only while
      * something polls, and nothing else polls this channel yet. */
-    int64_t until = bu_now_ns() + 10 * 1000000000LL;
+    int64_t until = a0ipc_mono_ns() + 10 * 1000000000LL;
     grpc_connectivity_state state;
     while ((state = grpc_channel_check_connectivity_state(L.ch, 1)) != GRPC_CHANNEL_READY) {
-        if (bu_now_ns() > until)
+        if (a0ipc_mono_ns() > until)
             bu_die("load: no connection to %s within 10 s", target);
         gpr_timespec soon =
             gpr_time_add(gpr_now(GPR_CLOCK_MONOTONIC), gpr_time_from_millis(200, GPR_TIMESPAN));
@@ -318,7 +318,7 @@ static result load_run(const char *target)
     int64_t *lat = malloc(cap * sizeof *lat);
     if (!lat)
         bu_die("out of memory");
-    int64_t start = bu_now_ns();
+    int64_t start = a0ipc_mono_ns();
     int64_t t0 = start + LOAD_WARMUP_NS, t1 = t0 + LOAD_MEASURE_NS;
     bu_cpu_mark a = {0}, b = {0};
     bool measuring = false, done = false;
@@ -332,7 +332,7 @@ static result load_run(const char *target)
             bu_die("load: no completion on %s for %lld s (%d calls outstanding)", target,
                    (long long)(STALL_NS / 1000000000), outstanding);
         load_call *c = ev.tag;
-        int64_t t = bu_now_ns();
+        int64_t t = a0ipc_mono_ns();
         load_call_end(c, ev.success != 0);
         if (!measuring && !done && t >= t0) {
             a = bu_cpu_now(bu_daemon_pid);

@@ -71,7 +71,7 @@ static bu_cpu_mark mark_now(void)
     int64_t server = tree_cpu_ns(mark_child);
     if (mark_daemon > 0)
         server += bu_proc_cpu_ns(mark_daemon);
-    bu_cpu_mark m = {bu_now_ns(), server, bu_self_cpu_ns(), bu_machine_busy_ns()};
+    bu_cpu_mark m = {a0ipc_mono_ns(), server, bu_self_cpu_ns(), bu_machine_busy_ns()};
     return m;
 }
 
@@ -96,9 +96,9 @@ static row time_rounds(void (*round)(void *arg, int k), void *arg, int warmup, i
     long long sw0 = mark_daemon > 0 ? bu_proc_switches(mark_daemon) : -1;
     bu_cpu_mark a = mark_now();
     for (int i = 0; i < rounds; i++) {
-        int64_t t0 = bu_now_ns();
+        int64_t t0 = a0ipc_mono_ns();
         round(arg, ++k);
-        lat[i] = bu_now_ns() - t0;
+        lat[i] = a0ipc_mono_ns() - t0;
     }
     bu_cpu_mark b = mark_now();
     long long sw1 = mark_daemon > 0 ? bu_proc_switches(mark_daemon) : -1;
@@ -395,10 +395,10 @@ static void idle_sessions(a0ipc_transport *t, int n)
     long rss0 = bu_proc_status_kb(bu_daemon_pid, "VmRSS");
     char **ids = bu_xmalloc((size_t)n * sizeof *ids);
     int *pids = bu_xmalloc((size_t)n * sizeof *pids);
-    int64_t c0 = bu_now_ns();
+    int64_t c0 = a0ipc_mono_ns();
     for (int i = 0; i < n; i++)
         ids[i] = new_session(t, NULL, &pids[i]);
-    double create_ms = (double)(bu_now_ns() - c0) / 1e6 / n;
+    double create_ms = (double)(a0ipc_mono_ns() - c0) / 1e6 / n;
     usleep(500000); /* shells finish starting; the daemon's readers settle */
     long rss1 = bu_proc_status_kb(bu_daemon_pid, "VmRSS");
     long pss = 0;
@@ -410,19 +410,19 @@ static void idle_sessions(a0ipc_transport *t, int n)
             counted++;
         }
     }
-    c0 = bu_now_ns();
+    c0 = a0ipc_mono_ns();
     for (int i = 0; i < n; i++) {
         close_session(t, ids[i]);
         free(ids[i]);
     }
-    double close_ms = (double)(bu_now_ns() - c0) / 1e6 / n;
+    double close_ms = (double)(a0ipc_mono_ns() - c0) / 1e6 / n;
     /* Without start-up files: each creation timed on its own, closing not counted. */
     int64_t norc_ns = 0;
     for (int i = 0; i < NORC_SESSIONS; i++) {
         int pid;
-        c0 = bu_now_ns();
+        c0 = a0ipc_mono_ns();
         char *id = new_session(t, norc, &pid);
-        norc_ns += bu_now_ns() - c0;
+        norc_ns += a0ipc_mono_ns() - c0;
         close_session(t, id);
         free(id);
     }

@@ -19,7 +19,6 @@
 #include <sys/un.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 char bu_tmpdir[256];
@@ -28,13 +27,6 @@ pid_t bu_daemon_pid = -1;
 static const char *prog = "bench";
 static pid_t children[8];
 static size_t n_children;
-
-int64_t bu_now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
 
 static int remove_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
 {
@@ -225,7 +217,7 @@ static pid_t spawn_daemon(const char *path, int cpu, const char *const *args, co
         _exit(127);
     }
 
-    for (int64_t deadline = bu_now_ns() + 10 * 1000000000LL; bu_now_ns() < deadline;) {
+    for (int64_t deadline = a0ipc_mono_ns() + 10 * 1000000000LL; a0ipc_mono_ns() < deadline;) {
         int status;
         if (waitpid(pid, &status, WNOHANG) == pid) {
             char cmd[400];
@@ -427,7 +419,8 @@ int64_t bu_machine_busy_ns(void)
 
 bu_cpu_mark bu_cpu_now(pid_t server)
 {
-    bu_cpu_mark m = {bu_now_ns(), bu_proc_cpu_ns(server), bu_self_cpu_ns(), bu_machine_busy_ns()};
+    bu_cpu_mark m = {a0ipc_mono_ns(), bu_proc_cpu_ns(server), bu_self_cpu_ns(),
+                     bu_machine_busy_ns()};
     return m;
 }
 

@@ -10,6 +10,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "common/clock.h" /* a0ipc_mono_ns: every figure is timed on the monotonic clock */
+
 #ifndef A0IPCD_DEFAULT_PATH
 #define A0IPCD_DEFAULT_PATH "a0ipcd"
 #endif
@@ -28,7 +30,6 @@ void bu_init(const char *prog, const char *parent);
 
 void bu_die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 
-int64_t bu_now_ns(void);
 void *bu_xmalloc(size_t n);
 
 /* Nearest-rank percentile (p in 0..100) of n values in ns, in microseconds; sorts v first. */

@@ -1,13 +1,12 @@
 #include "cli/progress.h"
 
-#include <time.h>
 #include <unistd.h>
+
+#include "common/clock.h"
 
 static double now(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+    return (double)a0ipc_mono_ns() / 1e9;
 }
 
 void a0ipc_format_bytes(char *buf, size_t cap, double bytes)

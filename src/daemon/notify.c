@@ -9,6 +9,7 @@
 #include <systemd/sd-daemon.h>
 #include <time.h>
 
+#include "common/clock.h"
 #include "common/log.h"
 
 /* The STATUS= text of the last READY=1, sent again after a reload. */
@@ -44,13 +45,6 @@ void a0ipc_notify_stopping(void)
     send_state("STOPPING=1\nSTATUS=Shutting down");
 }
 
-static uint64_t monotonic_usec(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
-}
-
 int a0ipc_notify_sigwait(const sigset_t *set, int *sig)
 {
     if (reloading) {
@@ -64,10 +58,8 @@ int a0ipc_notify_sigwait(const sigset_t *set, int *sig)
     uint64_t usec = 0;
     if (sd_watchdog_enabled(0, &usec) <= 0 || usec == 0) {
         int rc = sigwait(set, sig);
-        if (rc != 0) {
-            errno = rc;
-            return -1;
-        }
+        if (rc != 0)
+            return -rc;
     } else {
         uint64_t half = usec / 2;
         struct timespec every = {.tv_sec = (time_t)(half / 1000000u),
@@ -80,7 +72,7 @@ int a0ipc_notify_sigwait(const sigset_t *set, int *sig)
                 break;
             }
             if (errno != EAGAIN && errno != EINTR)
-                return -1;
+                return -errno;
         }
     }
     if (*sig == SIGHUP) {
@@ -88,7 +80,7 @@ int a0ipc_notify_sigwait(const sigset_t *set, int *sig)
          * to the signal it sent; older ones ignore the field. */
         char state[96];
         snprintf(state, sizeof state, "RELOADING=1\nSTATUS=Reloading\nMONOTONIC_USEC=%llu",
-                 (unsigned long long)monotonic_usec());
+                 (unsigned long long)(a0ipc_mono_ns() / 1000));
         send_state(state);
         reloading = true;
     }

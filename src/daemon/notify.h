@@ -28,7 +28,7 @@ void a0ipc_notify_stopping(void);
  * (a deadlock in shutdown or reload) gets the daemon restarted by systemd.
  * For SIGHUP it also sends RELOADING=1 before returning; the next call, which the caller makes
  * once it has reloaded, first sends READY=1 again (systemd's reload protocol).
- * Returns 0 with *sig set, or -1 with errno set. */
+ * Returns 0 with *sig set, or -errno. */
 int a0ipc_notify_sigwait(const sigset_t *set, int *sig);
 
 /* Socket activation: the listening socket the service manager passed (LISTEN_FDS, for this

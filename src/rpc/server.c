@@ -13,6 +13,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "common/clock.h"
 #include "common/log.h"
 #include "rpc/credentials_internal.h"
 #include "rpc/server_internal.h"
@@ -393,7 +394,7 @@ static bool wait_until(a0ipc_rpc_server *s, bool (*pred)(a0ipc_rpc_server *), in
             pthread_cond_wait(&s->cv, &s->mu);
             continue;
         }
-        int64_t now = a0ipc_monotonic_ns();
+        int64_t now = a0ipc_mono_ns();
         if (now >= deadline_ns)
             return false;
         /* The condvar uses CLOCK_REALTIME; convert the remaining time. */
@@ -459,7 +460,7 @@ void a0ipc_rpc_server_shutdown(a0ipc_rpc_server *s, int grace_ms)
     each_live_call(s, a0ipc_rpc_ctx_fire_stop);
 
     pthread_mutex_lock(&s->mu);
-    int64_t deadline = a0ipc_monotonic_ns() + (int64_t)(grace_ms > 0 ? grace_ms : 0) * 1000000;
+    int64_t deadline = a0ipc_mono_ns() + (int64_t)(grace_ms > 0 ? grace_ms : 0) * 1000000;
     if (!wait_until(s, no_live_calls, deadline)) {
         A0IPC_LOGW("%d call(s) still running after the %d ms grace period: cancelling them",
                    s->n_live, grace_ms);

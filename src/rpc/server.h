@@ -244,6 +244,11 @@ a0ipc_code a0ipc_rpc_fail(a0ipc_rpc_ctx *ctx, a0ipc_code code, const char *fmt, 
     __attribute__((format(printf, 3, 4)));
 /* Takes over st (code and message) as the call's status; st is cleared. Returns the code. */
 a0ipc_code a0ipc_rpc_fail_status(a0ipc_rpc_ctx *ctx, a0ipc_status *st);
+/* Sets the status of a call that can go on no longer (a0ipc_rpc_ctx_should_stop) by why, and
+ * returns its code: UNAVAILABLE when the server is shutting down, DEADLINE_EXCEEDED when the
+ * deadline passed, else CANCELLED (the client cancelled or went away). The one place that maps a
+ * stop to a status, so every handler ends a stopped call the same way. */
+a0ipc_code a0ipc_rpc_fail_stopped(a0ipc_rpc_ctx *ctx);
 
 /* Sends one response message and waits until the transport has taken it (flow control: a slow
  * client slows the handler instead of growing memory). Returns A0IPC_OK, or the code to end the

@@ -14,8 +14,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "common/clock.h"
 #include "common/heap_tuning.h"
 #include "common/log.h"
 #include "rpc/server_internal.h"
@@ -28,13 +28,6 @@ struct arena_block {
     size_t cap, used;
     alignas(max_align_t) unsigned char data[];
 };
-
-int64_t a0ipc_monotonic_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
 
 static void *xmalloc(size_t n)
 {
@@ -115,7 +108,7 @@ static void ctx_audit(a0ipc_rpc_ctx *ctx)
                  a0ipc_log_escape(text, sizeof text, ctx->status.message,
                                   strlen(ctx->status.message), true));
     }
-    double ms = (double)(a0ipc_monotonic_ns() - ctx->start_ns) / 1e6;
+    double ms = (double)(a0ipc_mono_ns() - ctx->start_ns) / 1e6;
     static const char *const transports[] = {"plaintext", "tls", "unix"};
     a0ipc_log_audit("call method=%s status=%s duration_ms=%.3f identity=%s transport=%s peer=%s%s "
                     "bytes_in=%llu bytes_out=%llu%s",
@@ -130,7 +123,7 @@ static void ctx_destroy(a0ipc_rpc_ctx *ctx)
     a0ipc_heap_call_done(ctx->bytes_in + ctx->bytes_out); /* large ones: give memory back */
     if (s->opts.on_call_done) {
         a0ipc_rpc_call_record rec = {ctx->reg->method, ctx->status.code,
-                                     a0ipc_monotonic_ns() - ctx->start_ns, ctx->bytes_in,
+                                     a0ipc_mono_ns() - ctx->start_ns, ctx->bytes_in,
                                      ctx->bytes_out};
         s->opts.on_call_done(s->opts.on_call_done_arg, &rec);
     }
@@ -227,8 +220,7 @@ bool a0ipc_rpc_ctx_server_stopping(a0ipc_rpc_ctx *ctx)
     return stopping;
 }
 
-/* Why a call can go on no longer, as the code its handler should end with. */
-static a0ipc_code stop_code(a0ipc_rpc_ctx *ctx)
+a0ipc_code a0ipc_rpc_fail_stopped(a0ipc_rpc_ctx *ctx)
 {
     if (a0ipc_rpc_ctx_server_stopping(ctx))
         return a0ipc_rpc_fail(ctx, A0IPC_UNAVAILABLE, "a0ipcd is shutting down");
@@ -441,7 +433,7 @@ static a0ipc_code send_buffer(a0ipc_rpc_ctx *ctx, grpc_byte_buffer *bb, size_t l
     ops[n].op = GRPC_OP_SEND_MESSAGE;
     ops[n++].data.send_message.send_message = bb;
     if (!run_blocking(ctx, ops, n))
-        return stop_code(ctx);
+        return a0ipc_rpc_fail_stopped(ctx);
     ctx->bytes_out += len;
     return A0IPC_OK;
 }
@@ -598,7 +590,7 @@ a0ipc_code a0ipc_rpc_ctx_recv_error(a0ipc_rpc_ctx *ctx)
 {
     if (ctx->recv_parse_error)
         return a0ipc_rpc_fail(ctx, A0IPC_INVALID_ARGUMENT, "%s", ctx->bad_request);
-    return stop_code(ctx);
+    return a0ipc_rpc_fail_stopped(ctx);
 }
 
 /* ---- finishing ---- */
@@ -838,7 +830,7 @@ static bool ctx_authorize(a0ipc_rpc_ctx *ctx)
 void a0ipc_rpc_ctx_begin(a0ipc_rpc_ctx *ctx)
 {
     a0ipc_rpc_server *s = ctx->srv;
-    ctx->start_ns = a0ipc_monotonic_ns();
+    ctx->start_ns = a0ipc_mono_ns();
     ctx->deadline = gpr_convert_clock_type(ctx->deadline, GPR_CLOCK_MONOTONIC);
 
     pthread_mutex_lock(&s->mu);

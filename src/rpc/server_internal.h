@@ -152,6 +152,5 @@ void a0ipc_rpc_ctx_fire_stop(a0ipc_rpc_ctx *ctx);
 void a0ipc_rpc_ctx_reauthorize(a0ipc_rpc_ctx *ctx);
 bool a0ipc_rpc_ctx_try_ref(a0ipc_rpc_ctx *ctx); /* false: it is being destroyed */
 void a0ipc_rpc_ctx_unref(a0ipc_rpc_ctx *ctx);
-int64_t a0ipc_monotonic_ns(void);
 
 #endif

@@ -32,8 +32,8 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <time.h>
 
+#include "common/clock.h"
 #include "common/log.h"
 #include "rpc/server_internal.h"
 
@@ -76,8 +76,8 @@ struct a0ipc_rpc_tcp_limit {
     int max;               /* 0: no limit (connections are still counted) */
     tcp_conn *conns;       /* indexed by descriptor */
     size_t n_conns;
-    size_t refused;         /* since the last log line */
-    struct timespec logged; /* when that line was written (monotonic) */
+    size_t refused;   /* since the last log line */
+    int64_t logged_s; /* when that line was written (monotonic seconds; 0: never) */
 };
 
 static a0ipc_rpc_tcp_limit *from_base(grpc_socket_mutator *m)
@@ -154,9 +154,8 @@ static void peer_name(int fd, char *out, size_t cap)
 static void log_refusal(a0ipc_rpc_tcp_limit *l, int fd, size_t open)
 {
     l->refused++;
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    if (l->logged.tv_sec != 0 && now.tv_sec - l->logged.tv_sec < 1)
+    int64_t now_s = a0ipc_mono_ns() / 1000000000;
+    if (l->logged_s != 0 && now_s - l->logged_s < 1)
         return;
     char host[INET6_ADDRSTRLEN + 16];
     peer_name(fd, host, sizeof host);
@@ -164,7 +163,7 @@ static void log_refusal(a0ipc_rpc_tcp_limit *l, int fd, size_t open)
                "(max-connections %d, unix and TCP together)",
                l->refused, l->refused == 1 ? "" : "s", host, open, l->max);
     l->refused = 0;
-    l->logged = now;
+    l->logged_s = now_s;
 }
 
 static bool on_socket(const core_mutate_socket_info *info, grpc_socket_mutator *m)

@@ -32,7 +32,7 @@ A0IPC_SAME_NUMBER(A0IPC_FILES_TYPE_SYMLINK, A0__RUNTIME__V1__FILE_TYPE__FILE_TYP
 A0IPC_SAME_NUMBER(A0IPC_FILES_TYPE_OTHER, A0__RUNTIME__V1__FILE_TYPE__FILE_TYPE_OTHER);
 
 static void to_file_info(a0ipc_rpc_ctx *ctx, A0__Runtime__V1__FileInfo *out,
-                         const a0ipc_files_info *in, bool absolute)
+                         const a0ipc_files_entry *in, bool absolute)
 {
     a0__runtime__v1__file_info__init(out);
     out->name = a0ipc_rpc_ctx_strdup(ctx, in->name);
@@ -50,12 +50,12 @@ static a0ipc_code stat_(a0ipc_rpc_ctx *ctx, const A0__Runtime__V1__StatRequest *
                         A0__Runtime__V1__StatResponse *resp)
 {
     a0ipc_status st = A0IPC_STATUS_INIT;
-    a0ipc_files_info info;
+    a0ipc_files_entry info;
     if (a0ipc_files_stat(a0ipc_files_h_root(ctx), req->path, req->follow_symlinks, &info, &st))
         return a0ipc_rpc_fail_status(ctx, &st);
     resp->info = a0ipc_rpc_ctx_alloc(ctx, sizeof *resp->info);
     to_file_info(ctx, resp->info, &info, a0ipc_files_h_absolute(req->path));
-    a0ipc_files_info_clear(&info);
+    a0ipc_files_entry_clear(&info);
     return A0IPC_OK;
 }
 

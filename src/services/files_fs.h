@@ -12,7 +12,7 @@
  * A0IPC_OK. Codes come from a0ipc_code_from_errno; messages name paths relative to the root,
  * never the host path of the root.
  *
- * Paths handed back (a0ipc_files_info.path, events) are relative to the root, "/"-separated,
+ * Paths handed back (a0ipc_files_entry.path, events) are relative to the root, "/"-separated,
  * "." for the root itself; a0ipc_files_display_path turns them into the request's form.
  *
  * Threads: a root is immutable after a0ipc_files_root_open and may be shared by any number of
@@ -62,8 +62,9 @@ typedef enum a0ipc_files_type {
     A0IPC_FILES_TYPE_OTHER = 4,
 } a0ipc_files_type;
 
-/* One file system object. Owns its strings. */
-typedef struct a0ipc_files_info {
+/* One file system object, as Stat and ListDir find it. Owns its strings. (Not the public
+ * a0ipc_file_info of transport.h, which is what a client receives.) */
+typedef struct a0ipc_files_entry {
     char *name;            /* last component; "." for the root */
     char *path;            /* relative to the root */
     a0ipc_files_type type; /* of the object itself (a symlink is SYMLINK) */
@@ -72,17 +73,17 @@ typedef struct a0ipc_files_info {
     int64_t mtime_ns;
     int64_t ctime_ns;
     char *symlink_target; /* the link's text for a symlink, else NULL */
-} a0ipc_files_info;
+} a0ipc_files_entry;
 
-void a0ipc_files_info_clear(a0ipc_files_info *info);
+void a0ipc_files_entry_clear(a0ipc_files_entry *info);
 
 /* Stat: describes `path`; with follow, a symlink's target (beneath the root) instead. */
 a0ipc_code a0ipc_files_stat(const a0ipc_files_root *r, const char *path, bool follow,
-                            a0ipc_files_info *out, a0ipc_status *st);
+                            a0ipc_files_entry *out, a0ipc_status *st);
 
 /* ListDir's result. Owns its entries. */
 typedef struct a0ipc_files_list {
-    a0ipc_files_info *entries;
+    a0ipc_files_entry *entries;
     size_t n;
     bool truncated; /* stopped at max_entries */
 } a0ipc_files_list;

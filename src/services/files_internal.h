@@ -84,8 +84,8 @@ a0ipc_files_type a0ipc_files_type_of(mode_t mode);
 
 /* Fills info for the object `name` in dirfd ("" with dirfd the object itself) whose lstat is sb;
  * rel is its root-relative path. 0 or -errno (info then empty). */
-int a0ipc_files_info_fill(a0ipc_files_info *info, int dirfd, const char *name, const char *rel,
-                          const struct stat *sb);
+int a0ipc_files_entry_fill(a0ipc_files_entry *info, int dirfd, const char *name, const char *rel,
+                           const struct stat *sb);
 
 /* The text of symlink `name` in dirfd (malloc'ed), or NULL with errno set. */
 char *a0ipc_files_readlink(int dirfd, const char *name, size_t size_hint);

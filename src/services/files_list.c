@@ -105,7 +105,7 @@ int a0ipc_files_name_cmp(const char *a, const char *b)
 void a0ipc_files_list_clear(a0ipc_files_list *l)
 {
     for (size_t i = 0; i < l->n; i++)
-        a0ipc_files_info_clear(&l->entries[i]);
+        a0ipc_files_entry_clear(&l->entries[i]);
     free(l->entries);
     memset(l, 0, sizeof *l);
 }
@@ -184,12 +184,12 @@ static int cmp_name_ptrs(const void *a, const void *b)
     return a0ipc_files_name_cmp(*(char *const *)a, *(char *const *)b);
 }
 
-static int push_entry(list_walk *w, a0ipc_files_info *info)
+static int push_entry(list_walk *w, a0ipc_files_entry *info)
 {
     a0ipc_files_list *l = w->out;
     if (l->n == w->cap) {
         size_t ncap = w->cap ? w->cap * 2 : 64;
-        a0ipc_files_info *p = realloc(l->entries, ncap * sizeof *p);
+        a0ipc_files_entry *p = realloc(l->entries, ncap * sizeof *p);
         if (!p)
             return -ENOMEM;
         l->entries = p;
@@ -229,10 +229,10 @@ static a0ipc_code list_level(list_walk *w, int dirfd, const char *rel, unsigned 
             break;
         }
         char *child = a0ipc_files_join(rel, names[i]);
-        a0ipc_files_info info;
-        rc = child ? a0ipc_files_info_fill(&info, dirfd, names[i], child, &sb) : -ENOMEM;
+        a0ipc_files_entry info;
+        rc = child ? a0ipc_files_entry_fill(&info, dirfd, names[i], child, &sb) : -ENOMEM;
         if (rc == 0 && (rc = push_entry(w, &info)) != 0)
-            a0ipc_files_info_clear(&info);
+            a0ipc_files_entry_clear(&info);
         if (rc) {
             if (rc == -ENOENT || rc == -EINVAL) { /* a symlink replaced since the lstat */
                 free(child);

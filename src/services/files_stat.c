@@ -1,4 +1,4 @@
-/* Stat, and the a0ipc_files_info that Stat and ListDir fill. */
+/* Stat, and the a0ipc_files_entry that Stat and ListDir fill. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -8,7 +8,7 @@
 
 #include "files_internal.h"
 
-void a0ipc_files_info_clear(a0ipc_files_info *info)
+void a0ipc_files_entry_clear(a0ipc_files_entry *info)
 {
     free(info->name);
     free(info->path);
@@ -44,15 +44,15 @@ char *a0ipc_files_readlink(int dirfd, const char *name, size_t size_hint)
     }
 }
 
-int a0ipc_files_info_fill(a0ipc_files_info *info, int dirfd, const char *name, const char *rel,
-                          const struct stat *sb)
+int a0ipc_files_entry_fill(a0ipc_files_entry *info, int dirfd, const char *name, const char *rel,
+                           const struct stat *sb)
 {
     memset(info, 0, sizeof *info);
     const char *slash = strrchr(rel, '/');
     info->name = strdup(slash ? slash + 1 : rel);
     info->path = strdup(rel);
     if (!info->name || !info->path) {
-        a0ipc_files_info_clear(info);
+        a0ipc_files_entry_clear(info);
         return -ENOMEM;
     }
     info->type = a0ipc_files_type_of(sb->st_mode);
@@ -64,7 +64,7 @@ int a0ipc_files_info_fill(a0ipc_files_info *info, int dirfd, const char *name, c
         info->symlink_target = a0ipc_files_readlink(dirfd, name, (size_t)sb->st_size);
         if (!info->symlink_target) {
             int err = errno;
-            a0ipc_files_info_clear(info);
+            a0ipc_files_entry_clear(info);
             return -err;
         }
     }
@@ -72,7 +72,7 @@ int a0ipc_files_info_fill(a0ipc_files_info *info, int dirfd, const char *name, c
 }
 
 a0ipc_code a0ipc_files_stat(const a0ipc_files_root *r, const char *path, bool follow,
-                            a0ipc_files_info *out, a0ipc_status *st)
+                            a0ipc_files_entry *out, a0ipc_status *st)
 {
     static const char op[] = "stat";
     memset(out, 0, sizeof *out);
@@ -98,7 +98,7 @@ a0ipc_code a0ipc_files_stat(const a0ipc_files_root *r, const char *path, bool fo
     if (fstatat(dirfd, name, &sb, AT_SYMLINK_NOFOLLOW | (name[0] ? 0 : AT_EMPTY_PATH)) != 0) {
         code = a0ipc_files_fail(st, errno, op, t.rel);
     } else {
-        int rc = a0ipc_files_info_fill(out, dirfd, name, t.rel, &sb);
+        int rc = a0ipc_files_entry_fill(out, dirfd, name, t.rel, &sb);
         if (rc)
             code = a0ipc_files_fail(st, -rc, op, t.rel);
     }

@@ -148,7 +148,7 @@ a0ipc_code a0ipc_files_h_write(a0ipc_rpc_ctx *ctx, A0__Runtime__V1__WriteRespons
     }
     if (a0ipc_rpc_ctx_should_stop(ctx)) {
         a0ipc_files_write_abort(w);
-        return a0ipc_rpc_ctx_recv_error(ctx);
+        return a0ipc_rpc_fail_stopped(ctx);
     }
     uint64_t written = 0;
     uint8_t *sha = a0ipc_rpc_ctx_alloc(ctx, 32);
@@ -339,9 +339,7 @@ a0ipc_code a0ipc_files_h_watch(a0ipc_rpc_ctx *ctx, const A0__Runtime__V1__WatchR
         }
     }
     if (!code && !a0ipc_files_watch_ended(w) && a0ipc_rpc_ctx_should_stop(ctx))
-        code = a0ipc_rpc_ctx_server_stopping(ctx)
-                   ? a0ipc_rpc_fail(ctx, A0IPC_UNAVAILABLE, "a0ipcd is shutting down")
-                   : a0ipc_rpc_fail(ctx, A0IPC_CANCELLED, "the watch ended");
+        code = a0ipc_rpc_fail_stopped(ctx);
 stop:
     a0ipc_rpc_ctx_on_stop(ctx, NULL, NULL);
 out:

@@ -148,9 +148,7 @@ static a0ipc_code watch(a0ipc_rpc_ctx *ctx, const Grpc__Health__V1__HealthCheckR
     a0ipc_rpc_ctx_on_stop(ctx, NULL, NULL);
     if (code != A0IPC_OK)
         return code;
-    if (a0ipc_rpc_ctx_server_stopping(ctx))
-        return a0ipc_rpc_fail(ctx, A0IPC_UNAVAILABLE, "a0ipcd is shutting down");
-    return a0ipc_rpc_fail(ctx, A0IPC_CANCELLED, "the watch ended");
+    return a0ipc_rpc_fail_stopped(ctx);
 }
 
 int a0ipc_health_register(a0ipc_rpc_server *s, a0ipc_health *h, a0ipc_status *st)

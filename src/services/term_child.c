@@ -83,10 +83,10 @@ static char *resolve(const char *prog, const char *path)
     return NULL;
 }
 
-int a0ipc_term_child_prepare(a0ipc_term_child *c, const a0ipc_terminal_config *cfg,
-                             const char *const *argv, size_t argc, const char *cwd,
-                             const a0ipc_term_kv *env, size_t n_env, const char *const *extra,
-                             a0ipc_status *st)
+a0ipc_code a0ipc_term_child_prepare(a0ipc_term_child *c, const a0ipc_terminal_config *cfg,
+                                    const char *const *argv, size_t argc, const char *cwd,
+                                    const a0ipc_term_kv *env, size_t n_env,
+                                    const char *const *extra, a0ipc_status *st)
 {
     memset(c, 0, sizeof *c);
     c->cfg = cfg;
@@ -97,7 +97,7 @@ int a0ipc_term_child_prepare(a0ipc_term_child *c, const a0ipc_terminal_config *c
         if (!env[i].key || !env[i].key[0] || strchr(env[i].key, '=')) {
             a0ipc_status_set(st, A0IPC_INVALID_ARGUMENT, "env key \"%s\" is empty or contains '='",
                              env[i].key ? env[i].key : "");
-            return -1;
+            return st->code;
         }
         /* The tag by which a0ipcd finds a session's processes (term_proctree.h): a process
          * must not claim another session's id, or hide from its own. */
@@ -105,18 +105,18 @@ int a0ipc_term_child_prepare(a0ipc_term_child *c, const a0ipc_terminal_config *c
             a0ipc_status_set(st, A0IPC_INVALID_ARGUMENT,
                              "env key A0IPC_SESSION_ID is set by a0ipcd (it tells which session "
                              "a process belongs to) and cannot be given");
-            return -1;
+            return st->code;
         }
     }
     for (size_t i = 0; i < argc; i++) {
         if (!argv[i]) {
             a0ipc_status_set(st, A0IPC_INVALID_ARGUMENT, "argv[%zu] is missing", i);
-            return -1;
+            return st->code;
         }
     }
     if (argc == 0 || !argv[0][0]) {
         a0ipc_status_set(st, A0IPC_INVALID_ARGUMENT, "argv[0] is empty");
-        return -1;
+        return st->code;
     }
 
     uid_t uid = cfg->uid >= 0 ? (uid_t)cfg->uid : geteuid();
@@ -176,15 +176,15 @@ int a0ipc_term_child_prepare(a0ipc_term_child *c, const a0ipc_terminal_config *c
             goto oom;
         a0ipc_status_set(st, A0IPC_NOT_FOUND, "%s: not found in PATH", argv[0]);
         a0ipc_term_child_release(c);
-        return -1;
+        return st->code;
     }
-    return 0;
+    return A0IPC_OK;
 
 oom:
     strv_free(e.v);
     a0ipc_term_child_release(c);
     a0ipc_status_set(st, A0IPC_RESOURCE_EXHAUSTED, "out of memory");
-    return -1;
+    return st->code;
 }
 
 void a0ipc_term_child_release(a0ipc_term_child *c)
@@ -264,7 +264,7 @@ _Noreturn void a0ipc_term_child_exec(const a0ipc_term_child *c, int err_fd)
     a0ipc_term_child_fail(err_fd, A0IPC_CHILD_EXEC, errno);
 }
 
-int a0ipc_term_child_report(int err_fd, const a0ipc_term_child *c, a0ipc_status *st)
+a0ipc_code a0ipc_term_child_report(int err_fd, const a0ipc_term_child *c, a0ipc_status *st)
 {
     int msg[2];
     ssize_t n;
@@ -272,10 +272,10 @@ int a0ipc_term_child_report(int err_fd, const a0ipc_term_child *c, a0ipc_status 
         n = read(err_fd, msg, sizeof msg);
     while (n < 0 && errno == EINTR);
     if (n == 0)
-        return 0; /* closed by a successful exec */
+        return A0IPC_OK; /* closed by a successful exec */
     if (n != (ssize_t)sizeof msg) {
         a0ipc_status_set(st, A0IPC_INTERNAL, "lost the child's start-up report");
-        return -1;
+        return st->code;
     }
     int err = msg[1];
     switch (msg[0]) {
@@ -301,5 +301,5 @@ int a0ipc_term_child_report(int err_fd, const a0ipc_term_child *c, a0ipc_status 
         a0ipc_status_from_errno(st, err, "cannot set up the terminal (step %d)", msg[0]);
         break;
     }
-    return -1;
+    return st->code;
 }

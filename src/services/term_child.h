@@ -38,12 +38,12 @@ enum {
 
 /* Fills c. argv must have argc >= 1 entries. extra: KEY=VALUE strings added after the base
  * environment and before cfg->env and env (later entries override earlier ones by key); may be
- * NULL. cwd NULL or "": the user's home. Returns 0, or -1 with st set (INVALID_ARGUMENT for a
- * malformed env key, NOT_FOUND for a program not found in PATH). */
-int a0ipc_term_child_prepare(a0ipc_term_child *c, const a0ipc_terminal_config *cfg,
-                             const char *const *argv, size_t argc, const char *cwd,
-                             const a0ipc_term_kv *env, size_t n_env, const char *const *extra,
-                             a0ipc_status *st);
+ * NULL. cwd NULL or "": the user's home. Returns A0IPC_OK, or the code set in st
+ * (INVALID_ARGUMENT for a malformed env key, NOT_FOUND for a program not found in PATH). */
+a0ipc_code a0ipc_term_child_prepare(a0ipc_term_child *c, const a0ipc_terminal_config *cfg,
+                                    const char *const *argv, size_t argc, const char *cwd,
+                                    const a0ipc_term_kv *env, size_t n_env,
+                                    const char *const *extra, a0ipc_status *st);
 void a0ipc_term_child_release(a0ipc_term_child *c);
 
 /* In the child, after fork and the caller's own steps: applies c and execs. Never returns. */
@@ -52,8 +52,8 @@ _Noreturn void a0ipc_term_child_exec(const a0ipc_term_child *c, int err_fd);
 /* In the child: reports a failed step and exits. */
 _Noreturn void a0ipc_term_child_fail(int err_fd, int step, int err);
 
-/* In the parent: waits for the child's report on err_fd (EOF = exec succeeded). Returns 0, or
- * -1 with st describing what failed. */
-int a0ipc_term_child_report(int err_fd, const a0ipc_term_child *c, a0ipc_status *st);
+/* In the parent: waits for the child's report on err_fd (EOF = exec succeeded). Returns
+ * A0IPC_OK, or the code of st, which describes what failed. */
+a0ipc_code a0ipc_term_child_report(int err_fd, const a0ipc_term_child *c, a0ipc_status *st);
 
 #endif

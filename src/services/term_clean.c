@@ -1,5 +1,6 @@
 #include "services/term_clean.h"
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -63,7 +64,7 @@ static int clean_into(const uint8_t *p, size_t n, a0ipc_term_text *out)
     size_t len;
     char *text = a0ipc_legacy_clean_output(p, n, &len);
     if (!text)
-        return -1;
+        return -ENOMEM;
     int rc = a0ipc_term_text_add(out, text, len);
     free(text);
     return rc;
@@ -73,8 +74,9 @@ static int clean_into(const uint8_t *p, size_t n, a0ipc_term_text *out)
 static int give_piece(a0ipc_term_cleaner *c, a0ipc_term_text *out)
 {
     size_t cut = c->max_line - a0ipc_utf8_incomplete_tail(c->line, c->max_line);
-    if (clean_into(c->line, cut, out) != 0)
-        return -1;
+    int rc = clean_into(c->line, cut, out);
+    if (rc != 0)
+        return rc;
     memmove(c->line, c->line + cut, c->len - cut);
     c->len -= cut;
     return 0;
@@ -100,8 +102,9 @@ int a0ipc_term_clean_feed(a0ipc_term_cleaner *c, const uint8_t *in, size_t len,
                     break;
                 end = (size_t)(next - in) + 1;
             }
-            if (clean_into(in, end, out) != 0)
-                return -1;
+            int rc = clean_into(in, end, out);
+            if (rc != 0)
+                return rc;
             in += end;
             len -= end;
             continue;
@@ -115,8 +118,9 @@ int a0ipc_term_clean_feed(a0ipc_term_cleaner *c, const uint8_t *in, size_t len,
         in += take;
         len -= take;
         if (c->len > c->max_line) {
-            if (give_piece(c, out) != 0)
-                return -1;
+            int rc = give_piece(c, out);
+            if (rc != 0)
+                return rc;
             continue;
         }
         if (take == upto && nl) {
@@ -127,7 +131,7 @@ int a0ipc_term_clean_feed(a0ipc_term_cleaner *c, const uint8_t *in, size_t len,
             int rc = clean_into(c->line, c->len, out);
             c->len = 0;
             if (rc != 0)
-                return -1;
+                return rc;
         }
     }
     return 0;

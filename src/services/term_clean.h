@@ -32,13 +32,13 @@ a0ipc_term_cleaner *a0ipc_term_clean_new(size_t max_line);
 void a0ipc_term_clean_free(a0ipc_term_cleaner *c);
 
 /* Appends to out the cleaned text of every line that input completes (each ending in "\n") and
- * the pieces of overlong lines. Returns 0 or -1 on out-of-memory. */
+ * the pieces of overlong lines. Returns 0 or -ENOMEM. */
 int a0ipc_term_clean_feed(a0ipc_term_cleaner *c, const uint8_t *in, size_t len,
                           a0ipc_term_text *out);
 
 /* Appends the cleaned unfinished line (no "\n"; nothing when there is none) and starts a new
  * line, as the legacy cleaned a text that did not end in "\n" (an unfinished UTF-8 character
- * becomes U+FFFD, an unfinished escape sequence stays as text). */
+ * becomes U+FFFD, an unfinished escape sequence stays as text). Returns 0 or -ENOMEM. */
 int a0ipc_term_clean_finish(a0ipc_term_cleaner *c, a0ipc_term_text *out);
 
 /* The whole input at once: feed, then finish (with the default max_line). */

@@ -10,19 +10,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/clock.h"
 #include "services/term_child.h"
 #include "services/term_reaper.h"
 
 /* After the program exits, a background process it left may hold the pipes open forever: read
  * what is already there, then stop. */
 #define DRAIN_ROUNDS 64
-
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void close_fd(int *fd)
 {
@@ -94,7 +88,7 @@ int a0ipc_term_exec(const a0ipc_terminal_config *cfg, const a0ipc_term_exec_opts
         return a0ipc_status_set(st, A0IPC_INVALID_ARGUMENT, "argv is empty"), -1;
     a0ipc_term_child child;
     if (a0ipc_term_child_prepare(&child, cfg, o->argv, o->argc, o->cwd, o->env, o->n_env, NULL,
-                                 st) != 0)
+                                 st) != A0IPC_OK)
         return -1;
     size_t cap = o->max_output && o->max_output < cfg->exec_max_output ? o->max_output
                                                                        : cfg->exec_max_output;
@@ -128,7 +122,7 @@ int a0ipc_term_exec(const a0ipc_terminal_config *cfg, const a0ipc_term_exec_opts
     close_fd(&out[1]);
     close_fd(&err[1]);
     close_fd(&rep[1]);
-    if (a0ipc_term_child_report(rep[0], &child, st) != 0) {
+    if (a0ipc_term_child_report(rep[0], &child, st) != A0IPC_OK) {
         int status;
         if (registered)
             a0ipc_reaper_wait(pid, &status, -1, -1);
@@ -142,7 +136,7 @@ int a0ipc_term_exec(const a0ipc_terminal_config *cfg, const a0ipc_term_exec_opts
         close_fd(&in[1]);
 
     int pidfd = a0ipc_pidfd_open(pid);
-    int64_t deadline = now_ms() + timeout;
+    int64_t deadline = a0ipc_mono_ms() + timeout;
     size_t in_off = 0;
     bool exited = false;
     int status = 0;
@@ -159,7 +153,7 @@ int a0ipc_term_exec(const a0ipc_terminal_config *cfg, const a0ipc_term_exec_opts
             i_pid = n, p[n++] = (struct pollfd){.fd = pidfd, .events = POLLIN};
         if (o->cancel_fd >= 0)
             i_cancel = n, p[n++] = (struct pollfd){.fd = o->cancel_fd, .events = POLLIN};
-        int64_t left = deadline - now_ms();
+        int64_t left = deadline - a0ipc_mono_ms();
         if (left > 0) {
             /* Without a pidfd, look for the exit every 50 ms. */
             int wait = pidfd < 0 ? 50 : 1000;

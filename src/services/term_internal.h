@@ -131,7 +131,6 @@ struct a0ipc_term_manager {
     atomic_bool io_quit;
 };
 
-int64_t a0ipc_term_now_ns(void);
 /* Condition variables that wait on CLOCK_MONOTONIC, and waiting until a monotonic time. */
 void a0ipc_term_cond_init(pthread_cond_t *cv);
 void a0ipc_term_cond_wait_until(pthread_cond_t *cv, pthread_mutex_t *mu, int64_t deadline_ns);
@@ -144,7 +143,9 @@ void a0ipc_term_session_unref(term_session *s);
 /* The I/O thread's body (term_io.c). */
 void *a0ipc_term_io_main(void *arg);
 
-/* Takes s out of the table (if still there) and drops the table's reference. */
+/* The session table (term_manager.c). unlink: takes s out, under m->mu; the caller then drops
+ * the table's reference. remove: takes s out if still there and drops that reference itself. */
+void a0ipc_term_table_unlink(a0ipc_term_manager *m, term_session *s);
 void a0ipc_term_table_remove(a0ipc_term_manager *m, term_session *s);
 
 /* Wakes the I/O thread (flow control resumed, close requested, new session). */

@@ -12,6 +12,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "common/clock.h"
 #include "common/log.h"
 #include "services/term_internal.h"
 #include "services/term_reaper.h"
@@ -56,7 +57,7 @@ static void append_plain(a0ipc_term_manager *m, term_session *s, const uint8_t *
     memmove(s->u8hold, data + total - k, k);
     s->u8hold_len = k;
     if (total > k)
-        s->last_output_ns = s->last_activity_ns = a0ipc_term_now_ns();
+        s->last_output_ns = s->last_activity_ns = a0ipc_mono_ns();
 }
 
 static void flush_u8hold(term_session *s)
@@ -65,7 +66,7 @@ static void flush_u8hold(term_session *s)
         return;
     a0ipc_term_ring_write(&s->ring, s->u8hold, s->u8hold_len);
     s->u8hold_len = 0;
-    s->last_output_ns = s->last_activity_ns = a0ipc_term_now_ns();
+    s->last_output_ns = s->last_activity_ns = a0ipc_mono_ns();
 }
 
 /* Where the shell is: /proc/PID/cwd, malloc'ed; NULL when it cannot be read. Read by the
@@ -337,43 +338,15 @@ static void finish(a0ipc_term_manager *m, term_session *s)
     free(s->run_cmd);
     s->run_cmd = NULL;
     s->flow_id = 0;
-    s->last_activity_ns = a0ipc_term_now_ns();
+    s->last_activity_ns = a0ipc_mono_ns();
     pthread_cond_broadcast(&s->cv);
     pthread_cond_broadcast(&m->cv);
-}
-
-/* Under m->mu. */
-static void unlink_session(a0ipc_term_manager *m, term_session *s)
-{
-    if (s->prev)
-        s->prev->next = s->next;
-    else
-        m->head = s->next;
-    if (s->next)
-        s->next->prev = s->prev;
-    else
-        m->tail = s->prev;
-    s->next = s->prev = NULL;
-    s->in_table = false;
-    m->n_sessions--;
-    pthread_cond_broadcast(&m->cv);
-}
-
-void a0ipc_term_table_remove(a0ipc_term_manager *m, term_session *s)
-{
-    pthread_mutex_lock(&m->mu);
-    bool was = s->in_table;
-    if (was)
-        unlink_session(m, s);
-    pthread_mutex_unlock(&m->mu);
-    if (was)
-        a0ipc_term_session_unref(s);
 }
 
 /* One pass over the sessions. Returns how long the next epoll_wait may sleep. */
 static int housekeeping(a0ipc_term_manager *m)
 {
-    int64_t now = a0ipc_term_now_ns();
+    int64_t now = a0ipc_mono_ns();
     bool tick = now >= m->next_tick_ns;
     if (tick) {
         a0ipc_reaper_sweep(); /* adopted orphans of sessions */
@@ -415,7 +388,7 @@ static int housekeeping(a0ipc_term_manager *m)
                 timeout = CLOSING_POLL_MS;
         }
         if (s->phase == PHASE_ENDED && s->remove_when_ended && s->in_table) {
-            unlink_session(m, s);
+            a0ipc_term_table_unlink(m, s);
             s->next = drop;
             drop = s;
         }

@@ -19,22 +19,16 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/clock.h"
 #include "common/log.h"
 #include "services/term_child.h"
 #include "services/term_internal.h"
 #include "services/term_reaper.h"
-#include "services/term_session.h"
+#include "services/term_pty.h"
 
 #define SCRATCH_BYTES (2 * 64 * 1024 + 2 * A0IPC_TERM_MARKER_MAX + 64)
 #define DEFAULT_ROWS  50 /* the legacy SSH terminal's size */
 #define DEFAULT_COLS  100
-
-int64_t a0ipc_term_now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
 
 static int64_t unix_ms(void)
 {
@@ -120,8 +114,9 @@ a0ipc_term_manager *a0ipc_term_manager_new(const a0ipc_terminal_config *cfg, a0i
     m->cfg.cgroup = m->cgroup;
     m->cfg.env = (const char *const *)m->env;
 
-    if (cfg->subreaper && a0ipc_reaper_set_subreaper() != 0)
-        A0IPC_LOGW("terminal: cannot become the child subreaper: %s", strerror(errno));
+    int sub = cfg->subreaper ? a0ipc_reaper_set_subreaper() : 0;
+    if (sub != 0)
+        A0IPC_LOGW("terminal: cannot become the child subreaper: %s", strerror(-sub));
     m->cgroup_base = a0ipc_term_cgroup_base(m->cgroup);
     if (m->cgroup_base)
         a0ipc_term_cgroup_cleanup(m->cgroup_base);
@@ -161,7 +156,7 @@ void a0ipc_term_manager_shutdown(a0ipc_term_manager *m, unsigned grace_ms)
     pthread_mutex_lock(&m->mu);
     m->stopping = true;
     unsigned grace = grace_ms ? grace_ms : 1;
-    int64_t cut = a0ipc_term_now_ns() + (int64_t)grace * 1000000;
+    int64_t cut = a0ipc_mono_ns() + (int64_t)grace * 1000000;
     for (term_session *s = m->head; s; s = s->next) {
         pthread_mutex_lock(&s->mu);
         if (s->phase != PHASE_ENDED && !s->close_requested) {
@@ -254,6 +249,36 @@ static void session_free(term_session *s)
     free(s);
 }
 
+/* The session table: m->head..m->tail under m->mu, one reference per session in it (added in
+ * a0ipc_term_create). */
+
+void a0ipc_term_table_unlink(a0ipc_term_manager *m, term_session *s)
+{
+    if (s->prev)
+        s->prev->next = s->next;
+    else
+        m->head = s->next;
+    if (s->next)
+        s->next->prev = s->prev;
+    else
+        m->tail = s->prev;
+    s->next = s->prev = NULL;
+    s->in_table = false;
+    m->n_sessions--;
+    pthread_cond_broadcast(&m->cv);
+}
+
+void a0ipc_term_table_remove(a0ipc_term_manager *m, term_session *s)
+{
+    pthread_mutex_lock(&m->mu);
+    bool was = s->in_table;
+    if (was)
+        a0ipc_term_table_unlink(m, s);
+    pthread_mutex_unlock(&m->mu);
+    if (was)
+        a0ipc_term_session_unref(s);
+}
+
 void a0ipc_term_session_unref(term_session *s)
 {
     if (atomic_fetch_sub(&s->refs, 1) == 1)
@@ -274,7 +299,7 @@ term_session *a0ipc_term_session_get(a0ipc_term_manager *m, const char *id, a0ip
     if (s) {
         atomic_fetch_add(&s->refs, 1);
         pthread_mutex_lock(&s->mu);
-        s->last_activity_ns = a0ipc_term_now_ns();
+        s->last_activity_ns = a0ipc_mono_ns();
         pthread_mutex_unlock(&s->mu);
     }
     pthread_mutex_unlock(&m->mu);
@@ -311,11 +336,11 @@ static int wait_ready(a0ipc_term_manager *m, term_session *s, const a0ipc_term_c
     free(setup);
     if (rc != 0)
         return -1;
-    int64_t deadline = a0ipc_term_now_ns() + (int64_t)m->cfg.start_timeout_ms * 1000000;
+    int64_t deadline = a0ipc_mono_ns() + (int64_t)m->cfg.start_timeout_ms * 1000000;
     bool gave_up = false;
     pthread_mutex_lock(&s->mu);
-    while (s->phase == PHASE_STARTING && !s->shell_exited && a0ipc_term_now_ns() < deadline) {
-        int64_t next = a0ipc_term_now_ns() + 50 * 1000000LL;
+    while (s->phase == PHASE_STARTING && !s->shell_exited && a0ipc_mono_ns() < deadline) {
+        int64_t next = a0ipc_mono_ns() + 50 * 1000000LL;
         a0ipc_term_cond_wait_until(&s->cv, &s->mu,
                                    o->should_stop && next < deadline ? next : deadline);
         if (o->should_stop && s->phase == PHASE_STARTING && o->should_stop(o->stop_arg)) {
@@ -388,8 +413,11 @@ int a0ipc_term_create(a0ipc_term_manager *m, const a0ipc_term_create_opts *o,
     if (s->ttl_s > m->cfg.max_idle_ttl_s)
         s->ttl_s = m->cfg.max_idle_ttl_s;
 
-    if (a0ipc_term_random_hex(s->id) != 0 || a0ipc_term_random_hex(s->marker_nonce) != 0) {
-        a0ipc_status_from_errno(st, errno, "getrandom");
+    int rnd = a0ipc_term_random_hex(s->id);
+    if (rnd == 0)
+        rnd = a0ipc_term_random_hex(s->marker_nonce);
+    if (rnd != 0) {
+        a0ipc_status_from_errno(st, -rnd, "getrandom");
         goto fail;
     }
     if (a0ipc_term_ring_init(&s->ring, m->cfg.ring_bytes) != 0) {
@@ -404,25 +432,25 @@ int a0ipc_term_create(a0ipc_term_manager *m, const a0ipc_term_create_opts *o,
     snprintf(env_id, sizeof env_id, "A0IPC_SESSION_ID=%s", s->id);
     const char *extra[] = {"TERM=xterm-256color", env_id, NULL};
     if (a0ipc_term_child_prepare(&child, &m->cfg, argv, argc, o->cwd, o->env, o->n_env, extra,
-                                 st) != 0)
+                                 st) != A0IPC_OK)
         goto fail;
     s->argv = copy_strv((const char *const *)child.argv);
     s->integration = is_bash(child.argv[0]);
-    if (!s->argv || a0ipc_term_tree_init(&s->tree, m->cgroup_base, s->id, st) != 0) {
+    if (!s->argv || a0ipc_term_tree_init(&s->tree, m->cgroup_base, s->id, st) != A0IPC_OK) {
         if (!s->argv)
             a0ipc_status_set(st, A0IPC_RESOURCE_EXHAUSTED, "out of memory");
         a0ipc_term_child_release(&child);
         goto fail;
     }
     child.cgroup_procs_fd = s->tree.cg_procs_fd;
-    int rc =
+    a0ipc_code rc =
         a0ipc_term_spawn_pty(&child, s->rows, s->cols, !s->integration, &s->pid, &s->master, st);
     a0ipc_term_child_release(&child);
     if (s->tree.cg_procs_fd >= 0) { /* the shell joined; descendants follow by themselves */
         close(s->tree.cg_procs_fd);
         s->tree.cg_procs_fd = -1;
     }
-    if (rc != 0)
+    if (rc != A0IPC_OK)
         goto fail;
     s->tree.sid = s->pid;
     s->wfd = fcntl(s->master, F_DUPFD_CLOEXEC, 0);
@@ -439,7 +467,7 @@ int a0ipc_term_create(a0ipc_term_manager *m, const a0ipc_term_create_opts *o,
     s->phase = s->integration ? PHASE_STARTING : PHASE_LIVE;
     a0ipc_term_marker_init(&s->marker, s->marker_nonce);
     s->created_unix_ms = unix_ms();
-    s->last_activity_ns = s->last_output_ns = a0ipc_term_now_ns();
+    s->last_activity_ns = s->last_output_ns = a0ipc_mono_ns();
 
     atomic_fetch_add(&s->refs, 1); /* ours, next to the table's */
     pthread_mutex_lock(&m->mu);
@@ -484,7 +512,7 @@ int a0ipc_term_session_write(term_session *s, const void *data, size_t len, unsi
 {
     const uint8_t *p = data;
     size_t off = 0;
-    int64_t deadline = a0ipc_term_now_ns() + (int64_t)timeout_ms * 1000000;
+    int64_t deadline = a0ipc_mono_ns() + (int64_t)timeout_ms * 1000000;
     int rc = 0;
     pthread_mutex_lock(&s->write_mu);
     while (off < len) {
@@ -496,7 +524,7 @@ int a0ipc_term_session_write(term_session *s, const void *data, size_t len, unsi
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0 && errno == EAGAIN) {
-            int64_t left_ms = (deadline - a0ipc_term_now_ns()) / 1000000;
+            int64_t left_ms = (deadline - a0ipc_mono_ns()) / 1000000;
             if (left_ms <= 0) {
                 a0ipc_status_set(st, A0IPC_DEADLINE_EXCEEDED,
                                  "the terminal took only %zu of %zu bytes in %u ms (the program "
@@ -765,7 +793,7 @@ int a0ipc_term_list(a0ipc_term_manager *m, a0ipc_term_info **out, size_t *n, a0i
         pthread_mutex_unlock(&m->mu);
         return a0ipc_status_set(st, A0IPC_RESOURCE_EXHAUSTED, "out of memory"), -1;
     }
-    int64_t now_ns = a0ipc_term_now_ns(), now_ms = unix_ms();
+    int64_t now_ns = a0ipc_mono_ns(), now_ms = unix_ms();
     size_t i = 0;
     bool oom = false;
     for (term_session *s = m->head; s; s = s->next, i++) {

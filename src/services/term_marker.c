@@ -120,7 +120,7 @@ int a0ipc_term_random_hex(char *nonce)
         if (n < 0) {
             if (errno == EINTR)
                 continue;
-            return -1;
+            return -errno;
         }
         got += (size_t)n;
     }

@@ -61,11 +61,11 @@ static inline bool a0ipc_term_marker_holding(const a0ipc_term_marker *m)
 }
 
 /* Fills nonce (A0IPC_TERM_NONCE_LEN + 1 bytes) with random hex from getrandom(2). Returns 0 or
- * -1 with errno. */
+ * -errno. */
 int a0ipc_term_random_hex(char *nonce);
 
 /* The line the daemon types into a new bash session (its PTY starts with echo off, see
- * term_session.h): no line editing (so typed bytes are not interpreted as editing keys and no
+ * term_pty.h): no line editing (so typed bytes are not interpreted as editing keys and no
  * bracketed-paste escapes appear), no history expansion of "!", no prompts, and the marker
  * before every prompt. Returns a malloc'ed string ending in "\n", or NULL. */
 char *a0ipc_term_marker_setup(const char *nonce);

@@ -135,18 +135,18 @@ int a0ipc_term_cgroup_cleanup(const char *base)
     return removed;
 }
 
-int a0ipc_term_tree_init(a0ipc_term_tree *t, const char *base, const char *session_id,
-                         a0ipc_status *st)
+a0ipc_code a0ipc_term_tree_init(a0ipc_term_tree *t, const char *base, const char *session_id,
+                                a0ipc_status *st)
 {
     memset(t, 0, sizeof *t);
     t->cg_procs_fd = -1;
     snprintf(t->env_tag, sizeof t->env_tag, "A0IPC_SESSION_ID=%s", session_id);
     if (!base)
-        return 0;
+        return A0IPC_OK;
     if (asprintf(&t->cg_dir, "%s/a0ipc-%d-%s", base, (int)getpid(), session_id) < 0) {
         t->cg_dir = NULL;
         a0ipc_status_set(st, A0IPC_RESOURCE_EXHAUSTED, "out of memory");
-        return -1;
+        return st->code;
     }
     char procs[4200];
     snprintf(procs, sizeof procs, "%s/cgroup.procs", t->cg_dir);
@@ -157,7 +157,7 @@ int a0ipc_term_tree_init(a0ipc_term_tree *t, const char *base, const char *sessi
         free(t->cg_dir);
         t->cg_dir = NULL;
     }
-    return 0;
+    return A0IPC_OK;
 }
 
 void a0ipc_term_tree_destroy(a0ipc_term_tree *t)
@@ -248,7 +248,7 @@ static int scan_proc(const a0ipc_term_tree *t, pid_t **out, size_t *n_out)
     *n_out = 0;
     DIR *d = opendir("/proc");
     if (!d)
-        return -1;
+        return -errno;
     proc_stat *all = NULL;
     size_t n = 0, cap = 0;
     struct dirent *de;
@@ -263,7 +263,7 @@ static int scan_proc(const a0ipc_term_tree *t, pid_t **out, size_t *n_out)
             if (!a) {
                 free(all);
                 closedir(d);
-                return -1;
+                return -ENOMEM;
             }
             all = a;
             cap = c2;
@@ -277,7 +277,7 @@ static int scan_proc(const a0ipc_term_tree *t, pid_t **out, size_t *n_out)
     bool *member = calloc(n ? n : 1, sizeof *member);
     if (!member) {
         free(all);
-        return -1;
+        return -ENOMEM;
     }
     for (size_t i = 0; i < n; i++) {
         if (all[i].pid == self || all[i].pid == 1)
@@ -311,7 +311,7 @@ static int scan_proc(const a0ipc_term_tree *t, pid_t **out, size_t *n_out)
     free(member);
     free(all);
     if (!pids)
-        return -1;
+        return -ENOMEM;
     *out = pids;
     *n_out = m;
     return 0;
@@ -325,7 +325,7 @@ static int read_cgroup_procs(const a0ipc_term_tree *t, pid_t **out, size_t *n_ou
     snprintf(path, sizeof path, "%s/cgroup.procs", t->cg_dir);
     FILE *f = fopen(path, "re");
     if (!f)
-        return errno == ENOENT ? 0 : -1;
+        return errno == ENOENT ? 0 : -errno;
     pid_t *pids = NULL;
     size_t n = 0, cap = 0;
     int pid;
@@ -339,7 +339,7 @@ static int read_cgroup_procs(const a0ipc_term_tree *t, pid_t **out, size_t *n_ou
             if (!p) {
                 free(pids);
                 fclose(f);
-                return -1;
+                return -ENOMEM;
             }
             pids = p;
             cap = c2;

@@ -36,13 +36,14 @@ char *a0ipc_term_cgroup_base(const char *setting);
 int a0ipc_term_cgroup_cleanup(const char *base);
 
 /* Sets t up for session id: creates the cgroup under base (when base is not NULL; on failure
- * falls back to /proc mode and logs why). Returns 0, or -1 with st on out-of-memory. */
-int a0ipc_term_tree_init(a0ipc_term_tree *t, const char *base, const char *session_id,
-                         a0ipc_status *st);
+ * falls back to /proc mode and logs why). Returns A0IPC_OK, or RESOURCE_EXHAUSTED in st when out
+ * of memory. */
+a0ipc_code a0ipc_term_tree_init(a0ipc_term_tree *t, const char *base, const char *session_id,
+                                a0ipc_status *st);
 /* Removes the cgroup (once empty) and frees t's memory. */
 void a0ipc_term_tree_destroy(a0ipc_term_tree *t);
 
-/* The live (not zombie) members. *pids is malloc'ed. Returns 0 or -1 (out of memory). */
+/* The live (not zombie) members. *pids is malloc'ed. Returns 0 or -errno. */
 int a0ipc_term_tree_members(const a0ipc_term_tree *t, pid_t **pids, size_t *n);
 
 /* Sends sig to every live member; returns how many were signalled. */

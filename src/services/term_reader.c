@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/wait.h>
 
+#include "common/clock.h"
 #include "services/term_clean.h"
 #include "common/term_dialog.h"
 #include "services/term_internal.h"
@@ -123,7 +124,7 @@ int a0ipc_term_run(a0ipc_term_manager *m, const char *id, const a0ipc_term_run_o
         goto fail;
     }
     if (s->run_id) {
-        int64_t secs = (a0ipc_term_now_ns() - s->run_started_ns) / 1000000000;
+        int64_t secs = (a0ipc_mono_ns() - s->run_started_ns) / 1000000000;
         a0ipc_status_set(st, A0IPC_FAILED_PRECONDITION,
                          "session %s is busy: command %" PRIu64 " (%.200s) has been running "
                          "for %" PRId64 " s; Attach to follow it, Signal to stop it",
@@ -134,7 +135,7 @@ int a0ipc_term_run(a0ipc_term_manager *m, const char *id, const a0ipc_term_run_o
     }
     c->run_id = s->run_id = ++s->next_cmd;
     s->run_cmd = cmd_copy;
-    c->start_ns = s->run_started_ns = a0ipc_term_now_ns();
+    c->start_ns = s->run_started_ns = a0ipc_mono_ns();
     c->pos = c->start_seq = a0ipc_term_ring_end(&s->ring);
     s->flow_id = c->run_id;
     s->flow_pos = c->pos;
@@ -243,7 +244,7 @@ void a0ipc_term_cursor_free(a0ipc_term_cursor *c)
     pthread_mutex_lock(&s->mu);
     bool wake = release_flow(c);
     s->readers--;
-    s->last_activity_ns = a0ipc_term_now_ns(); /* the idle time starts when the last one leaves */
+    s->last_activity_ns = a0ipc_mono_ns(); /* the idle time starts when the last one leaves */
     pthread_mutex_unlock(&s->mu);
     if (wake)
         a0ipc_term_io_wake(s->mgr);
@@ -411,7 +412,7 @@ a0ipc_term_event_kind a0ipc_term_cursor_next(a0ipc_term_cursor *c, a0ipc_term_ev
                 s->flow_pos = c->pos;
                 if (s->io_paused) {
                     /* The command was held back for us: that wait is not idleness. */
-                    s->last_output_ns = a0ipc_term_now_ns();
+                    s->last_output_ns = a0ipc_mono_ns();
                     wake = true;
                 }
             }
@@ -461,7 +462,7 @@ a0ipc_term_event_kind a0ipc_term_cursor_next(a0ipc_term_cursor *c, a0ipc_term_ev
         }
         int64_t wake_at = INT64_MAX;
         if (c->is_run) {
-            a0ipc_term_done_reason r = run_timeout(c, a0ipc_term_now_ns(), &wake_at);
+            a0ipc_term_done_reason r = run_timeout(c, a0ipc_mono_ns(), &wake_at);
             if (r) {
                 set_done(ev, r, c->pos, c->run_id);
                 kind = finish(c, ev, &wake);

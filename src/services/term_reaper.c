@@ -8,8 +8,9 @@
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
+
+#include "common/clock.h"
 
 typedef struct wanted {
     pid_t pid;
@@ -23,7 +24,7 @@ static size_t n_table, cap_table;
 
 int a0ipc_reaper_set_subreaper(void)
 {
-    return prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+    return prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0 ? 0 : -errno;
 }
 
 void a0ipc_reaper_lock(void)
@@ -42,7 +43,7 @@ int a0ipc_reaper_add_locked(pid_t pid)
         size_t cap = cap_table ? cap_table * 2 : 64;
         wanted *t = realloc(table, cap * sizeof *t);
         if (!t)
-            return -1;
+            return -ENOMEM;
         table = t;
         cap_table = cap;
     }
@@ -98,18 +99,12 @@ int a0ipc_reaper_check(pid_t pid, int *status)
 int a0ipc_pidfd_open(pid_t pid)
 {
 #ifdef SYS_pidfd_open
-    return (int)syscall(SYS_pidfd_open, pid, 0);
+    int fd = (int)syscall(SYS_pidfd_open, pid, 0);
+    return fd >= 0 ? fd : -errno;
 #else
-    errno = ENOSYS;
-    return -1;
+    (void)pid;
+    return -ENOSYS;
 #endif
-}
-
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 int a0ipc_reaper_wait(pid_t pid, int *status, int timeout_ms, int cancel_fd)
@@ -118,9 +113,9 @@ int a0ipc_reaper_wait(pid_t pid, int *status, int timeout_ms, int cancel_fd)
     if (rc != 0)
         return rc;
     int pidfd = a0ipc_pidfd_open(pid);
-    int64_t end = timeout_ms < 0 ? INT64_MAX : now_ms() + timeout_ms;
+    int64_t end = timeout_ms < 0 ? INT64_MAX : a0ipc_mono_ms() + timeout_ms;
     for (;;) {
-        int64_t left = end == INT64_MAX ? -1 : end - now_ms();
+        int64_t left = end == INT64_MAX ? -1 : end - a0ipc_mono_ms();
         if (left != -1 && left <= 0)
             break;
         struct pollfd p[2];

@@ -15,12 +15,12 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
-/* Makes this process the child subreaper. Returns 0 or -1 with errno. */
+/* Makes this process the child subreaper. Returns 0 or -errno. */
 int a0ipc_reaper_set_subreaper(void);
 
 void a0ipc_reaper_lock(void);
 void a0ipc_reaper_unlock(void);
-/* Registers pid (returns 0, or -1 on out-of-memory: the child then is reaped as an orphan). */
+/* Registers pid (returns 0, or -ENOMEM: the child then is reaped as an orphan). */
 int a0ipc_reaper_add_locked(pid_t pid);
 
 /* Returns 1 with *status (as from waitpid) once pid has ended, reaping it and forgetting it; 0
@@ -38,8 +38,8 @@ void a0ipc_reaper_forget(pid_t pid);
 /* Reaps every child that has ended. */
 void a0ipc_reaper_sweep(void);
 
-/* pidfd_open(2): a descriptor that becomes readable when pid ends, or -1 (errno ENOSYS on
- * kernels before 5.3). */
+/* pidfd_open(2): a descriptor that becomes readable when pid ends, or -errno (-ENOSYS on
+ * kernels before 5.3). Callers keep any negative value as "no pidfd". */
 int a0ipc_pidfd_open(pid_t pid);
 
 #endif

@@ -9,14 +9,12 @@
 int a0ipc_term_ring_init(a0ipc_term_ring *r, size_t capacity)
 {
     memset(r, 0, sizeof *r);
-    if (capacity == 0) {
-        errno = EINVAL;
-        return -1;
-    }
+    if (capacity == 0)
+        return -EINVAL;
     /* malloc, not calloc: an idle session's ring costs no resident memory until it fills. */
     r->buf = malloc(capacity);
     if (!r->buf)
-        return -1;
+        return -ENOMEM;
     r->cap = capacity;
     return 0;
 }

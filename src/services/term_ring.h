@@ -15,7 +15,7 @@ typedef struct a0ipc_term_ring {
     uint64_t end; /* seq one past the newest byte = bytes ever written */
 } a0ipc_term_ring;
 
-/* Returns 0, or -1 (errno ENOMEM or EINVAL for capacity 0). */
+/* Returns 0, or -ENOMEM, or -EINVAL for capacity 0. */
 int a0ipc_term_ring_init(a0ipc_term_ring *r, size_t capacity);
 void a0ipc_term_ring_free(a0ipc_term_ring *r);
 

@@ -1,5 +1,6 @@
 #include "services/term_text.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -11,7 +12,7 @@ int a0ipc_term_text_add(a0ipc_term_text *t, const void *p, size_t n)
             cap *= 2;
         char *q = realloc(t->p, cap);
         if (!q)
-            return -1;
+            return -ENOMEM;
         t->p = q;
         t->cap = cap;
     }

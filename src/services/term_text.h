@@ -14,7 +14,7 @@ typedef struct a0ipc_term_text {
         NULL, 0, 0                                                                                 \
     }
 
-/* Appends n bytes. Returns 0 or -1 on out-of-memory (the text is unchanged then). */
+/* Appends n bytes. Returns 0 or -ENOMEM (the text is unchanged then). */
 int a0ipc_term_text_add(a0ipc_term_text *t, const void *p, size_t n);
 void a0ipc_term_text_clear(a0ipc_term_text *t); /* keeps the memory */
 void a0ipc_term_text_free(a0ipc_term_text *t);

@@ -49,16 +49,6 @@ static a0ipc_code need_id(a0ipc_rpc_ctx *ctx, const char *id)
     return A0IPC_OK;
 }
 
-/* Why a streaming handler stopped early, as the code to end with. */
-static a0ipc_code stop_code(a0ipc_rpc_ctx *ctx)
-{
-    if (a0ipc_rpc_ctx_server_stopping(ctx))
-        return a0ipc_rpc_fail(ctx, A0IPC_UNAVAILABLE, "a0ipcd is shutting down");
-    if (a0ipc_rpc_ctx_deadline_left_ms(ctx) <= 0)
-        return a0ipc_rpc_fail(ctx, A0IPC_DEADLINE_EXCEEDED, "the call's deadline passed");
-    return a0ipc_rpc_fail(ctx, A0IPC_CANCELLED, "the client cancelled the call");
-}
-
 /* A wait bounded by the call's deadline as well as by limit_ms (0: no limit of its own). */
 static unsigned within_deadline(a0ipc_rpc_ctx *ctx, unsigned limit_ms, bool *deadline_is_sooner)
 {
@@ -140,7 +130,7 @@ static a0ipc_code create_session(a0ipc_rpc_ctx *ctx,
     if (a0ipc_term_create(mgr_of(ctx), &o, &out, &st) != 0) {
         if (st.code == A0IPC_CANCELLED && a0ipc_rpc_ctx_should_stop(ctx)) {
             a0ipc_status_clear(&st);
-            return a0ipc_rpc_ctx_recv_error(ctx); /* cancelled, deadline or shutdown, as it was */
+            return a0ipc_rpc_fail_stopped(ctx); /* cancelled, deadline or shutdown, as it was */
         }
         return fail_st(ctx, &st);
     }
@@ -149,7 +139,7 @@ static a0ipc_code create_session(a0ipc_rpc_ctx *ctx,
         int code = 0, sig = 0;
         a0ipc_term_close(mgr_of(ctx), out.id, 0, &code, &sig, &st);
         a0ipc_status_clear(&st);
-        return a0ipc_rpc_ctx_recv_error(ctx);
+        return a0ipc_rpc_fail_stopped(ctx);
     }
     resp->session_id = a0ipc_rpc_ctx_strdup(ctx, out.id);
     resp->pid = out.pid;
@@ -210,7 +200,7 @@ static a0ipc_code run(a0ipc_rpc_ctx *ctx, const A0__Runtime__V1__RunRequest *req
                                   ev.command_number, ev.seq);
             break;
         } else {
-            code = stop_code(ctx);
+            code = a0ipc_rpc_fail_stopped(ctx);
             break;
         }
         if (k == A0IPC_TERM_EV_DONE) { /* the last event: it goes with the status */
@@ -260,7 +250,7 @@ static a0ipc_code attach(a0ipc_rpc_ctx *ctx, const A0__Runtime__V1__AttachReques
             r.done = &done;
             last = ev.reason == A0IPC_TERM_DONE_SESSION_CLOSED;
         } else {
-            code = stop_code(ctx);
+            code = a0ipc_rpc_fail_stopped(ctx);
             break;
         }
         code = a0_runtime_v1_terminal_attach_send(ctx, &r);
@@ -456,7 +446,7 @@ static a0ipc_code exec(a0ipc_rpc_ctx *ctx, const A0__Runtime__V1__ExecRequest *r
     if (rc != 0) {
         code = fail_st(ctx, &st);
     } else if (r.cancelled) {
-        code = stop_code(ctx);
+        code = a0ipc_rpc_fail_stopped(ctx);
     } else if (r.timed_out && deadline_sooner) {
         code = a0ipc_rpc_fail(ctx, A0IPC_DEADLINE_EXCEEDED,
                               "the call's deadline passed; the program was killed");

@@ -4,8 +4,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "common/clock.h"
 #include "common/log.h"
 #include "transport/router_internal.h"
 
@@ -26,13 +26,6 @@ typedef struct router {
     session_owner *sessions;
     router_metrics metrics;
 } router;
-
-static int64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
 
 int a0ipc_router_bucket(const char *key)
 {
@@ -92,7 +85,7 @@ static route decide(router *r, router_op op, const a0ipc_call_options *o, const 
         break;
     }
     if (rt.backend == BACKEND_GRPC && r->breaker_open_until_ns) {
-        if (now_ns() < r->breaker_open_until_ns || r->breaker_trial) {
+        if (a0ipc_mono_ns() < r->breaker_open_until_ns || r->breaker_trial) {
             rt.backend = BACKEND_LEGACY;
             atomic_fetch_add(&r->metrics.breaker_diverted[op], 1);
         } else {
@@ -111,7 +104,8 @@ static void grpc_answered(router *r, a0ipc_code code)
         r->consecutive_unavailable++;
         if (r->breaker_trial || (!r->breaker_open_until_ns &&
                                  r->consecutive_unavailable >= r->flags.breaker_failures)) {
-            r->breaker_open_until_ns = now_ns() + (int64_t)r->flags.breaker_cooldown_ms * 1000000;
+            r->breaker_open_until_ns =
+                a0ipc_mono_ns() + (int64_t)r->flags.breaker_cooldown_ms * 1000000;
             r->breaker_trial = false;
             atomic_store(&r->metrics.breaker_open, 1);
             atomic_fetch_add(&r->metrics.breaker_opened, 1);
@@ -156,9 +150,9 @@ static a0ipc_code no_backend(int backend, a0ipc_status *st)
     do {                                                                                           \
         int be_ = (RT).backend;                                                                    \
         a0ipc_transport *b = r->backend[be_];                                                      \
-        int64_t t0_ = now_ns();                                                                    \
+        int64_t t0_ = a0ipc_mono_ns();                                                             \
         a0ipc_code code_ = b ? (EXPR) : no_backend(be_, st);                                       \
-        router_metrics_record(&r->metrics, be_, OP, code_, (now_ns() - t0_) / 1000);               \
+        router_metrics_record(&r->metrics, be_, OP, code_, (a0ipc_mono_ns() - t0_) / 1000);        \
         if (b && be_ == BACKEND_GRPC)                                                              \
             grpc_answered(r, code_);                                                               \
         if (may_fall_back(r, RT, code_, DELIVERED)) {                                              \
@@ -168,9 +162,9 @@ static a0ipc_code no_backend(int backend, a0ipc_status *st)
             a0ipc_status_clear(st);                                                                \
             be_ = BACKEND_LEGACY;                                                                  \
             b = r->backend[be_];                                                                   \
-            t0_ = now_ns();                                                                        \
+            t0_ = a0ipc_mono_ns();                                                                 \
             code_ = (EXPR);                                                                        \
-            router_metrics_record(&r->metrics, be_, OP, code_, (now_ns() - t0_) / 1000);           \
+            router_metrics_record(&r->metrics, be_, OP, code_, (a0ipc_mono_ns() - t0_) / 1000);    \
         }                                                                                          \
         (RT).backend = be_;                                                                        \
         code = code_;                                                                              \
@@ -551,9 +545,9 @@ static a0ipc_code r_list_sessions(a0ipc_transport *t, const a0ipc_call_options *
         if (!b)
             continue;
         a0ipc_status bst = A0IPC_STATUS_INIT;
-        int64_t t0 = now_ns();
+        int64_t t0 = a0ipc_mono_ns();
         a0ipc_code c = a0ipc_list_sessions(b, o, &lists[be], &bst);
-        router_metrics_record(&r->metrics, be, OP_list_sessions, c, (now_ns() - t0) / 1000);
+        router_metrics_record(&r->metrics, be, OP_list_sessions, c, (a0ipc_mono_ns() - t0) / 1000);
         if (c == A0IPC_OK) {
             code = A0IPC_OK;
             total += lists[be]->n_sessions;

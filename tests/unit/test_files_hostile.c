@@ -54,17 +54,17 @@ typedef a0ipc_code (*op_fn)(fixture *f, const char *path, a0ipc_status *st);
 
 static a0ipc_code op_stat(fixture *f, const char *p, a0ipc_status *st)
 {
-    a0ipc_files_info i;
+    a0ipc_files_entry i;
     a0ipc_code c = a0ipc_files_stat(f->root, p, false, &i, st);
-    a0ipc_files_info_clear(&i);
+    a0ipc_files_entry_clear(&i);
     return c;
 }
 
 static a0ipc_code op_stat_follow(fixture *f, const char *p, a0ipc_status *st)
 {
-    a0ipc_files_info i;
+    a0ipc_files_entry i;
     a0ipc_code c = a0ipc_files_stat(f->root, p, true, &i, st);
-    a0ipc_files_info_clear(&i);
+    a0ipc_files_entry_clear(&i);
     return c;
 }
 
@@ -261,12 +261,12 @@ static void test_last_component_symlink(void **state)
     char *outside = tu_path(f->base, "outside");
     char *before = tu_snapshot(outside);
     a0ipc_status st = A0IPC_STATUS_INIT;
-    a0ipc_files_info info;
+    a0ipc_files_entry info;
 
     assert_int_equal(a0ipc_files_stat(f->root, "link_out", false, &info, &st), A0IPC_OK);
     assert_int_equal(info.type, A0IPC_FILES_TYPE_SYMLINK);
     assert_string_equal(info.symlink_target, "../outside");
-    a0ipc_files_info_clear(&info);
+    a0ipc_files_entry_clear(&info);
     assert_int_equal(a0ipc_files_stat(f->root, "link_out", true, &info, &st),
                      A0IPC_PERMISSION_DENIED);
     assert_int_equal(op_list(f, "link_out", &st), A0IPC_PERMISSION_DENIED);
@@ -280,13 +280,13 @@ static void test_last_component_symlink(void **state)
     assert_int_equal(op_write(f, "link_file_out", &st), A0IPC_OK);
     assert_int_equal(a0ipc_files_stat(f->root, "link_file_out", false, &info, &st), A0IPC_OK);
     assert_int_equal(info.type, A0IPC_FILES_TYPE_FILE);
-    a0ipc_files_info_clear(&info);
+    a0ipc_files_entry_clear(&info);
     /* Move renames the link itself, remove deletes it. */
     assert_int_equal(a0ipc_files_move(f->root, "chain2", "chain2-moved", false, false, NULL, &st),
                      A0IPC_OK);
     assert_int_equal(a0ipc_files_stat(f->root, "chain2-moved", false, &info, &st), A0IPC_OK);
     assert_int_equal(info.type, A0IPC_FILES_TYPE_SYMLINK);
-    a0ipc_files_info_clear(&info);
+    a0ipc_files_entry_clear(&info);
     assert_int_equal(a0ipc_files_remove(f->root, "chain2-moved", true, false,
                                         A0IPC_FILES_TYPE_UNSPECIFIED, NULL, &st),
                      A0IPC_OK);

@@ -160,7 +160,7 @@ static void test_name_order(void **state)
 static void test_stat(void **state)
 {
     fixture *f = *state;
-    a0ipc_files_info i;
+    a0ipc_files_entry i;
     char *p = tu_path(f->dir, "a.txt");
     struct timespec ts[2] = {{1700000000, 5}, {1700000000, 123456789}};
     assert_int_equal(utimensat(AT_FDCWD, p, ts, 0), 0);
@@ -173,38 +173,38 @@ static void test_stat(void **state)
     assert_int_equal(i.mode, 0640);
     assert_int_equal(i.mtime_ns, 1700000000123456789LL);
     assert_null(i.symlink_target);
-    a0ipc_files_info_clear(&i);
+    a0ipc_files_entry_clear(&i);
     free(p);
 
     assert_int_equal(a0ipc_files_stat(f->root, "sub/deeper", false, &i, &f->st), A0IPC_OK);
     assert_string_equal(i.name, "deeper");
     assert_string_equal(i.path, "sub/deeper");
     assert_int_equal(i.type, A0IPC_FILES_TYPE_DIR);
-    a0ipc_files_info_clear(&i);
+    a0ipc_files_entry_clear(&i);
 
     assert_int_equal(a0ipc_files_stat(f->root, ".", false, &i, &f->st), A0IPC_OK);
     assert_string_equal(i.name, ".");
     assert_int_equal(i.type, A0IPC_FILES_TYPE_DIR);
-    a0ipc_files_info_clear(&i);
+    a0ipc_files_entry_clear(&i);
 
     tu_symlink("sub/one.txt", f->dir, "ln");
     assert_int_equal(a0ipc_files_stat(f->root, "ln", false, &i, &f->st), A0IPC_OK);
     assert_int_equal(i.type, A0IPC_FILES_TYPE_SYMLINK);
     assert_string_equal(i.symlink_target, "sub/one.txt");
     assert_int_equal(i.size, strlen("sub/one.txt"));
-    a0ipc_files_info_clear(&i);
+    a0ipc_files_entry_clear(&i);
     assert_int_equal(a0ipc_files_stat(f->root, "ln", true, &i, &f->st), A0IPC_OK);
     assert_int_equal(i.type, A0IPC_FILES_TYPE_FILE);
     assert_int_equal(i.size, 4);
     assert_string_equal(i.name, "ln");
-    a0ipc_files_info_clear(&i);
+    a0ipc_files_entry_clear(&i);
 
     char *fifo = tu_path(f->dir, "fifo");
     assert_int_equal(mkfifo(fifo, 0600), 0);
     free(fifo);
     assert_int_equal(a0ipc_files_stat(f->root, "fifo", false, &i, &f->st), A0IPC_OK);
     assert_int_equal(i.type, A0IPC_FILES_TYPE_OTHER);
-    a0ipc_files_info_clear(&i);
+    a0ipc_files_entry_clear(&i);
 
     assert_int_equal(a0ipc_files_stat(f->root, "missing", false, &i, &f->st), A0IPC_NOT_FOUND);
     assert_string_equal(a0ipc_status_message(&f->st), "stat missing: No such file or directory");
@@ -541,15 +541,15 @@ static void check_copy(fixture *f, int sdir, int ddir)
     char *s = tu_read(f->dir, "dst/tree2/d/g.txt", NULL);
     assert_string_equal(s, "deep");
     free(s);
-    a0ipc_files_info i;
+    a0ipc_files_entry i;
     assert_int_equal(a0ipc_files_stat(f->root, "dst/tree2/f.txt", false, &i, &f->st), A0IPC_OK);
     assert_int_equal(i.mode, 0604);
     assert_int_equal(i.mtime_ns, 1600000000000000042LL);
-    a0ipc_files_info_clear(&i);
+    a0ipc_files_entry_clear(&i);
     assert_int_equal(a0ipc_files_stat(f->root, "dst/tree2/abs", false, &i, &f->st), A0IPC_OK);
     assert_int_equal(i.type, A0IPC_FILES_TYPE_SYMLINK);
     assert_string_equal(i.symlink_target, "/etc/passwd");
-    a0ipc_files_info_clear(&i);
+    a0ipc_files_entry_clear(&i);
     assert_int_equal(tu_count_temps(f->dir, "dst"), 0);
 }
 

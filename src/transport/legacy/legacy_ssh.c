@@ -6,10 +6,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <libssh/libssh.h>
 
+#include "common/clock.h"
 #include "common/legacy_clean.h"
 #include "common/log.h"
 #include "transport/legacy/rfc_json.h"
@@ -27,13 +27,6 @@ struct a0ipc_legacy_ssh {
     size_t tail_len;
     char *prompt; /* the last line at settling, cleaned; NULL when none was recognised */
 };
-
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void free_session(a0ipc_legacy_ssh *s)
 {
@@ -195,7 +188,7 @@ static a0ipc_code settle(a0ipc_legacy_ssh *s, int64_t deadline, a0ipc_status *st
     bool heard = false, at_prompt = false;
     int64_t quiet_since = 0;
     for (;;) {
-        int64_t left = deadline - now_ms();
+        int64_t left = deadline - a0ipc_mono_ms();
         if (left <= 0)
             return a0ipc_status_set(st, A0IPC_DEADLINE_EXCEEDED,
                                     "SSH: the shell did not settle in time");
@@ -214,10 +207,10 @@ static a0ipc_code settle(a0ipc_legacy_ssh *s, int64_t deadline, a0ipc_status *st
             return a0ipc_status_set(st, A0IPC_UNAVAILABLE, "SSH: the shell ended at once");
         if (got) {
             heard = true;
-            quiet_since = now_ms();
+            quiet_since = a0ipc_mono_ms();
             continue;
         }
-        if (heard && (at_prompt || now_ms() - quiet_since >= SETTLE_QUIET_MS)) {
+        if (heard && (at_prompt || a0ipc_mono_ms() - quiet_since >= SETTLE_QUIET_MS)) {
             pthread_mutex_lock(&s->lock);
             s->full.len = 0;
             pthread_mutex_unlock(&s->lock);
@@ -233,7 +226,7 @@ a0ipc_legacy_ssh *a0ipc_legacy_ssh_connect(const a0ipc_legacy_ssh_config *cfg, a
     int port = cfg->port ? cfg->port : A0IPC_LEGACY_SSH_DEFAULT_PORT;
     int64_t timeout =
         cfg->connect_timeout_ms > 0 ? cfg->connect_timeout_ms : DEFAULT_CONNECT_TIMEOUT_MS;
-    int64_t deadline = now_ms() + timeout;
+    int64_t deadline = a0ipc_mono_ms() + timeout;
     char who[512];
     snprintf(who, sizeof who, "%s@%s:%d", user, host, port);
     if (!cfg->private_key_file && !cfg->password) {
@@ -378,11 +371,11 @@ a0ipc_code a0ipc_legacy_ssh_read_output(a0ipc_legacy_ssh *s, int64_t wait_ms,
     a0ipc_jbuf_add(&got, (const char *)s->tail, s->tail_len);
     s->tail_len = 0;
     pthread_mutex_unlock(&s->lock);
-    int64_t start = now_ms(), last = 0;
+    int64_t start = a0ipc_mono_ms(), last = 0;
     bool heard = false, eof = false;
     uint8_t buf[A0IPC_LEGACY_SSH_CHUNK];
     for (;;) {
-        int64_t t = now_ms();
+        int64_t t = a0ipc_mono_ms();
         /* Until wait_ms for the first bytes; after that while more comes within the gap. */
         int64_t until = start + (wait_ms > 0 ? wait_ms : 0);
         if (heard && last + A0IPC_LEGACY_SSH_GAP_MS < until)
@@ -398,7 +391,7 @@ a0ipc_code a0ipc_legacy_ssh_read_output(a0ipc_legacy_ssh *s, int64_t wait_ms,
         if (n > 0) {
             a0ipc_jbuf_add(&got, (const char *)buf, (size_t)n);
             heard = true;
-            last = now_ms();
+            last = a0ipc_mono_ms();
             continue;
         }
         if (eof || left <= 0)
@@ -436,11 +429,11 @@ a0ipc_code a0ipc_legacy_ssh_read_raw(a0ipc_legacy_ssh *s, int64_t wait_ms, uint8
 {
     *n = 0;
     *eof = false;
-    int64_t until = now_ms() + (wait_ms > 0 ? wait_ms : 0);
+    int64_t until = a0ipc_mono_ms() + (wait_ms > 0 ? wait_ms : 0);
     while (*n + A0IPC_LEGACY_SSH_CHUNK <= cap) {
         /* Wait in slices (so sends get the lock between them) until the first bytes; after
          * them only take what is ready. */
-        int64_t left = *n ? 0 : until - now_ms();
+        int64_t left = *n ? 0 : until - a0ipc_mono_ms();
         int slice = left <= 0 ? 0 : left > SLICE_MS ? SLICE_MS : (int)left;
         int got = read_chunk(s, buf + *n, slice, eof);
         if (got < 0)

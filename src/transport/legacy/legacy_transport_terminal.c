@@ -22,6 +22,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "common/clock.h"
 #include "common/legacy_clean.h"
 #include "common/term_dialog.h"
 #include "transport/legacy/legacy_transport_internal.h"
@@ -44,13 +45,6 @@ struct ltr_session {
     uint64_t seq; /* bytes the shell has written since the session opened */
     ltr_session *next;
 };
-
-static int64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static int64_t wall_ms(void)
 {
@@ -341,14 +335,14 @@ static a0ipc_code run_loop(runner *r, const a0ipc_call_options *o, a0ipc_run_res
                                       ro->dialog_patterns ? ro->n_dialog_patterns : 0, st)))
         return st->code;
     a0ipc_code code = a0ipc_legacy_ssh_send_command(r->s->ssh, ro->command, st);
-    int64_t start = mono_ms(), last = start;
+    int64_t start = a0ipc_mono_ms(), last = start;
     int64_t call_end = o && o->timeout_ms > 0 ? start + o->timeout_ms : 0;
     bool dialog_checked = false;
     uint8_t *buf = code == A0IPC_OK ? malloc(READ_CAP) : NULL;
     if (code == A0IPC_OK && !buf)
         code = ltr_oom(st);
     while (code == A0IPC_OK) {
-        int64_t now = mono_ms();
+        int64_t now = a0ipc_mono_ms();
         if (o && o->cancel && a0ipc_cancel_raised(o->cancel)) {
             code = a0ipc_status_set(st, A0IPC_CANCELLED, "stopped by the caller");
             break;
@@ -407,7 +401,7 @@ static a0ipc_code run_loop(runner *r, const a0ipc_call_options *o, a0ipc_run_res
             break;
         if (n > 0) {
             r->s->seq += n;
-            last = mono_ms();
+            last = a0ipc_mono_ms();
             dialog_checked = false;
             feed(r, buf, n);
             if (take_prompt(r)) {

@@ -1,4 +1,4 @@
-#include "services/term_session.h"
+#include "services/term_pty.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -11,30 +11,30 @@
 
 #include "services/term_reaper.h"
 
-static int open_pty(unsigned rows, unsigned cols, bool echo, uid_t uid, int *master, int *slave,
-                    a0ipc_status *st)
+static a0ipc_code open_pty(unsigned rows, unsigned cols, bool echo, uid_t uid, int *master,
+                           int *slave, a0ipc_status *st)
 {
     int m = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
     if (m < 0)
-        return a0ipc_status_from_errno(st, errno, "posix_openpt"), -1;
+        return a0ipc_status_from_errno(st, errno, "posix_openpt");
     char name[128];
     if (grantpt(m) != 0 || unlockpt(m) != 0 || ptsname_r(m, name, sizeof name) != 0) {
         a0ipc_status_from_errno(st, errno, "preparing the terminal");
         close(m);
-        return -1;
+        return st->code;
     }
     int s = open(name, O_RDWR | O_NOCTTY | O_CLOEXEC);
     if (s < 0) {
         a0ipc_status_from_errno(st, errno, "opening %s", name);
         close(m);
-        return -1;
+        return st->code;
     }
     /* The session's user must own its terminal (programs chmod it, write to /dev/tty). */
     if (uid != (uid_t)-1 && (fchown(s, uid, (gid_t)-1) != 0 || fchmod(s, 0620) != 0)) {
         a0ipc_status_from_errno(st, errno, "giving %s to uid %u", name, (unsigned)uid);
         close(s);
         close(m);
-        return -1;
+        return st->code;
     }
     struct winsize ws = {.ws_row = (unsigned short)rows, .ws_col = (unsigned short)cols};
     ioctl(s, TIOCSWINSZ, &ws);
@@ -51,22 +51,22 @@ static int open_pty(unsigned rows, unsigned cols, bool echo, uid_t uid, int *mas
     }
     *master = m;
     *slave = s;
-    return 0;
+    return A0IPC_OK;
 }
 
-int a0ipc_term_spawn_pty(const a0ipc_term_child *c, unsigned rows, unsigned cols, bool echo,
-                         pid_t *pid, int *master, a0ipc_status *st)
+a0ipc_code a0ipc_term_spawn_pty(const a0ipc_term_child *c, unsigned rows, unsigned cols, bool echo,
+                                pid_t *pid, int *master, a0ipc_status *st)
 {
-    int m, s;
+    int m = -1, s = -1;
     if (open_pty(rows, cols, echo, c->cfg->uid >= 0 ? (uid_t)c->cfg->uid : (uid_t)-1, &m, &s, st) !=
-        0)
-        return -1;
+        A0IPC_OK)
+        return st->code;
     int errp[2];
     if (pipe2(errp, O_CLOEXEC) != 0) {
         a0ipc_status_from_errno(st, errno, "pipe");
         close(m);
         close(s);
-        return -1;
+        return st->code;
     }
 
     a0ipc_reaper_lock();
@@ -98,7 +98,7 @@ int a0ipc_term_spawn_pty(const a0ipc_term_child *c, unsigned rows, unsigned cols
     s = -1;
     close(errp[1]);
     errp[1] = -1;
-    if (a0ipc_term_child_report(errp[0], c, st) != 0) {
+    if (a0ipc_term_child_report(errp[0], c, st) != A0IPC_OK) {
         int status;
         a0ipc_reaper_wait(child, &status, -1, -1);
         goto fail;
@@ -107,7 +107,7 @@ int a0ipc_term_spawn_pty(const a0ipc_term_child *c, unsigned rows, unsigned cols
     fcntl(m, F_SETFL, fcntl(m, F_GETFL) | O_NONBLOCK);
     *pid = child;
     *master = m;
-    return 0;
+    return A0IPC_OK;
 
 fail:
     if (s >= 0)
@@ -116,5 +116,5 @@ fail:
         close(errp[1]);
     close(errp[0]);
     close(m);
-    return -1;
+    return st->code;
 }
