@@ -321,7 +321,7 @@ static char *new_session(a0ipc_transport *t, const char *const *argv, int *pid)
 static void close_session(a0ipc_transport *t, const char *id)
 {
     a0ipc_status st = A0IPC_STATUS_INIT;
-    if (a0ipc_close_session(t, NULL, id, 1000, &st) != A0IPC_OK)
+    if (a0ipc_close_session(t, NULL, id, 1000, NULL, &st) != A0IPC_OK)
         bu_die("close session: %s: %s", a0ipc_code_name(st.code), a0ipc_status_message(&st));
 }
 

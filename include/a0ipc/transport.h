@@ -67,7 +67,11 @@ typedef enum a0ipc_serving {
     A0IPC_SERVING_UNKNOWN = 0,
     A0IPC_SERVING = 1,
     A0IPC_NOT_SERVING = 2,
+    A0IPC_SERVICE_UNKNOWN = 3, /* health_watch only: the server does not know the service (yet) */
 } a0ipc_serving;
+
+/* health_watch's callback, once per status the server reports; non-zero stops the watch. */
+typedef int (*a0ipc_serving_fn)(void *arg, a0ipc_serving status);
 
 /* ---- files ---- */
 
@@ -180,6 +184,13 @@ typedef struct a0ipc_session_list {
     a0ipc_session_info *sessions;
     size_t n_sessions;
 } a0ipc_session_list;
+
+/* What close_session learnt of the shell it ended (or found ended). */
+typedef struct a0ipc_session_end {
+    bool known;    /* false where the backend cannot tell (the legacy) */
+    int exit_code; /* the shell's exit status when it exited normally */
+    int signal;    /* the signal that ended it, or 0 */
+} a0ipc_session_end;
 
 void a0ipc_session_info_clear(a0ipc_session_info *s);
 void a0ipc_session_list_free(a0ipc_session_list *l);

@@ -60,9 +60,15 @@
     X(2, resize, (const char *session_id, uint32_t rows, uint32_t cols), (session_id, rows, cols)) \
     X(2, signal, (const char *session_id, int signo, a0ipc_signal_target target),                  \
       (session_id, signo, target))                                                                 \
-    X(2, close_session, (const char *session_id, uint32_t grace_ms), (session_id, grace_ms))       \
+    /* out (may be NULL): how the shell ended. */                                               \
+    X(2, close_session, (const char *session_id, uint32_t grace_ms, a0ipc_session_end *out),     \
+      (session_id, grace_ms, out))                                                               \
     X(2, list_sessions, (a0ipc_session_list **out), (out))                                         \
-    X(2, exec, (const a0ipc_exec_options *eo, a0ipc_exec_result *out), (eo, out))
+    X(2, exec, (const a0ipc_exec_options *eo, a0ipc_exec_result *out), (eo, out))                \
+    /* Reports the service's status now and at every change (grpc.health.v1's Watch), until   \
+     * the callback stops it or the call ends; UNIMPLEMENTED where there is no such stream. */ \
+    X(2, health_watch, (const char *service, a0ipc_serving_fn on_status, void *arg),          \
+      (service, on_status, arg))
 /* clang-format on */
 
 /* Removes one pair of parentheses: A0IPC_TRANSPORT_UNPAREN params is the parameter list. */

@@ -8,15 +8,21 @@
 #include "cli/runner.h"
 #include "grpc/health/v1/health.pb-c.h"
 
-/* --watch asks again this often; the interface has no stream of health changes. */
-#define WATCH_INTERVAL_S 1
+/* --watch over a backend with no stream of health changes (the legacy) asks again this often. */
+#define POLL_INTERVAL_S 1
 
 static Grpc__Health__V1__HealthCheckResponse__ServingStatus wire_status(a0ipc_serving s)
 {
-    return s == A0IPC_SERVING ? GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__SERVING
-           : s == A0IPC_NOT_SERVING
-               ? GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__NOT_SERVING
-               : GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__UNKNOWN;
+    switch (s) {
+    case A0IPC_SERVING:
+        return GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__SERVING;
+    case A0IPC_NOT_SERVING:
+        return GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__NOT_SERVING;
+    case A0IPC_SERVICE_UNKNOWN:
+        return GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__SERVICE_UNKNOWN;
+    default:
+        return GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__UNKNOWN;
+    }
 }
 
 /* One line: the status's name, or with --json the HealthCheckResponse it stands for. */
@@ -34,6 +40,30 @@ static void print_status(const a0ipc_cli *cli, a0ipc_serving s)
     fflush(stdout);
 }
 
+static int print_change(void *arg, a0ipc_serving s)
+{
+    print_status(arg, s);
+    return 0; /* until interrupted or the stream ends */
+}
+
+/* Every change until interrupted, or until a call fails (a0ipcd went away). */
+static int watch(a0ipc_cli *cli, const char *service)
+{
+    if (a0ipc_health_watch(cli->t, &cli->call, service, print_change, cli, &cli->st) == A0IPC_OK)
+        return A0IPC_EXIT_NOT_SERVING; /* the server ended the stream */
+    if (cli->st.code != A0IPC_UNIMPLEMENTED)
+        return a0ipc_cli_fail(cli);
+    a0ipc_status_clear(&cli->st);
+    a0ipc_serving s;
+    for (int last = -1;; sleep(POLL_INTERVAL_S)) {
+        if (a0ipc_health(cli->t, &cli->call, service, &s, &cli->st) != A0IPC_OK)
+            return a0ipc_cli_fail(cli);
+        if ((int)s != last)
+            print_status(cli, s);
+        last = (int)s;
+    }
+}
+
 static int run_health(a0ipc_cli *cli, int argc, char **argv)
 {
     (void)argc;
@@ -46,14 +76,7 @@ static int run_health(a0ipc_cli *cli, int argc, char **argv)
         print_status(cli, s);
         return s == A0IPC_SERVING ? A0IPC_EXIT_OK : A0IPC_EXIT_NOT_SERVING;
     }
-    /* Every change until interrupted, or until a call fails (a0ipcd went away). */
-    for (int last = -1;; sleep(WATCH_INTERVAL_S)) {
-        if (a0ipc_health(cli->t, &cli->call, service, &s, &cli->st) != A0IPC_OK)
-            return a0ipc_cli_fail(cli);
-        if ((int)s != last)
-            print_status(cli, s);
-        last = (int)s;
-    }
+    return watch(cli, service);
 }
 
 static const a0ipc_cli_cmd health = {
@@ -63,7 +86,7 @@ static const a0ipc_cli_cmd health = {
     0,
     0,
     {{"service", true, "a fully qualified service, e.g. a0.runtime.v1.Files"},
-     {"watch", false, "print every change (asking every second) until interrupted"}},
+     {"watch", false, "print every change until interrupted (no deadline)"}},
     run_health,
     false,
 };

@@ -206,7 +206,7 @@ static int run_run(a0ipc_cli *cli, int argc, char **argv)
     }
     if (s.id && ended) {
         a0ipc_status st = A0IPC_STATUS_INIT;
-        a0ipc_close_session(cli->t, NULL, s.id, 1000, &st); /* our own throwaway session */
+        a0ipc_close_session(cli->t, NULL, s.id, 1000, NULL, &st); /* our own throwaway session */
         a0ipc_status_clear(&st);
     }
     free(command);
@@ -258,10 +258,13 @@ static int run_close(a0ipc_cli *cli, int argc, char **argv)
     long long grace = a0ipc_cli_number(cli, "grace-ms", 2000);
     if (grace < 0)
         return A0IPC_EXIT_USAGE;
-    if (a0ipc_close_session(cli->t, &cli->call, argv[0], (uint32_t)grace, &cli->st))
+    a0ipc_session_end end;
+    if (a0ipc_close_session(cli->t, &cli->call, argv[0], (uint32_t)grace, &end, &cli->st))
         return a0ipc_cli_fail(cli);
-    if (cli->json) { /* the transport does not pass the shell's status on: the empty response */
+    if (cli->json) { /* how the shell ended; the empty response where the backend cannot tell */
         A0__Runtime__V1__CloseSessionResponse r = A0__RUNTIME__V1__CLOSE_SESSION_RESPONSE__INIT;
+        r.exit_code = end.exit_code;
+        r.signal = end.signal;
         a0ipc_cli_json_message(stdout, &r.base);
     }
     return A0IPC_EXIT_OK;
@@ -314,27 +317,15 @@ static void window_size(uint32_t *rows, uint32_t *cols)
 }
 
 /* The status the shell of an ended session exited with, as ssh exits with it. CloseSession says
- * it (and removes the ended session); the transport interface does not carry it, so this asks
- * a0ipcd directly. 0 over the other backends, or when a0ipcd no longer knows the session. */
+ * it (and removes the ended session). 0 where the backend cannot tell (the legacy), or when
+ * a0ipcd no longer knows the session. */
 static int ended_shell_status(a0ipc_cli *cli, const char *id)
 {
-    if (strcmp(cli->conn.backend, "grpc") != 0)
-        return A0IPC_EXIT_OK;
     a0ipc_status st = A0IPC_STATUS_INIT;
-    a0ipc_rpc_channel *ch = a0ipc_cli_conn_channel(&cli->conn, &st);
+    a0ipc_session_end end;
     int rc = A0IPC_EXIT_OK;
-    A0__Runtime__V1__CloseSessionRequest req = A0__RUNTIME__V1__CLOSE_SESSION_REQUEST__INIT;
-    req.session_id = (char *)id;
-    req.grace_ms = 1000;
-    A0__Runtime__V1__CloseSessionResponse *resp = NULL;
-    a0ipc_rpc_metadata md;
-    a0ipc_rpc_call_options o;
-    a0ipc_cli_conn_call_options(&cli->conn, 10000, id, &md, &o);
-    if (ch && a0_runtime_v1_terminal_close_session_call(ch, &o, &req, &resp, &st) == A0IPC_OK) {
-        rc = remote_status(resp->exit_code, resp->signal);
-        protobuf_c_message_free_unpacked(&resp->base, NULL);
-    }
-    a0ipc_rpc_channel_free(ch);
+    if (a0ipc_close_session(cli->t, &cli->call, id, 1000, &end, &st) == A0IPC_OK && end.known)
+        rc = remote_status(end.exit_code, end.signal);
     a0ipc_status_clear(&st);
     return rc;
 }

@@ -9,7 +9,6 @@
 
 #include "a0ipc/transport.h"
 #include "cli/commands.h"
-#include "common/target.h"
 
 static const char *env(const char *name)
 {
@@ -90,7 +89,6 @@ void a0ipc_cli_conn_init(a0ipc_cli_conn *c)
     memset(c, 0, sizeof *c);
     c->target = A0IPC_CLI_DEFAULT_TARGET;
     c->timeout_s = 5;
-    a0ipc_rpc_channel_options_init(&c->channel);
     read_config(c);
     if (env("A0IPC_TARGET"))
         c->target = env("A0IPC_TARGET");
@@ -158,42 +156,6 @@ int a0ipc_cli_conn_option(a0ipc_cli_conn *c, int opt, const char *arg)
     }
 }
 
-a0ipc_rpc_channel *a0ipc_cli_conn_channel(a0ipc_cli_conn *c, a0ipc_status *st)
-{
-    c->sec.token = NULL;
-    if (c->token_file) {
-        if (a0ipc_read_token_file(c->token_file, c->token, sizeof c->token, st) != 0)
-            return NULL;
-        c->sec.token = c->token;
-    }
-    if (!!c->sec.cert_file != !!c->sec.key_file) {
-        a0ipc_status_set(st, A0IPC_INVALID_ARGUMENT, "--cert and --key go together");
-        return NULL;
-    }
-    c->channel.security = &c->sec;
-    c->channel.authority_override = c->server_name;
-    if (!c->server_name && a0ipc_target_is_address_list(c->target)) {
-        free(c->target_host);
-        c->target_host = a0ipc_target_host(c->target);
-        c->channel.authority_override = c->target_host;
-    }
-    return a0ipc_rpc_channel_new(c->target, &c->channel, st);
-}
-
-void a0ipc_cli_conn_call_options(const a0ipc_cli_conn *c, int64_t timeout_ms,
-                                 const char *session_id, a0ipc_rpc_metadata *md,
-                                 a0ipc_rpc_call_options *o)
-{
-    memset(o, 0, sizeof *o);
-    o->timeout_ms = timeout_ms;
-    const char *key = c->routing_key && *c->routing_key ? c->routing_key : session_id;
-    if (key && *key) {
-        *md = (a0ipc_rpc_metadata){A0IPC_AFFINITY_METADATA, key};
-        o->metadata = md;
-        o->n_metadata = 1;
-    }
-}
-
 int a0ipc_cli_conn_report(const a0ipc_cli_conn *c, a0ipc_status *st)
 {
     fprintf(stderr, "a0ipc: %s: %s\n", a0ipc_code_name(st->code), a0ipc_status_message(st));
@@ -235,8 +197,6 @@ void a0ipc_cli_conn_free(a0ipc_cli_conn *c)
     for (int i = 0; i < c->n_config_values; i++)
         free(c->config_values[i]);
     c->n_config_values = 0;
-    free(c->target_host);
-    c->target_host = NULL;
 }
 
 void a0ipc_cli_conn_usage(FILE *out)

@@ -9,7 +9,6 @@
 #include <stdbool.h>
 #include <stdio.h>
 
-#include "rpc/client.h"
 #include "security/client_credentials.h"
 #include "security/tokens.h"
 
@@ -53,8 +52,7 @@ typedef struct a0ipc_cli_conn {
     double timeout_s;
     a0ipc_client_security sec;
     char token[A0IPC_TOKEN_MAX + 1]; /* read from token_file; wiped by _free */
-    a0ipc_rpc_channel_options channel;
-    char *config_values[8]; /* strings read from the config file; freed by _free */
+    char *config_values[8];          /* strings read from the config file; freed by _free */
     int n_config_values;
     /* Which transport (cli/backend.h): "grpc" (default), "legacy" or "router". */
     const char *backend;
@@ -62,7 +60,6 @@ typedef struct a0ipc_cli_conn {
     const char *router_flags;  /* --router-flags, else $A0IPC_ROUTER_FLAGS */
     bool router_metrics;       /* print the router's metrics to stderr at the end */
     const char *routing_key;   /* --routing-key, else $A0IPC_ROUTING_KEY */
-    char *target_host;         /* the TLS name of an address-list target; freed by _free */
 } a0ipc_cli_conn;
 
 /* Settings, later ones winning: built-in defaults (the system socket, 5 s), the config file
@@ -73,14 +70,6 @@ typedef struct a0ipc_cli_conn {
 void a0ipc_cli_conn_init(a0ipc_cli_conn *c);
 /* 1: opt was a connection option and is taken; 0: not one of ours; -1: bad value (printed). */
 int a0ipc_cli_conn_option(a0ipc_cli_conn *c, int opt, const char *arg);
-/* Reads the token file and opens the channel with the credentials asked for. */
-a0ipc_rpc_channel *a0ipc_cli_conn_channel(a0ipc_cli_conn *c, a0ipc_status *st);
-/* The options of a call made straight on a channel of a0ipc_cli_conn_channel: deadline
- * timeout_ms, and the affinity key as the transport sends it (the routing key, else session_id;
- * md holds the entry). */
-void a0ipc_cli_conn_call_options(const a0ipc_cli_conn *c, int64_t timeout_ms,
-                                 const char *session_id, a0ipc_rpc_metadata *md,
-                                 a0ipc_rpc_call_options *o);
 /* Prints the failure of a call and what to check; returns the CLI's "call failed" status. */
 int a0ipc_cli_conn_report(const a0ipc_cli_conn *c, a0ipc_status *st);
 void a0ipc_cli_conn_free(a0ipc_cli_conn *c);

@@ -395,8 +395,10 @@ a0ipc_code gt_signal(a0ipc_transport *t, const a0ipc_call_options *o, const char
 }
 
 a0ipc_code gt_close_session(a0ipc_transport *t, const a0ipc_call_options *o, const char *id,
-                            uint32_t grace_ms, a0ipc_status *st)
+                            uint32_t grace_ms, a0ipc_session_end *out, a0ipc_status *st)
 {
+    if (out)
+        *out = (a0ipc_session_end){0};
     grpc_transport *g = t->ctx;
     A0__Runtime__V1__CloseSessionRequest req = A0__RUNTIME__V1__CLOSE_SESSION_REQUEST__INIT;
     req.session_id = (char *)id;
@@ -406,8 +408,11 @@ a0ipc_code gt_close_session(a0ipc_transport *t, const a0ipc_call_options *o, con
     A0__Runtime__V1__CloseSessionResponse *resp = NULL;
     a0ipc_code code =
         a0_runtime_v1_terminal_close_session_call(channel_for(g, id), &co, &req, &resp, st);
-    if (code == A0IPC_OK)
+    if (code == A0IPC_OK) {
+        if (out)
+            *out = (a0ipc_session_end){true, resp->exit_code, resp->signal};
         protobuf_c_message_free_unpacked(&resp->base, NULL);
+    }
     if (code == A0IPC_OK || code == A0IPC_NOT_FOUND)
         unpin(g, id);
     return code;

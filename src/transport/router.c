@@ -520,12 +520,12 @@ static a0ipc_code r_signal(a0ipc_transport *t, const a0ipc_call_options *o, cons
 }
 
 static a0ipc_code r_close_session(a0ipc_transport *t, const a0ipc_call_options *o, const char *id,
-                                  uint32_t grace_ms, a0ipc_status *st)
+                                  uint32_t grace_ms, a0ipc_session_end *out, a0ipc_status *st)
 {
     router *r = t->ctx;
     route rt = decide(r, OP_close_session, o, id);
     a0ipc_code code;
-    ROUTED(OP_close_session, rt, false, a0ipc_close_session(b, o, id, grace_ms, st));
+    ROUTED(OP_close_session, rt, false, a0ipc_close_session(b, o, id, grace_ms, out, st));
     if (code == A0IPC_OK || code == A0IPC_NOT_FOUND)
         forget_session(r, id);
     return code;

@@ -279,7 +279,7 @@ static void terminal_through_the_interface(void **state)
     assert_string_equal((char *)er.stderr_data, "err\n");
     a0ipc_exec_result_clear(&er);
 
-    assert_int_equal(a0ipc_close_session(t, NULL, s.id, 500, &st), A0IPC_OK);
+    assert_int_equal(a0ipc_close_session(t, NULL, s.id, 500, NULL, &st), A0IPC_OK);
     assert_int_equal(a0ipc_run(t, NULL, s.id, &ro, collect, &out, &rr, &st), A0IPC_NOT_FOUND);
     a0ipc_status_clear(&st);
     a0ipc_session_info_clear(&s);
@@ -526,7 +526,7 @@ static void dns_name_with_two_addresses(void **state)
         collected out = {.len = 0};
         if (a0ipc_run(t, NULL, s.id, &ro, collect, &out, &rr, &st) != A0IPC_OK)
             fail_msg("run: %s", a0ipc_status_message(&st));
-        assert_int_equal(a0ipc_close_session(t, NULL, s.id, 1000, &st), A0IPC_OK);
+        assert_int_equal(a0ipc_close_session(t, NULL, s.id, 1000, NULL, &st), A0IPC_OK);
         a0ipc_session_info_clear(&s);
     }
     a0ipc_status_clear(&st);
@@ -569,7 +569,7 @@ static void sessions_stay_on_their_daemon(void **state)
     }
     assert_int_equal(total, 3);
     for (int i = 0; i < 3; i++) {
-        assert_int_equal(a0ipc_close_session(t, NULL, s[i].id, 200, &st), A0IPC_OK);
+        assert_int_equal(a0ipc_close_session(t, NULL, s[i].id, 200, NULL, &st), A0IPC_OK);
         a0ipc_session_info_clear(&s[i]);
     }
     a0ipc_status_clear(&st);

@@ -124,6 +124,25 @@ class CliTest(unittest.TestCase):
         self.assertEqual(r.returncode, 0)
         self.assertIn(b"client.conf:4: not a setting", r.stderr)
 
+    def test_health_watch_is_the_health_stream(self):
+        # --watch follows grpc.health.v1's Watch: the status at once, SERVICE_UNKNOWN for a
+        # service the daemon does not know, the stream held open until the daemon goes away.
+        watches = [subprocess.Popen([CLI, "health", "--watch", *extra], stdout=subprocess.PIPE,
+                                    stderr=subprocess.PIPE, env=self.env)
+                   for extra in ((), ("--service", "a0.runtime.v1.Nope", "--json"))]
+        for w in watches:
+            self.addCleanup(w.kill)
+        self.assertEqual(watches[0].stdout.readline(), b"SERVING\n")
+        self.assertEqual(json.loads(watches[1].stdout.readline()), {"status": "SERVICE_UNKNOWN"})
+        time.sleep(1.5)
+        self.assertEqual([w.poll() for w in watches], [None, None])  # still watching
+        self.daemon.send_signal(signal.SIGTERM)
+        self.assertEqual(self.daemon.wait(timeout=20), 0)
+        for w in watches:
+            w.wait(timeout=20)
+            rest = w.stdout.read()
+            self.assertIn(w.returncode, (1, 3), rest)  # the stream ended: not serving any more
+
     def test_watch(self):
         w = subprocess.Popen([CLI, "watch", ".", "--json", "--timeout", "8"],
                              stdout=subprocess.PIPE, env=self.env)

@@ -143,6 +143,11 @@ class CliConventions(unittest.TestCase):
         self.assertIn(b"MAX_TIME; the command goes on in session", r.stderr)
         session = r.stderr.split(b"session ")[1].split()[0].decode()
         self.cli("close", session)
+        # close --json says how the shell ended (the transport's close_session carries it)
+        r = self.cli("run", "--max-time-ms", "200", "sleep 0.5; exit 6", expect=124)
+        session = r.stderr.split(b"session ")[1].split()[0].decode()
+        time.sleep(1)
+        self.assertEqual(json.loads(self.cli("close", session, "--json").stdout), {"exitCode": 6})
 
     def test_own_failures_of_exec_and_run_are_255(self):
         absent = "unix:" + os.path.join(self.dir, "absent.sock")

@@ -61,7 +61,7 @@ static int close_all(void **state)
     a0ipc_status st = A0IPC_STATUS_INIT;
     if (a0ipc_list_sessions(fx->t, NULL, &l, &st) == A0IPC_OK)
         for (size_t i = 0; i < l->n_sessions; i++)
-            a0ipc_close_session(fx->t, NULL, l->sessions[i].id, 0, &st);
+            a0ipc_close_session(fx->t, NULL, l->sessions[i].id, 0, NULL, &st);
     a0ipc_session_list_free(l);
     a0ipc_status_clear(&st);
     return 0;
@@ -83,7 +83,7 @@ static char *open_session(fixture *fx)
 static void close_session(fixture *fx, const char *id)
 {
     a0ipc_status st = A0IPC_STATUS_INIT;
-    assert_int_equal(a0ipc_close_session(fx->t, NULL, id, 0, &st), A0IPC_OK);
+    assert_int_equal(a0ipc_close_session(fx->t, NULL, id, 0, NULL, &st), A0IPC_OK);
 }
 
 typedef struct text {
@@ -353,7 +353,7 @@ static void resize_limits_and_refusals(void **state)
     a0ipc_exec_options eo = {.argv = argv, .argc = 1};
     a0ipc_exec_result er;
     assert_int_equal(a0ipc_exec(fx->t, NULL, &eo, &er, &st), A0IPC_UNIMPLEMENTED);
-    assert_int_equal(a0ipc_close_session(fx->t, NULL, "legacy-999", 0, &st), A0IPC_NOT_FOUND);
+    assert_int_equal(a0ipc_close_session(fx->t, NULL, "legacy-999", 0, NULL, &st), A0IPC_NOT_FOUND);
     a0ipc_status_clear(&st);
     close_session(fx, id);
     free(id);

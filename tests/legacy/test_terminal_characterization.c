@@ -89,7 +89,7 @@ static int teardown(void **state)
     for (int i = 0; i < 2; i++) {
         a0ipc_status st = A0IPC_STATUS_INIT;
         if (fx->session[i])
-            a0ipc_close_session(fx->t[i], NULL, fx->session[i], 500, &st);
+            a0ipc_close_session(fx->t[i], NULL, fx->session[i], 500, NULL, &st);
         a0ipc_status_clear(&st);
         free(fx->session[i]);
         a0ipc_transport_free(fx->t[i]);

@@ -108,7 +108,7 @@ static a0ipc_code f_run(a0ipc_transport *t, const a0ipc_call_options *o, const c
 }
 
 static a0ipc_code f_close(a0ipc_transport *t, const a0ipc_call_options *o, const char *id,
-                          uint32_t grace, a0ipc_status *st)
+                          uint32_t grace, a0ipc_session_end *out, a0ipc_status *st)
 {
     fake *f = a0ipc_transport_ctx(t);
     f->calls[F_CLOSE]++;
@@ -411,7 +411,7 @@ static void sessions_stay_on_their_backend(void **state)
                      A0IPC_UNAVAILABLE);
     assert_int_equal(fx->legacy.calls[F_RUN], 0);
     fx->grpc.code = A0IPC_OK;
-    assert_int_equal(a0ipc_close_session(fx->router, NULL, s.id, 0, &st), A0IPC_OK);
+    assert_int_equal(a0ipc_close_session(fx->router, NULL, s.id, 0, NULL, &st), A0IPC_OK);
     /* Once closed it is forgotten: new sessions follow the flags. */
     a0ipc_session_info s2;
     assert_int_equal(a0ipc_create_session(fx->router, NULL, NULL, &s2, &st), A0IPC_OK);

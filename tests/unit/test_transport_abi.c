@@ -38,7 +38,7 @@ static const struct {
     {2, "write"},         {2, "remove"},        {2, "make_dir"},       {2, "move"},
     {2, "archive"},       {2, "watch"},         {2, "create_session"}, {2, "run"},
     {2, "write_stdin"},   {2, "attach"},        {2, "resize"},         {2, "signal"},
-    {2, "close_session"}, {2, "list_sessions"}, {2, "exec"},
+    {2, "close_session"}, {2, "list_sessions"}, {2, "exec"},           {2, "health_watch"},
 };
 
 static void released_layout_is_a_prefix(void **state)

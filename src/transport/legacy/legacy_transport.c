@@ -113,6 +113,19 @@ a0ipc_code ltr_health(a0ipc_transport *t, const a0ipc_call_options *o, const cha
     return A0IPC_OK;
 }
 
+/* The RFC has nothing to wait on: a caller that wants changes asks ltr_health again. */
+a0ipc_code ltr_health_watch(a0ipc_transport *t, const a0ipc_call_options *o, const char *service,
+                            a0ipc_serving_fn on_status, void *arg, a0ipc_status *st)
+{
+    (void)t;
+    (void)o;
+    (void)service;
+    (void)on_status;
+    (void)arg;
+    return a0ipc_status_set(st, A0IPC_UNIMPLEMENTED,
+                            "the legacy protocol has no stream of health changes");
+}
+
 /* Frees l and everything it owns; l may be half made. */
 static void ltr_free(legacy_transport *l)
 {

@@ -571,9 +571,11 @@ a0ipc_code ltr_signal(a0ipc_transport *t, const a0ipc_call_options *o, const cha
 /* Closing the SSH channel and connection hangs the shell up (sshd sends SIGHUP to its session);
  * a Run in progress ends with SESSION_CLOSED. */
 a0ipc_code ltr_close_session(a0ipc_transport *t, const a0ipc_call_options *o, const char *id,
-                             uint32_t grace_ms, a0ipc_status *st)
+                             uint32_t grace_ms, a0ipc_session_end *out, a0ipc_status *st)
 {
     (void)o, (void)grace_ms;
+    if (out)
+        *out = (a0ipc_session_end){0}; /* SSH's exit-status is not kept: not known */
     legacy_transport *l = t->ctx;
     pthread_mutex_lock(&l->mu);
     ltr_session *s = id ? unlink_locked(l, id) : NULL;
