@@ -18,7 +18,7 @@ from a0ipc.errors import RuntimeError_
 from a0ipc.results import (CommandExitError, CommandResult, DirListing, EntryInfo, FileType,
                            HealthStatus, WriteInfo)
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 __all__ = ["RuntimeError_", "RuntimeClient", "connect", "ConnectionOptions",
            "GrpcInteractiveSession", "HealthStatus", "FileType", "EntryInfo", "DirListing",
            "WriteInfo", "CommandResult", "CommandExitError"]
