@@ -71,4 +71,7 @@ void a0ipc_daemon_config_usage(FILE *out);
 /* The settings section of docs/configuration.md, between its settings:begin/end markers. */
 void a0ipc_daemon_config_markdown(FILE *out);
 
+/* The same as a0ipcd(8)'s options (man(7) macros), between its settings:begin/end comments. */
+void a0ipc_daemon_config_man(FILE *out);
+
 #endif

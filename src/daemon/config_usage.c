@@ -1,6 +1,8 @@
-/* The settings table as text: `a0ipcd --help` and the reference in docs/configuration.md. */
+/* The settings table as text: `a0ipcd --help`, the reference in docs/configuration.md and the
+ * options of a0ipcd(8). */
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "daemon/config_setting.h"
@@ -198,5 +200,100 @@ void a0ipc_daemon_config_markdown(FILE *out)
         fprintf(out, " | %s | %s |\n",
                 (s->flags & A0IPC_SETTING_RELOADABLE) ? "reloaded" : "restart",
                 s->doc ? s->doc : s->help);
+    }
+}
+
+/* n bytes of plain text for man(7): the characters troff reads specially escaped. */
+static void put_troff_plain(FILE *out, const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] == '\\')
+            fputs("\\e", out);
+        else if (s[i] == '-')
+            fputs("\\-", out);
+        else
+            fputc(s[i], out);
+    }
+}
+
+/* The docs' markdown as man(7) text: `code` in bold, *name* in italics, [text](target) as its
+ * text. Starts with \& so that a leading '.' or '\'' is never read as a request. */
+static void put_troff(FILE *out, const char *md)
+{
+    fputs("\\&", out);
+    bool code = false, italic = false;
+    for (const char *p = md; *p; p++) {
+        size_t plain = strcspn(p, "`*[");
+        put_troff_plain(out, p, plain);
+        p += plain;
+        if (!*p)
+            break;
+        const char *close = *p == '[' ? strstr(p, "](") : NULL;
+        const char *end = close ? strchr(close, ')') : NULL;
+        if (*p == '`' && !italic) {
+            fputs(code ? "\\fR" : "\\fB", out);
+            code = !code;
+        } else if (*p == '*' && !code) {
+            fputs(italic ? "\\fR" : "\\fI", out);
+            italic = !italic;
+        } else if (*p == '[' && !code && end) {
+            put_troff_plain(out, p + 1, (size_t)(close - p - 1));
+            p = end;
+        } else {
+            fputc(*p, out);
+        }
+    }
+    if (code || italic)
+        fputs("\\fR", out);
+    fputc('\n', out);
+}
+
+void a0ipc_daemon_config_man(FILE *out)
+{
+    fputs(".\\\" Generated from src/daemon/config_table.c by a0ipcd-settings-doc --man: edit the "
+          "table,\n.\\\" then run scripts/settings-doc.\n",
+          out);
+    const char *section = NULL;
+    for (size_t i = 0; i < a0ipc_daemon_n_settings; i++) {
+        const a0ipc_setting *s = &a0ipc_daemon_settings[i];
+        /* The first section's settings follow OPTIONS' own introduction and --config. */
+        if (section && strcmp(section, s->section))
+            fprintf(out, ".SS %s\n", s->section);
+        section = s->section;
+        fputs(".TP\n", out);
+        if (s->flags & A0IPC_SETTING_CLI_FLAG) {
+            fputs(".B \\-\\-", out);
+            put_troff_plain(out, s->name, strlen(s->name));
+        } else {
+            fputs(".BI \\-\\-", out);
+            put_troff_plain(out, s->name, strlen(s->name));
+            fprintf(out, " \" %s\"", s->arg ? s->arg : "VALUE");
+        }
+        fputc('\n', out);
+        put_troff(out, s->doc ? s->doc : s->help);
+        /* Values, default and SIGHUP as the docs' table columns say them. */
+        char *values = NULL;
+        size_t len = 0;
+        FILE *mem = open_memstream(&values, &len);
+        if (mem) {
+            fputs("Values: ", mem);
+            put_values(mem, s);
+            char num[32];
+            const char *def = a0ipc_setting_default_text(s, num, sizeof num);
+            if (!def)
+                fputs("; no default", mem);
+            else if (strchr(def, ' '))
+                fprintf(mem, "; default %s", def);
+            else
+                fprintf(mem, "; default `%s`", def);
+            fprintf(mem, "; %s.",
+                    (s->flags & A0IPC_SETTING_RELOADABLE) ? "reloaded on SIGHUP"
+                                                          : "a change needs a restart");
+            if (fclose(mem) == 0) {
+                fputs(".br\n", out);
+                put_troff(out, values);
+            }
+        }
+        free(values);
     }
 }
