@@ -81,15 +81,15 @@ static void give(int *fd, const uint8_t *data, size_t len, size_t *off)
         close_fd(fd); /* end-of-file for the program */
 }
 
-int a0ipc_term_exec(const a0ipc_terminal_config *cfg, const a0ipc_term_exec_opts *o,
-                    a0ipc_term_exec_result *r, a0ipc_status *st)
+a0ipc_code a0ipc_term_exec(const a0ipc_terminal_config *cfg, const a0ipc_term_exec_opts *o,
+                           a0ipc_term_exec_result *r, a0ipc_status *st)
 {
     if (o->argc == 0)
-        return a0ipc_status_set(st, A0IPC_INVALID_ARGUMENT, "argv is empty"), -1;
+        return a0ipc_status_set(st, A0IPC_INVALID_ARGUMENT, "argv is empty");
     a0ipc_term_child child;
     if (a0ipc_term_child_prepare(&child, cfg, o->argv, o->argc, o->cwd, o->env, o->n_env, NULL,
                                  st) != A0IPC_OK)
-        return -1;
+        return st->code;
     size_t cap = o->max_output && o->max_output < cfg->exec_max_output ? o->max_output
                                                                        : cfg->exec_max_output;
     unsigned timeout = o->timeout_ms ? o->timeout_ms : cfg->exec_timeout_ms;
@@ -200,7 +200,7 @@ int a0ipc_term_exec(const a0ipc_terminal_config *cfg, const a0ipc_term_exec_opts
     close_fd(&out[0]);
     close_fd(&err[0]);
     a0ipc_term_child_release(&child);
-    return 0;
+    return A0IPC_OK;
 
 fail:
     for (int *fd = &in[0]; fd != &in[0] + 2; fd++)
@@ -212,7 +212,7 @@ fail:
     close_fd(&rep[0]);
     close_fd(&rep[1]);
     a0ipc_term_child_release(&child);
-    return -1;
+    return st->code;
 }
 
 void a0ipc_term_exec_result_free(a0ipc_term_exec_result *r)

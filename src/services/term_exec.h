@@ -33,12 +33,12 @@ typedef struct a0ipc_term_exec_result {
     int signal;    /* when a signal ended it */
 } a0ipc_term_exec_result;
 
-/* Runs the program to its end (or the timeout, or cancellation). Returns 0 with r filled (also
- * on timeout: r->timed_out), or -1 with st (the program could not be started: NOT_FOUND,
- * PERMISSION_DENIED, INVALID_ARGUMENT). r must be zeroed before; free it with
+/* Runs the program to its end (or the timeout, or cancellation). Returns A0IPC_OK with r filled
+ * (also on timeout: r->timed_out), or the code it set in st (the program could not be started:
+ * NOT_FOUND, PERMISSION_DENIED, INVALID_ARGUMENT). r must be zeroed before; free it with
  * a0ipc_term_exec_result_free in any case. */
-int a0ipc_term_exec(const a0ipc_terminal_config *cfg, const a0ipc_term_exec_opts *o,
-                    a0ipc_term_exec_result *r, a0ipc_status *st);
+a0ipc_code a0ipc_term_exec(const a0ipc_terminal_config *cfg, const a0ipc_term_exec_opts *o,
+                           a0ipc_term_exec_result *r, a0ipc_status *st);
 void a0ipc_term_exec_result_free(a0ipc_term_exec_result *r);
 
 #endif

@@ -151,9 +151,10 @@ void a0ipc_term_table_remove(a0ipc_term_manager *m, term_session *s);
 /* Wakes the I/O thread (flow control resumed, close requested, new session). */
 void a0ipc_term_io_wake(a0ipc_term_manager *m);
 
-/* Writes all bytes to the terminal within timeout_ms. Takes s->write_mu. */
-int a0ipc_term_session_write(term_session *s, const void *data, size_t len, unsigned timeout_ms,
-                             a0ipc_status *st);
+/* Writes all bytes to the terminal within timeout_ms: A0IPC_OK, or the code set in st
+ * (DEADLINE_EXCEEDED, FAILED_PRECONDITION once the session has ended). Takes s->write_mu. */
+a0ipc_code a0ipc_term_session_write(term_session *s, const void *data, size_t len,
+                                    unsigned timeout_ms, a0ipc_status *st);
 
 /* Writes a command too long or too strange to type into the session's private file and returns
  * its path (owned by s, valid until the next call). NULL with st. */

@@ -325,17 +325,17 @@ static bool is_bash(const char *argv0)
     return strcmp(base, "bash") == 0;
 }
 
-/* Waits until bash printed its first marker. Returns 0, or -1 with st. */
-static int wait_ready(a0ipc_term_manager *m, term_session *s, const a0ipc_term_create_opts *o,
-                      a0ipc_status *st)
+/* Waits until bash printed its first marker. */
+static a0ipc_code wait_ready(a0ipc_term_manager *m, term_session *s,
+                             const a0ipc_term_create_opts *o, a0ipc_status *st)
 {
     char *setup = a0ipc_term_marker_setup(s->marker_nonce);
     if (!setup)
-        return a0ipc_status_set(st, A0IPC_RESOURCE_EXHAUSTED, "out of memory"), -1;
-    int rc = a0ipc_term_session_write(s, setup, strlen(setup), m->cfg.start_timeout_ms, st);
+        return a0ipc_status_set(st, A0IPC_RESOURCE_EXHAUSTED, "out of memory");
+    a0ipc_code rc = a0ipc_term_session_write(s, setup, strlen(setup), m->cfg.start_timeout_ms, st);
     free(setup);
-    if (rc != 0)
-        return -1;
+    if (rc != A0IPC_OK)
+        return rc;
     int64_t deadline = a0ipc_mono_ns() + (int64_t)m->cfg.start_timeout_ms * 1000000;
     bool gave_up = false;
     pthread_mutex_lock(&s->mu);
@@ -353,41 +353,38 @@ static int wait_ready(a0ipc_term_manager *m, term_session *s, const a0ipc_term_c
     int status = s->shell_status;
     pthread_mutex_unlock(&s->mu);
     if (phase == PHASE_LIVE)
-        return 0;
+        return A0IPC_OK;
     if (gave_up)
-        a0ipc_status_set(st, A0IPC_CANCELLED, "the call ended before the shell was ready");
-    else if (exited && WIFEXITED(status))
-        a0ipc_status_set(st, A0IPC_FAILED_PRECONDITION,
-                         "the shell exited with status %d before it was ready",
-                         WEXITSTATUS(status));
-    else if (exited)
-        a0ipc_status_set(st, A0IPC_FAILED_PRECONDITION,
-                         "the shell was killed by signal %d before it was ready",
-                         WIFSIGNALED(status) ? WTERMSIG(status) : 0);
-    else
-        a0ipc_status_set(st, A0IPC_DEADLINE_EXCEEDED,
-                         "bash did not become ready within %u ms (do its start-up files wait for "
-                         "input?)",
-                         m->cfg.start_timeout_ms);
-    return -1;
+        return a0ipc_status_set(st, A0IPC_CANCELLED, "the call ended before the shell was ready");
+    if (exited && WIFEXITED(status))
+        return a0ipc_status_set(st, A0IPC_FAILED_PRECONDITION,
+                                "the shell exited with status %d before it was ready",
+                                WEXITSTATUS(status));
+    if (exited)
+        return a0ipc_status_set(st, A0IPC_FAILED_PRECONDITION,
+                                "the shell was killed by signal %d before it was ready",
+                                WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+    return a0ipc_status_set(st, A0IPC_DEADLINE_EXCEEDED,
+                            "bash did not become ready within %u ms (do its start-up files wait "
+                            "for input?)",
+                            m->cfg.start_timeout_ms);
 }
 
-int a0ipc_term_create(a0ipc_term_manager *m, const a0ipc_term_create_opts *o,
-                      a0ipc_term_created *out, a0ipc_status *st)
+a0ipc_code a0ipc_term_create(a0ipc_term_manager *m, const a0ipc_term_create_opts *o,
+                             a0ipc_term_created *out, a0ipc_status *st)
 {
     if (o->rows > 65535 || o->cols > 65535)
-        return a0ipc_status_set(st, A0IPC_INVALID_ARGUMENT, "rows and cols must be <= 65535"), -1;
+        return a0ipc_status_set(st, A0IPC_INVALID_ARGUMENT, "rows and cols must be <= 65535");
     pthread_mutex_lock(&m->mu);
     if (m->stopping) {
         pthread_mutex_unlock(&m->mu);
-        return a0ipc_status_set(st, A0IPC_UNAVAILABLE, "the terminal service is shutting down"), -1;
+        return a0ipc_status_set(st, A0IPC_UNAVAILABLE, "the terminal service is shutting down");
     }
     if (m->n_sessions >= m->cfg.max_sessions) {
         int n = m->n_sessions;
         pthread_mutex_unlock(&m->mu);
         return a0ipc_status_set(st, A0IPC_RESOURCE_EXHAUSTED,
-                                "the daemon already has %d sessions (its max_sessions)", n),
-               -1;
+                                "the daemon already has %d sessions (its max_sessions)", n);
     }
     m->n_sessions++; /* reserved now, so concurrent creates cannot pass the limit */
     pthread_mutex_unlock(&m->mu);
@@ -481,21 +478,21 @@ int a0ipc_term_create(a0ipc_term_manager *m, const a0ipc_term_create_opts *o,
     pthread_mutex_unlock(&m->mu);
     a0ipc_term_io_wake(m); /* it registers the PTY and the pidfd */
 
-    if (s->integration && wait_ready(m, s, o, st) != 0) {
+    if (s->integration && wait_ready(m, s, o, st) != A0IPC_OK) {
         pthread_mutex_lock(&s->mu);
         s->close_requested = s->remove_when_ended = true;
         s->close_grace_ms = 0; /* the configured grace: its start-up files may want to clean up */
         pthread_mutex_unlock(&s->mu);
         a0ipc_term_io_wake(m);
         a0ipc_term_session_unref(s);
-        return -1;
+        return st->code;
     }
     memcpy(out->id, s->id, sizeof out->id);
     out->pid = s->pid;
     out->exact_completion = s->integration;
     A0IPC_LOGI("terminal: session %s started: %s (pid %d)", s->id, s->argv[0], (int)s->pid);
     a0ipc_term_session_unref(s);
-    return 0;
+    return A0IPC_OK;
 
 fail:
     if (s)
@@ -504,16 +501,16 @@ unreserve:
     pthread_mutex_lock(&m->mu);
     m->n_sessions--;
     pthread_mutex_unlock(&m->mu);
-    return -1;
+    return st->code;
 }
 
-int a0ipc_term_session_write(term_session *s, const void *data, size_t len, unsigned timeout_ms,
-                             a0ipc_status *st)
+a0ipc_code a0ipc_term_session_write(term_session *s, const void *data, size_t len,
+                                    unsigned timeout_ms, a0ipc_status *st)
 {
     const uint8_t *p = data;
     size_t off = 0;
     int64_t deadline = a0ipc_mono_ns() + (int64_t)timeout_ms * 1000000;
-    int rc = 0;
+    a0ipc_code rc = A0IPC_OK;
     pthread_mutex_lock(&s->write_mu);
     while (off < len) {
         ssize_t n = write(s->wfd, p + off, len - off);
@@ -526,11 +523,10 @@ int a0ipc_term_session_write(term_session *s, const void *data, size_t len, unsi
         if (n < 0 && errno == EAGAIN) {
             int64_t left_ms = (deadline - a0ipc_mono_ns()) / 1000000;
             if (left_ms <= 0) {
-                a0ipc_status_set(st, A0IPC_DEADLINE_EXCEEDED,
-                                 "the terminal took only %zu of %zu bytes in %u ms (the program "
-                                 "is not reading its input)",
-                                 off, len, timeout_ms);
-                rc = -1;
+                rc = a0ipc_status_set(st, A0IPC_DEADLINE_EXCEEDED,
+                                      "the terminal took only %zu of %zu bytes in %u ms (the "
+                                      "program is not reading its input)",
+                                      off, len, timeout_ms);
                 break;
             }
             struct pollfd pfd = {.fd = s->wfd, .events = POLLOUT};
@@ -538,10 +534,9 @@ int a0ipc_term_session_write(term_session *s, const void *data, size_t len, unsi
             continue;
         }
         if (n < 0 && errno == EIO)
-            a0ipc_status_set(st, A0IPC_FAILED_PRECONDITION, "session %s has ended", s->id);
+            rc = a0ipc_status_set(st, A0IPC_FAILED_PRECONDITION, "session %s has ended", s->id);
         else
-            a0ipc_status_from_errno(st, n < 0 ? errno : EIO, "writing to session %s", s->id);
-        rc = -1;
+            rc = a0ipc_status_from_errno(st, n < 0 ? errno : EIO, "writing to session %s", s->id);
         break;
     }
     pthread_mutex_unlock(&s->write_mu);
@@ -620,11 +615,11 @@ const char *a0ipc_term_session_cmd_file(term_session *s, const char *cmd, size_t
 }
 
 /* FAILED_PRECONDITION unless the session's processes may still be running. Under s->mu. */
-static int check_running(term_session *s, a0ipc_status *st)
+static a0ipc_code check_running(term_session *s, a0ipc_status *st)
 {
     if (s->phase == PHASE_ENDED)
-        return a0ipc_status_set(st, A0IPC_FAILED_PRECONDITION, "session %s has ended", s->id), -1;
-    return 0;
+        return a0ipc_status_set(st, A0IPC_FAILED_PRECONDITION, "session %s has ended", s->id);
+    return A0IPC_OK;
 }
 
 /* In canonical (line) mode the terminal keeps at most this many bytes of a line; what comes
@@ -657,16 +652,16 @@ static bool canon_fits(int fd, const unsigned char *data, size_t len, size_t *pe
     return true;
 }
 
-int a0ipc_term_write(a0ipc_term_manager *m, const char *id, const void *data, size_t len,
-                     unsigned timeout_ms, a0ipc_status *st)
+a0ipc_code a0ipc_term_write(a0ipc_term_manager *m, const char *id, const void *data, size_t len,
+                            unsigned timeout_ms, a0ipc_status *st)
 {
     term_session *s = a0ipc_term_session_get(m, id, st);
     if (!s)
-        return -1;
+        return st->code;
     pthread_mutex_lock(&s->mu);
-    int rc = check_running(s, st);
+    a0ipc_code rc = check_running(s, st);
     pthread_mutex_unlock(&s->mu);
-    if (rc == 0) {
+    if (rc == A0IPC_OK) {
         /* The count is kept under write_mu, which session_write takes for the write itself;
          * two Writes at the very same time may both pass the check (each is whole, in order). */
         pthread_mutex_lock(&s->write_mu);
@@ -674,17 +669,17 @@ int a0ipc_term_write(a0ipc_term_manager *m, const char *id, const void *data, si
         bool fits = canon_fits(s->wfd, data, len, &pending);
         pthread_mutex_unlock(&s->write_mu);
         if (!fits) {
-            rc = -1;
-            a0ipc_status_set(st, A0IPC_FAILED_PRECONDITION,
-                             "session %s: its terminal is in line (canonical) mode, which keeps "
-                             "at most %d bytes of a line and drops the rest: nothing was written; "
-                             "end lines sooner, or put the program's terminal in raw mode",
-                             s->id, CANON_LINE_MAX);
+            rc = a0ipc_status_set(st, A0IPC_FAILED_PRECONDITION,
+                                  "session %s: its terminal is in line (canonical) mode, which "
+                                  "keeps at most %d bytes of a line and drops the rest: nothing "
+                                  "was written; end lines sooner, or put the program's terminal "
+                                  "in raw mode",
+                                  s->id, CANON_LINE_MAX);
         } else {
             rc = a0ipc_term_session_write(s, data, len,
                                           timeout_ms ? timeout_ms : m->cfg.write_timeout_ms, st);
             pthread_mutex_lock(&s->write_mu);
-            s->canon_pending = rc == 0 ? pending : 0;
+            s->canon_pending = rc == A0IPC_OK ? pending : 0;
             pthread_mutex_unlock(&s->write_mu);
         }
     }
@@ -692,23 +687,21 @@ int a0ipc_term_write(a0ipc_term_manager *m, const char *id, const void *data, si
     return rc;
 }
 
-int a0ipc_term_resize(a0ipc_term_manager *m, const char *id, unsigned rows, unsigned cols,
-                      a0ipc_status *st)
+a0ipc_code a0ipc_term_resize(a0ipc_term_manager *m, const char *id, unsigned rows, unsigned cols,
+                             a0ipc_status *st)
 {
     if (rows < 1 || rows > 65535 || cols < 1 || cols > 65535)
         return a0ipc_status_set(st, A0IPC_INVALID_ARGUMENT,
-                                "rows and cols must be 1 to 65535 (got %u x %u)", rows, cols),
-               -1;
+                                "rows and cols must be 1 to 65535 (got %u x %u)", rows, cols);
     term_session *s = a0ipc_term_session_get(m, id, st);
     if (!s)
-        return -1;
+        return st->code;
     pthread_mutex_lock(&s->mu);
-    int rc = check_running(s, st);
-    if (rc == 0) {
+    a0ipc_code rc = check_running(s, st);
+    if (rc == A0IPC_OK) {
         struct winsize ws = {.ws_row = (unsigned short)rows, .ws_col = (unsigned short)cols};
         if (ioctl(s->wfd, TIOCSWINSZ, &ws) != 0) {
-            a0ipc_status_from_errno(st, errno, "resizing session %s", s->id);
-            rc = -1;
+            rc = a0ipc_status_from_errno(st, errno, "resizing session %s", s->id);
         } else {
             s->rows = rows;
             s->cols = cols;
@@ -719,29 +712,27 @@ int a0ipc_term_resize(a0ipc_term_manager *m, const char *id, unsigned rows, unsi
     return rc;
 }
 
-int a0ipc_term_signal(a0ipc_term_manager *m, const char *id, int sig, bool whole_session,
-                      int *count, a0ipc_status *st)
+a0ipc_code a0ipc_term_signal(a0ipc_term_manager *m, const char *id, int sig, bool whole_session,
+                             int *count, a0ipc_status *st)
 {
     if (sig < 1 || sig > 64)
-        return a0ipc_status_set(st, A0IPC_INVALID_ARGUMENT, "signal %d is not 1 to 64", sig), -1;
+        return a0ipc_status_set(st, A0IPC_INVALID_ARGUMENT, "signal %d is not 1 to 64", sig);
     term_session *s = a0ipc_term_session_get(m, id, st);
     if (!s)
-        return -1;
+        return st->code;
     pthread_mutex_lock(&s->mu); /* the tree is torn down under it when the session ends */
-    int rc = check_running(s, st);
-    if (rc == 0 && whole_session) {
+    a0ipc_code rc = check_running(s, st);
+    if (rc == A0IPC_OK && whole_session) {
         *count = a0ipc_term_tree_signal(&s->tree, sig);
-    } else if (rc == 0) {
+    } else if (rc == A0IPC_OK) {
         pid_t pgrp = tcgetpgrp(s->wfd);
-        if (pgrp <= 0) {
-            a0ipc_status_from_errno(st, errno, "session %s has no foreground process group", s->id);
-            rc = -1;
-        } else if (kill(-pgrp, sig) != 0) {
-            a0ipc_status_from_errno(st, errno, "signalling process group %d", (int)pgrp);
-            rc = -1;
-        } else {
+        if (pgrp <= 0)
+            rc = a0ipc_status_from_errno(st, errno, "session %s has no foreground process group",
+                                         s->id);
+        else if (kill(-pgrp, sig) != 0)
+            rc = a0ipc_status_from_errno(st, errno, "signalling process group %d", (int)pgrp);
+        else
             *count = (int)pgrp;
-        }
     }
     pthread_mutex_unlock(&s->mu);
     a0ipc_term_session_unref(s);
@@ -754,12 +745,12 @@ static void split_status(int status, int *exit_code, int *sig)
     *sig = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
 }
 
-int a0ipc_term_close(a0ipc_term_manager *m, const char *id, unsigned grace_ms, int *exit_code,
-                     int *signal, a0ipc_status *st)
+a0ipc_code a0ipc_term_close(a0ipc_term_manager *m, const char *id, unsigned grace_ms,
+                            int *exit_code, int *signal, a0ipc_status *st)
 {
     term_session *s = a0ipc_term_session_get(m, id, st);
     if (!s)
-        return -1;
+        return st->code;
     pthread_mutex_lock(&s->mu);
     if (grace_ms > m->cfg.max_close_grace_ms)
         grace_ms = m->cfg.max_close_grace_ms; /* a client cannot hold a shell (and shutdown) */
@@ -777,10 +768,11 @@ int a0ipc_term_close(a0ipc_term_manager *m, const char *id, unsigned grace_ms, i
     a0ipc_term_table_remove(m, s);
     A0IPC_LOGI("terminal: session %s closed", s->id);
     a0ipc_term_session_unref(s);
-    return 0;
+    return A0IPC_OK;
 }
 
-int a0ipc_term_list(a0ipc_term_manager *m, a0ipc_term_info **out, size_t *n, a0ipc_status *st)
+a0ipc_code a0ipc_term_list(a0ipc_term_manager *m, a0ipc_term_info **out, size_t *n,
+                           a0ipc_status *st)
 {
     *out = NULL;
     *n = 0;
@@ -791,7 +783,7 @@ int a0ipc_term_list(a0ipc_term_manager *m, a0ipc_term_info **out, size_t *n, a0i
     a0ipc_term_info *v = calloc(count ? count : 1, sizeof *v);
     if (!v) {
         pthread_mutex_unlock(&m->mu);
-        return a0ipc_status_set(st, A0IPC_RESOURCE_EXHAUSTED, "out of memory"), -1;
+        return a0ipc_status_set(st, A0IPC_RESOURCE_EXHAUSTED, "out of memory");
     }
     int64_t now_ns = a0ipc_mono_ns(), now_ms = unix_ms();
     size_t i = 0;
@@ -832,11 +824,11 @@ int a0ipc_term_list(a0ipc_term_manager *m, a0ipc_term_info **out, size_t *n, a0i
     pthread_mutex_unlock(&m->mu);
     if (oom) {
         a0ipc_term_info_free(v, count);
-        return a0ipc_status_set(st, A0IPC_RESOURCE_EXHAUSTED, "out of memory"), -1;
+        return a0ipc_status_set(st, A0IPC_RESOURCE_EXHAUSTED, "out of memory");
     }
     *out = v;
     *n = count;
-    return 0;
+    return A0IPC_OK;
 }
 
 void a0ipc_term_info_free(a0ipc_term_info *v, size_t n)

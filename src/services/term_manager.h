@@ -17,8 +17,8 @@
  * later commands. An Attach reader never sets the pace. Readers that fall behind are told what
  * they missed (LOST).
  *
- * Errors: functions return 0, or -1 with st set: NOT_FOUND for an unknown session,
- * FAILED_PRECONDITION for a session in the wrong state, RESOURCE_EXHAUSTED for limits,
+ * Errors: functions return A0IPC_OK, or the code they set in st: NOT_FOUND for an unknown
+ * session, FAILED_PRECONDITION for a session in the wrong state, RESOURCE_EXHAUSTED for limits,
  * INVALID_ARGUMENT for bad input, UNAVAILABLE once the manager is shutting down. */
 #ifndef A0IPC_TERM_MANAGER_H
 #define A0IPC_TERM_MANAGER_H
@@ -72,26 +72,26 @@ typedef struct a0ipc_term_created {
 } a0ipc_term_created;
 
 /* Starts a session and, for bash, waits until it is ready for commands. */
-int a0ipc_term_create(a0ipc_term_manager *m, const a0ipc_term_create_opts *o,
-                      a0ipc_term_created *out, a0ipc_status *st);
+a0ipc_code a0ipc_term_create(a0ipc_term_manager *m, const a0ipc_term_create_opts *o,
+                             a0ipc_term_created *out, a0ipc_status *st);
 
 /* Writes all of data to the session's terminal, waiting at most timeout_ms (0: cfg's) for it to
  * take the bytes: DEADLINE_EXCEEDED otherwise, saying how many were written. */
-int a0ipc_term_write(a0ipc_term_manager *m, const char *id, const void *data, size_t len,
-                     unsigned timeout_ms, a0ipc_status *st);
+a0ipc_code a0ipc_term_write(a0ipc_term_manager *m, const char *id, const void *data, size_t len,
+                            unsigned timeout_ms, a0ipc_status *st);
 
-int a0ipc_term_resize(a0ipc_term_manager *m, const char *id, unsigned rows, unsigned cols,
-                      a0ipc_status *st);
+a0ipc_code a0ipc_term_resize(a0ipc_term_manager *m, const char *id, unsigned rows, unsigned cols,
+                             a0ipc_status *st);
 
 /* Sends sig (1..64) to the terminal's foreground process group (*count = its id) or, with
  * whole_session, to every process of the session (*count = how many). */
-int a0ipc_term_signal(a0ipc_term_manager *m, const char *id, int sig, bool whole_session,
-                      int *count, a0ipc_status *st);
+a0ipc_code a0ipc_term_signal(a0ipc_term_manager *m, const char *id, int sig, bool whole_session,
+                             int *count, a0ipc_status *st);
 
 /* Ends the session and all its processes (grace_ms 0: cfg's) and forgets it; returns once they
  * have ended, with how the shell ended (*exit_code, or *signal when a signal killed it). */
-int a0ipc_term_close(a0ipc_term_manager *m, const char *id, unsigned grace_ms, int *exit_code,
-                     int *signal, a0ipc_status *st);
+a0ipc_code a0ipc_term_close(a0ipc_term_manager *m, const char *id, unsigned grace_ms,
+                            int *exit_code, int *signal, a0ipc_status *st);
 
 typedef enum a0ipc_term_state {
     A0IPC_TERM_STATE_IDLE = 1, /* the numbers of the proto's SessionState */
@@ -118,7 +118,8 @@ typedef struct a0ipc_term_info {
 bool a0ipc_term_owned_by(a0ipc_term_manager *m, const char *id, const char *owner);
 
 /* Every session, oldest first. *out is owned by the caller: a0ipc_term_info_free. */
-int a0ipc_term_list(a0ipc_term_manager *m, a0ipc_term_info **out, size_t *n, a0ipc_status *st);
+a0ipc_code a0ipc_term_list(a0ipc_term_manager *m, a0ipc_term_info **out, size_t *n,
+                           a0ipc_status *st);
 void a0ipc_term_info_free(a0ipc_term_info *v, size_t n);
 
 /* ---- reading output ---- */
@@ -164,14 +165,14 @@ typedef struct a0ipc_term_event {
  * DONE. FAILED_PRECONDITION when a command is still running (the message names it). The reader
  * gives LOST (with command_number) only when it fell behind after its command had ended: later
  * output overwrote some of its command's output, or the list of completions moved past it. */
-int a0ipc_term_run(a0ipc_term_manager *m, const char *id, const a0ipc_term_run_opts *o,
-                   a0ipc_term_cursor **out, a0ipc_status *st);
+a0ipc_code a0ipc_term_run(a0ipc_term_manager *m, const char *id, const a0ipc_term_run_opts *o,
+                          a0ipc_term_cursor **out, a0ipc_status *st);
 
 /* A reader of the session's output from from_seq (or the current end): OUTPUT, LOST, DONE
  * EXITED for each command completion, and last DONE SESSION_CLOSED. OUT_OF_RANGE when
  * from_seq is beyond the end. */
-int a0ipc_term_attach(a0ipc_term_manager *m, const char *id, uint64_t from_seq, bool from_end,
-                      a0ipc_term_cursor **out, a0ipc_status *st);
+a0ipc_code a0ipc_term_attach(a0ipc_term_manager *m, const char *id, uint64_t from_seq,
+                             bool from_end, a0ipc_term_cursor **out, a0ipc_status *st);
 
 /* Blocks until the next event and returns its kind (also in ev->kind). After a Run's DONE, or
  * Attach's DONE SESSION_CLOSED, keeps returning that DONE. STOPPED once woken. */

@@ -83,19 +83,19 @@ static bool release_flow(a0ipc_term_cursor *c)
     return s->io_paused;
 }
 
-int a0ipc_term_run(a0ipc_term_manager *m, const char *id, const a0ipc_term_run_opts *o,
-                   a0ipc_term_cursor **out, a0ipc_status *st)
+a0ipc_code a0ipc_term_run(a0ipc_term_manager *m, const char *id, const a0ipc_term_run_opts *o,
+                          a0ipc_term_cursor **out, a0ipc_status *st)
 {
     *out = NULL;
     if (memchr(o->command, '\0', o->command_len))
-        return a0ipc_status_set(st, A0IPC_INVALID_ARGUMENT, "the command contains a NUL byte"), -1;
+        return a0ipc_status_set(st, A0IPC_INVALID_ARGUMENT, "the command contains a NUL byte");
     term_session *s = a0ipc_term_session_get(m, id, st);
     if (!s)
-        return -1;
+        return st->code;
     a0ipc_term_cursor *c = cursor_new(s, true);
     if (!c) {
         a0ipc_term_session_unref(s);
-        return a0ipc_status_set(st, A0IPC_RESOURCE_EXHAUSTED, "out of memory"), -1;
+        return a0ipc_status_set(st, A0IPC_RESOURCE_EXHAUSTED, "out of memory");
     }
     c->first_ms = o->first_output_ms;
     c->between_ms = o->between_outputs_ms;
@@ -166,12 +166,12 @@ int a0ipc_term_run(a0ipc_term_manager *m, const char *id, const a0ipc_term_run_o
         a0ipc_status_set(st, A0IPC_RESOURCE_EXHAUSTED, "out of memory");
         goto undo;
     }
-    int rc = a0ipc_term_session_write(s, line, line_len, m->cfg.write_timeout_ms, st);
+    a0ipc_code rc = a0ipc_term_session_write(s, line, line_len, m->cfg.write_timeout_ms, st);
     free(line);
-    if (rc != 0)
+    if (rc != A0IPC_OK)
         goto undo;
     *out = c;
-    return 0;
+    return A0IPC_OK;
 
 undo:
     pthread_mutex_lock(&s->mu);
@@ -188,20 +188,20 @@ undo:
 fail:
     cursor_release(c);
     a0ipc_term_session_unref(s);
-    return -1;
+    return st->code;
 }
 
-int a0ipc_term_attach(a0ipc_term_manager *m, const char *id, uint64_t from_seq, bool from_end,
-                      a0ipc_term_cursor **out, a0ipc_status *st)
+a0ipc_code a0ipc_term_attach(a0ipc_term_manager *m, const char *id, uint64_t from_seq,
+                             bool from_end, a0ipc_term_cursor **out, a0ipc_status *st)
 {
     *out = NULL;
     term_session *s = a0ipc_term_session_get(m, id, st);
     if (!s)
-        return -1;
+        return st->code;
     a0ipc_term_cursor *c = cursor_new(s, false);
     if (!c) {
         a0ipc_term_session_unref(s);
-        return a0ipc_status_set(st, A0IPC_RESOURCE_EXHAUSTED, "out of memory"), -1;
+        return a0ipc_status_set(st, A0IPC_RESOURCE_EXHAUSTED, "out of memory");
     }
     pthread_mutex_lock(&s->mu);
     uint64_t end = a0ipc_term_ring_end(&s->ring);
@@ -209,11 +209,9 @@ int a0ipc_term_attach(a0ipc_term_manager *m, const char *id, uint64_t from_seq, 
         pthread_mutex_unlock(&s->mu);
         cursor_release(c);
         a0ipc_term_session_unref(s);
-        return a0ipc_status_set(st, A0IPC_OUT_OF_RANGE,
-                                "from_seq %" PRIu64 " is beyond the end of the output (%" PRIu64
-                                ")",
-                                from_seq, end),
-               -1;
+        return a0ipc_status_set(
+            st, A0IPC_OUT_OF_RANGE,
+            "from_seq %" PRIu64 " is beyond the end of the output (%" PRIu64 ")", from_seq, end);
     }
     c->pos = from_end ? end : from_seq;
     uint64_t first = s->n_done > A0IPC_TERM_COMPLETIONS ? s->n_done - A0IPC_TERM_COMPLETIONS : 0;
@@ -225,7 +223,7 @@ int a0ipc_term_attach(a0ipc_term_manager *m, const char *id, uint64_t from_seq, 
     s->readers++;
     pthread_mutex_unlock(&s->mu);
     *out = c;
-    return 0;
+    return A0IPC_OK;
 }
 
 void a0ipc_term_cursor_wake(a0ipc_term_cursor *c)

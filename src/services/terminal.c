@@ -127,7 +127,7 @@ static a0ipc_code create_session(a0ipc_rpc_ctx *ctx,
     o.stop_arg = ctx;
     a0ipc_term_created out;
     a0ipc_status st = A0IPC_STATUS_INIT;
-    if (a0ipc_term_create(mgr_of(ctx), &o, &out, &st) != 0) {
+    if (a0ipc_term_create(mgr_of(ctx), &o, &out, &st) != A0IPC_OK) {
         if (st.code == A0IPC_CANCELLED && a0ipc_rpc_ctx_should_stop(ctx)) {
             a0ipc_status_clear(&st);
             return a0ipc_rpc_fail_stopped(ctx); /* cancelled, deadline or shutdown, as it was */
@@ -171,7 +171,7 @@ static a0ipc_code run(a0ipc_rpc_ctx *ctx, const A0__Runtime__V1__RunRequest *req
     };
     a0ipc_term_cursor *c;
     a0ipc_status st = A0IPC_STATUS_INIT;
-    if (a0ipc_term_run(mgr_of(ctx), req->session_id, &o, &c, &st) != 0)
+    if (a0ipc_term_run(mgr_of(ctx), req->session_id, &o, &c, &st) != A0IPC_OK)
         return fail_st(ctx, &st);
     a0ipc_rpc_ctx_on_stop(ctx, wake_cursor, c);
     a0ipc_code code = A0IPC_OK;
@@ -223,7 +223,8 @@ static a0ipc_code attach(a0ipc_rpc_ctx *ctx, const A0__Runtime__V1__AttachReques
         return idc;
     a0ipc_term_cursor *c;
     a0ipc_status st = A0IPC_STATUS_INIT;
-    if (a0ipc_term_attach(mgr_of(ctx), req->session_id, req->from_seq, req->from_end, &c, &st) != 0)
+    if (a0ipc_term_attach(mgr_of(ctx), req->session_id, req->from_seq, req->from_end, &c, &st) !=
+        A0IPC_OK)
         return fail_st(ctx, &st);
     a0ipc_rpc_ctx_on_stop(ctx, wake_cursor, c);
     a0ipc_code code = A0IPC_OK;
@@ -274,7 +275,7 @@ static a0ipc_code write_input(a0ipc_rpc_ctx *ctx, const A0__Runtime__V1__WriteIn
         within_deadline(ctx, a0ipc_term_manager_config(mgr_of(ctx))->write_timeout_ms, &sooner);
     a0ipc_status st = A0IPC_STATUS_INIT;
     if (a0ipc_term_write(mgr_of(ctx), req->session_id, req->data.data, req->data.len, timeout,
-                         &st) != 0)
+                         &st) != A0IPC_OK)
         return fail_st(ctx, &st);
     return A0IPC_OK;
 }
@@ -287,7 +288,7 @@ static a0ipc_code resize(a0ipc_rpc_ctx *ctx, const A0__Runtime__V1__ResizeReques
     if (idc != A0IPC_OK)
         return idc;
     a0ipc_status st = A0IPC_STATUS_INIT;
-    if (a0ipc_term_resize(mgr_of(ctx), req->session_id, req->rows, req->cols, &st) != 0)
+    if (a0ipc_term_resize(mgr_of(ctx), req->session_id, req->rows, req->cols, &st) != A0IPC_OK)
         return fail_st(ctx, &st);
     return A0IPC_OK;
 }
@@ -318,7 +319,8 @@ static a0ipc_code signal_session(a0ipc_rpc_ctx *ctx, const A0__Runtime__V1__Sign
     }
     int count = 0;
     a0ipc_status st = A0IPC_STATUS_INIT;
-    if (a0ipc_term_signal(mgr_of(ctx), req->session_id, req->signal, whole, &count, &st) != 0)
+    if (a0ipc_term_signal(mgr_of(ctx), req->session_id, req->signal, whole, &count, &st) !=
+        A0IPC_OK)
         return fail_st(ctx, &st);
     resp->count = count;
     return A0IPC_OK;
@@ -332,7 +334,7 @@ static a0ipc_code close_session(a0ipc_rpc_ctx *ctx, const A0__Runtime__V1__Close
         return idc;
     int code, sig;
     a0ipc_status st = A0IPC_STATUS_INIT;
-    if (a0ipc_term_close(mgr_of(ctx), req->session_id, req->grace_ms, &code, &sig, &st) != 0)
+    if (a0ipc_term_close(mgr_of(ctx), req->session_id, req->grace_ms, &code, &sig, &st) != A0IPC_OK)
         return fail_st(ctx, &st);
     resp->exit_code = code;
     resp->signal = sig;
@@ -352,7 +354,7 @@ static a0ipc_code list_sessions(a0ipc_rpc_ctx *ctx, const A0__Runtime__V1__ListS
     a0ipc_term_info *v;
     size_t n;
     a0ipc_status st = A0IPC_STATUS_INIT;
-    if (a0ipc_term_list(mgr_of(ctx), &v, &n, &st) != 0)
+    if (a0ipc_term_list(mgr_of(ctx), &v, &n, &st) != A0IPC_OK)
         return fail_st(ctx, &st);
     resp->n_sessions = 0;
     resp->sessions = n ? a0ipc_rpc_ctx_alloc(ctx, n * sizeof *resp->sessions) : NULL;
@@ -439,11 +441,11 @@ static a0ipc_code exec(a0ipc_rpc_ctx *ctx, const A0__Runtime__V1__ExecRequest *r
     a0ipc_term_exec_result r = {0};
     a0ipc_status st = A0IPC_STATUS_INIT;
     a0ipc_rpc_ctx_on_stop(ctx, wake_exec, &cancel);
-    int rc = a0ipc_term_exec(cfg, &o, &r, &st);
+    a0ipc_code rc = a0ipc_term_exec(cfg, &o, &r, &st);
     a0ipc_rpc_ctx_on_stop(ctx, NULL, NULL);
     close(cancel);
     a0ipc_code code = A0IPC_OK;
-    if (rc != 0) {
+    if (rc != A0IPC_OK) {
         code = fail_st(ctx, &st);
     } else if (r.cancelled) {
         code = a0ipc_rpc_fail_stopped(ctx);
@@ -512,7 +514,7 @@ long a0ipc_terminal_service_sessions(void)
     a0ipc_term_info *v = NULL;
     size_t n = 0;
     a0ipc_status st = A0IPC_STATUS_INIT;
-    if (!manager || a0ipc_term_list(manager, &v, &n, &st) != 0) {
+    if (!manager || a0ipc_term_list(manager, &v, &n, &st) != A0IPC_OK) {
         a0ipc_status_clear(&st);
         return 0;
     }

@@ -17,10 +17,17 @@
 #include "services/term_text.h"
 #include "services/term_utf8.h"
 
-/* Fails the test with the status's message when rc != 0. */
+/* Fails the test with the status's message when rc is not A0IPC_OK. */
 #define CHECK_OK(rc, st)                                                                           \
     do {                                                                                           \
-        if ((rc) != 0)                                                                             \
+        if ((rc) != A0IPC_OK)                                                                      \
+            fail_msg("%s: %s", a0ipc_code_name((st)->code), a0ipc_status_message(st));             \
+    } while (0)
+
+/* Fails the test with the status's message when a constructor returned NULL. */
+#define CHECK_MADE(p, st)                                                                          \
+    do {                                                                                           \
+        if (!(p))                                                                                  \
             fail_msg("%s: %s", a0ipc_code_name((st)->code), a0ipc_status_message(st));             \
     } while (0)
 
@@ -31,7 +38,7 @@ static inline void term_test_create(a0ipc_term_manager *m, a0ipc_term_created *o
     a0ipc_status st = A0IPC_STATUS_INIT;
     static const char *const argv[] = {"/bin/bash", "--norc"};
     a0ipc_term_create_opts o = {.argv = argv, .argc = 2};
-    int rc = a0ipc_term_create(m, &o, out, &st);
+    a0ipc_code rc = a0ipc_term_create(m, &o, out, &st);
     CHECK_OK(rc, &st);
     a0ipc_status_clear(&st);
 }
@@ -67,7 +74,7 @@ static inline char *term_test_run_opts(a0ipc_term_manager *m, const char *id,
 {
     a0ipc_status st = A0IPC_STATUS_INIT;
     a0ipc_term_cursor *c;
-    int rc = a0ipc_term_run(m, id, o, &c, &st);
+    a0ipc_code rc = a0ipc_term_run(m, id, o, &c, &st);
     CHECK_OK(rc, &st);
     a0ipc_term_text out = A0IPC_TERM_TEXT_INIT;
     a0ipc_term_text_add(&out, "", 0);
@@ -91,7 +98,7 @@ static inline char *term_test_attach_until_done(a0ipc_term_manager *m, const cha
 {
     a0ipc_status st = A0IPC_STATUS_INIT;
     a0ipc_term_cursor *c;
-    int rc = a0ipc_term_attach(m, id, from, false, &c, &st);
+    a0ipc_code rc = a0ipc_term_attach(m, id, from, false, &c, &st);
     CHECK_OK(rc, &st);
     a0ipc_term_text out = A0IPC_TERM_TEXT_INIT;
     a0ipc_term_text_add(&out, "", 0);
@@ -106,7 +113,7 @@ static inline void term_test_close(a0ipc_term_manager *m, const char *id)
 {
     a0ipc_status st = A0IPC_STATUS_INIT;
     int code, sig;
-    int rc = a0ipc_term_close(m, id, 200, &code, &sig, &st);
+    a0ipc_code rc = a0ipc_term_close(m, id, 200, &code, &sig, &st);
     CHECK_OK(rc, &st);
 }
 

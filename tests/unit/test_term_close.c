@@ -68,7 +68,7 @@ static void close_kills_tree(const char *cgroup, bool expect_cgroups)
     cfg.close_grace_ms = 300;
     a0ipc_status st = A0IPC_STATUS_INIT;
     a0ipc_term_manager *m = a0ipc_term_manager_new(&cfg, &st);
-    CHECK_OK(m ? 0 : -1, &st);
+    CHECK_MADE(m, &st);
     if (expect_cgroups && !a0ipc_term_manager_uses_cgroups(m)) {
         a0ipc_term_manager_free(m);
         skip(); /* no cgroup v2 delegation on this machine */
@@ -144,7 +144,7 @@ static void test_shell_exit_kills_leftovers(void **state)
     cfg.close_grace_ms = 300;
     a0ipc_status st = A0IPC_STATUS_INIT;
     a0ipc_term_manager *m = a0ipc_term_manager_new(&cfg, &st);
-    CHECK_OK(m ? 0 : -1, &st);
+    CHECK_MADE(m, &st);
     a0ipc_term_created s;
     term_test_create(m, &s);
     char pidfile[128], cmd[256];
@@ -197,7 +197,7 @@ static void test_stale_cgroups_are_removed(void **state)
     a0ipc_terminal_config_init(&cfg);
     a0ipc_status st = A0IPC_STATUS_INIT;
     a0ipc_term_manager *m = a0ipc_term_manager_new(&cfg, &st);
-    CHECK_OK(m ? 0 : -1, &st);
+    CHECK_MADE(m, &st);
     a0ipc_term_manager_free(m);
     int status = 0;
     assert_int_equal(a0ipc_reaper_wait(orphan, &status, -1, -1), 1);

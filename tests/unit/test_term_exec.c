@@ -37,7 +37,7 @@ static void sh(const char *script, const a0ipc_term_exec_opts *extra, a0ipc_term
         o.cancel_fd = -1;
     a0ipc_status st = A0IPC_STATUS_INIT;
     memset(r, 0, sizeof *r);
-    if (a0ipc_term_exec(&cfg, &o, r, &st) != 0)
+    if (a0ipc_term_exec(&cfg, &o, r, &st) != A0IPC_OK)
         fail_msg("%s: %s", a0ipc_code_name(st.code), a0ipc_status_message(&st));
 }
 
@@ -148,21 +148,21 @@ static void test_start_errors(void **state)
     a0ipc_term_exec_result r = {0};
     const char *argv[] = {"no-such-program-a0ipc"};
     a0ipc_term_exec_opts o = {.argv = argv, .argc = 1, .cancel_fd = -1};
-    assert_int_equal(a0ipc_term_exec(&cfg, &o, &r, &st), -1);
+    assert_int_equal(a0ipc_term_exec(&cfg, &o, &r, &st), A0IPC_NOT_FOUND);
     assert_int_equal(st.code, A0IPC_NOT_FOUND);
     a0ipc_status_clear(&st);
     const char *argv2[] = {"true"};
     a0ipc_term_exec_opts o2 = {.argv = argv2, .argc = 1, .cwd = "/no/such/dir", .cancel_fd = -1};
-    assert_int_equal(a0ipc_term_exec(&cfg, &o2, &r, &st), -1);
+    assert_int_equal(a0ipc_term_exec(&cfg, &o2, &r, &st), A0IPC_NOT_FOUND);
     assert_int_equal(st.code, A0IPC_NOT_FOUND);
     a0ipc_status_clear(&st);
     const char *argv3[] = {"/etc/passwd"};
     a0ipc_term_exec_opts o3 = {.argv = argv3, .argc = 1, .cancel_fd = -1};
-    assert_int_equal(a0ipc_term_exec(&cfg, &o3, &r, &st), -1);
+    assert_int_equal(a0ipc_term_exec(&cfg, &o3, &r, &st), A0IPC_PERMISSION_DENIED);
     assert_int_equal(st.code, A0IPC_PERMISSION_DENIED);
     a0ipc_status_clear(&st);
     a0ipc_term_exec_opts o4 = {.argc = 0, .cancel_fd = -1};
-    assert_int_equal(a0ipc_term_exec(&cfg, &o4, &r, &st), -1);
+    assert_int_equal(a0ipc_term_exec(&cfg, &o4, &r, &st), A0IPC_INVALID_ARGUMENT);
     assert_int_equal(st.code, A0IPC_INVALID_ARGUMENT);
     a0ipc_status_clear(&st);
     a0ipc_term_exec_result_free(&r);

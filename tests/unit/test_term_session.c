@@ -198,7 +198,7 @@ static void test_busy_and_not_found(void **state)
     /* Still running: a new command is refused, naming what runs. */
     a0ipc_term_cursor *c;
     a0ipc_term_run_opts o2 = {.command = "echo x", .command_len = 6};
-    assert_int_equal(a0ipc_term_run(mgr, s.id, &o2, &c, &st), -1);
+    assert_int_equal(a0ipc_term_run(mgr, s.id, &o2, &c, &st), A0IPC_FAILED_PRECONDITION);
     assert_int_equal(st.code, A0IPC_FAILED_PRECONDITION);
     assert_non_null(strstr(a0ipc_status_message(&st), "sleep 5"));
     a0ipc_status_clear(&st);
@@ -218,14 +218,14 @@ static void test_busy_and_not_found(void **state)
     assert_true(found);
     a0ipc_term_info_free(v, n);
     /* Unknown sessions. */
-    assert_int_equal(a0ipc_term_run(mgr, "nope", &o2, &c, &st), -1);
+    assert_int_equal(a0ipc_term_run(mgr, "nope", &o2, &c, &st), A0IPC_NOT_FOUND);
     assert_int_equal(st.code, A0IPC_NOT_FOUND);
     a0ipc_status_clear(&st);
-    assert_int_equal(a0ipc_term_write(mgr, "nope", "x", 1, 0, &st), -1);
+    assert_int_equal(a0ipc_term_write(mgr, "nope", "x", 1, 0, &st), A0IPC_NOT_FOUND);
     assert_int_equal(st.code, A0IPC_NOT_FOUND);
     a0ipc_status_clear(&st);
     int code, sig;
-    assert_int_equal(a0ipc_term_close(mgr, "nope", 0, &code, &sig, &st), -1);
+    assert_int_equal(a0ipc_term_close(mgr, "nope", 0, &code, &sig, &st), A0IPC_NOT_FOUND);
     assert_int_equal(st.code, A0IPC_NOT_FOUND);
     a0ipc_status_clear(&st);
     term_test_close(mgr, s.id);
@@ -339,7 +339,7 @@ static void test_signals(void **state)
     free(term_test_attach_until_done(mgr, s.id, done.last_seq, done.command_number, &end));
     assert_int_equal(end.exit_code, 128 + SIGKILL);
     /* Bad numbers. */
-    assert_int_equal(a0ipc_term_signal(mgr, s.id, 0, false, &count, &st), -1);
+    assert_int_equal(a0ipc_term_signal(mgr, s.id, 0, false, &count, &st), A0IPC_INVALID_ARGUMENT);
     assert_int_equal(st.code, A0IPC_INVALID_ARGUMENT);
     a0ipc_status_clear(&st);
     term_test_close(mgr, s.id);
@@ -412,7 +412,7 @@ static void test_attach_resumes_exactly(void **state)
     a0ipc_term_cursor_free(a);
     a0ipc_term_cursor_free(b);
     /* Beyond the end. */
-    assert_int_equal(a0ipc_term_attach(mgr, s.id, len + 1, false, &a, &st), -1);
+    assert_int_equal(a0ipc_term_attach(mgr, s.id, len + 1, false, &a, &st), A0IPC_OUT_OF_RANGE);
     assert_int_equal(st.code, A0IPC_OUT_OF_RANGE);
     a0ipc_status_clear(&st);
     free(all);
@@ -428,7 +428,7 @@ static void test_attach_reports_loss(void **state)
     cfg.subreaper = false; /* already set by the first manager */
     a0ipc_status st = A0IPC_STATUS_INIT;
     a0ipc_term_manager *small = a0ipc_term_manager_new(&cfg, &st);
-    CHECK_OK(small ? 0 : -1, &st);
+    CHECK_MADE(small, &st);
     a0ipc_term_created s;
     term_test_create(small, &s);
     a0ipc_term_event done;
@@ -517,7 +517,7 @@ static void test_unread_run_does_not_hold_the_session(void **state)
     cfg.subreaper = false; /* already set by the first manager */
     a0ipc_status st = A0IPC_STATUS_INIT;
     a0ipc_term_manager *small = a0ipc_term_manager_new(&cfg, &st);
-    CHECK_OK(small ? 0 : -1, &st);
+    CHECK_MADE(small, &st);
     a0ipc_term_created s;
     term_test_create(small, &s);
 
@@ -588,7 +588,7 @@ static void test_write_resize_and_idle_typing(void **state)
     char *out = term_test_run(mgr, s.id, "stty size", &done);
     assert_string_equal(out, "30 120\r\n");
     free(out);
-    assert_int_equal(a0ipc_term_resize(mgr, s.id, 0, 10, &st), -1);
+    assert_int_equal(a0ipc_term_resize(mgr, s.id, 0, 10, &st), A0IPC_INVALID_ARGUMENT);
     assert_int_equal(st.code, A0IPC_INVALID_ARGUMENT);
     a0ipc_status_clear(&st);
     /* Typed while idle, a line reaches the shell; its output is in the stream. */
@@ -631,14 +631,14 @@ static void test_shell_exit_ends_session(void **state)
     a0ipc_term_info_free(v, n);
     a0ipc_term_cursor *c;
     a0ipc_term_run_opts o = {.command = "true", .command_len = 4};
-    assert_int_equal(a0ipc_term_run(mgr, s.id, &o, &c, &st), -1);
+    assert_int_equal(a0ipc_term_run(mgr, s.id, &o, &c, &st), A0IPC_FAILED_PRECONDITION);
     assert_int_equal(st.code, A0IPC_FAILED_PRECONDITION);
     a0ipc_status_clear(&st);
     int code, sig;
     CHECK_OK(a0ipc_term_close(mgr, s.id, 0, &code, &sig, &st), &st);
     assert_int_equal(code, 3);
     assert_int_equal(sig, 0);
-    assert_int_equal(a0ipc_term_close(mgr, s.id, 0, &code, &sig, &st), -1);
+    assert_int_equal(a0ipc_term_close(mgr, s.id, 0, &code, &sig, &st), A0IPC_NOT_FOUND);
     assert_int_equal(st.code, A0IPC_NOT_FOUND);
     a0ipc_status_clear(&st);
 }
@@ -680,24 +680,25 @@ static void test_session_limit_and_idle_ttl(void **state)
     cfg.subreaper = false;
     a0ipc_status st = A0IPC_STATUS_INIT;
     a0ipc_term_manager *m = a0ipc_term_manager_new(&cfg, &st);
-    CHECK_OK(m ? 0 : -1, &st);
+    CHECK_MADE(m, &st);
     a0ipc_term_created a, b, c;
     term_test_create(m, &a);
     const char *argv[] = {"/bin/bash", "--norc"};
     a0ipc_term_create_opts o = {.argv = argv, .argc = 2, .idle_ttl_s = 1};
     CHECK_OK(a0ipc_term_create(m, &o, &b, &st), &st);
     assert_int_equal(
-        a0ipc_term_create(m, &(a0ipc_term_create_opts){.argv = argv, .argc = 2}, &c, &st), -1);
+        a0ipc_term_create(m, &(a0ipc_term_create_opts){.argv = argv, .argc = 2}, &c, &st),
+        A0IPC_RESOURCE_EXHAUSTED);
     assert_int_equal(st.code, A0IPC_RESOURCE_EXHAUSTED);
     a0ipc_status_clear(&st);
     /* b is closed once idle for its TTL, which frees its slot. */
-    int rc = -1;
-    for (int i = 0; i < 100 && rc != 0; i++) {
+    a0ipc_code rc = A0IPC_RESOURCE_EXHAUSTED;
+    for (int i = 0; i < 100 && rc != A0IPC_OK; i++) {
         term_test_sleep_ms(100);
         rc = a0ipc_term_create(m, &(a0ipc_term_create_opts){.argv = argv, .argc = 2}, &c, &st);
         a0ipc_status_clear(&st);
     }
-    assert_int_equal(rc, 0);
+    assert_int_equal(rc, A0IPC_OK);
     a0ipc_term_info *v;
     size_t n;
     CHECK_OK(a0ipc_term_list(m, &v, &n, &st), &st);
@@ -715,17 +716,17 @@ static void test_bad_create(void **state)
     a0ipc_term_created s;
     const char *argv[] = {"/no/such/shell"};
     a0ipc_term_create_opts o = {.argv = argv, .argc = 1};
-    assert_int_equal(a0ipc_term_create(mgr, &o, &s, &st), -1);
+    assert_int_equal(a0ipc_term_create(mgr, &o, &s, &st), A0IPC_NOT_FOUND);
     assert_int_equal(st.code, A0IPC_NOT_FOUND);
     a0ipc_status_clear(&st);
     a0ipc_term_create_opts o2 = {.cwd = "/no/such/dir"};
-    assert_int_equal(a0ipc_term_create(mgr, &o2, &s, &st), -1);
+    assert_int_equal(a0ipc_term_create(mgr, &o2, &s, &st), A0IPC_NOT_FOUND);
     assert_int_equal(st.code, A0IPC_NOT_FOUND);
     assert_non_null(strstr(a0ipc_status_message(&st), "/no/such/dir"));
     a0ipc_status_clear(&st);
     a0ipc_term_kv env[] = {{"BAD=KEY", "x"}};
     a0ipc_term_create_opts o3 = {.env = env, .n_env = 1};
-    assert_int_equal(a0ipc_term_create(mgr, &o3, &s, &st), -1);
+    assert_int_equal(a0ipc_term_create(mgr, &o3, &s, &st), A0IPC_INVALID_ARGUMENT);
     assert_int_equal(st.code, A0IPC_INVALID_ARGUMENT);
     a0ipc_status_clear(&st);
 }
@@ -773,7 +774,7 @@ static void test_session_as_other_user_with_limits(void **state)
     cfg.subreaper = false;
     a0ipc_status st = A0IPC_STATUS_INIT;
     a0ipc_term_manager *m = a0ipc_term_manager_new(&cfg, &st);
-    CHECK_OK(m ? 0 : -1, &st);
+    CHECK_MADE(m, &st);
     a0ipc_term_created s;
     term_test_create(m, &s);
     a0ipc_term_event done;

@@ -95,7 +95,7 @@ typedef struct worker {
     int i;
     a0ipc_term_created s;
     char *out;
-    int rc;
+    a0ipc_code rc;
     a0ipc_term_event done;
 } worker;
 
@@ -107,7 +107,7 @@ static void *session_worker(void *arg)
     a0ipc_term_create_opts o = {.argv = argv, .argc = 2};
     w->rc = a0ipc_term_create(mgr, &o, &w->s, &st);
     a0ipc_status_clear(&st);
-    if (w->rc != 0)
+    if (w->rc != A0IPC_OK)
         return NULL;
     char cmd[96];
     snprintf(cmd, sizeof cmd, "for k in 1 2 3; do echo s%d-$k; sleep 0.05; done; (exit %d)", w->i,
@@ -116,7 +116,7 @@ static void *session_worker(void *arg)
     a0ipc_term_cursor *c;
     w->rc = a0ipc_term_run(mgr, w->s.id, &r, &c, &st);
     a0ipc_status_clear(&st);
-    if (w->rc != 0)
+    if (w->rc != A0IPC_OK)
         return NULL;
     a0ipc_term_text out = A0IPC_TERM_TEXT_INIT;
     a0ipc_term_event ev;
@@ -146,7 +146,7 @@ static void test_50_concurrent_sessions(void **state)
     assert_int_equal(n, N_SESSIONS);
     a0ipc_term_info_free(v, n);
     for (int i = 0; i < N_SESSIONS; i++) {
-        assert_int_equal(w[i].rc, 0);
+        assert_int_equal(w[i].rc, A0IPC_OK);
         char want[64];
         snprintf(want, sizeof want, "s%d-1\r\ns%d-2\r\ns%d-3\r\n", i, i, i);
         assert_string_equal(w[i].out, want);
