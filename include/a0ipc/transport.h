@@ -272,8 +272,10 @@ typedef struct a0ipc_transport a0ipc_transport;
  * UNIMPLEMENTED.
  *
  * Growth (the rule of SQLite's sqlite3_vfs iVersion):
- *   - The table only grows at its end. A new operation is appended to A0IPC_TRANSPORT_OPS with
- *     since = A0IPC_TRANSPORT_VERSION + 1, and A0IPC_TRANSPORT_VERSION becomes that number.
+ *   - The table only grows at its end. Once a version is released, a new operation is appended
+ *     to A0IPC_TRANSPORT_OPS with since = A0IPC_TRANSPORT_VERSION + 1, and
+ *     A0IPC_TRANSPORT_VERSION becomes that number. (Until its release, a version's own list may
+ *     still grow at its end with since = that version: health_watch joined version 2 so.)
  *     Nothing is removed, reordered or retyped: that is an incompatible change, which needs a new
  *     soname (docs/architecture.md, The adapter interface).
  *   - An implementation sets .version to the A0IPC_TRANSPORT_VERSION it was compiled with: its
