@@ -7,29 +7,19 @@
 #include "cli/commands.h"
 #include "cli/runner.h"
 #include "grpc/health/v1/health.pb-c.h"
+#include "transport/proto_mirrors.h"
 
 /* --watch over a backend with no stream of health changes (the legacy) asks again this often. */
 #define POLL_INTERVAL_S 1
 
-static Grpc__Health__V1__HealthCheckResponse__ServingStatus wire_status(a0ipc_serving s)
-{
-    switch (s) {
-    case A0IPC_SERVING:
-        return GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__SERVING;
-    case A0IPC_NOT_SERVING:
-        return GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__NOT_SERVING;
-    case A0IPC_SERVICE_UNKNOWN:
-        return GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__SERVICE_UNKNOWN;
-    default:
-        return GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__UNKNOWN;
-    }
-}
+/* The cast below converts between enums that share their numbers: checked value by value. */
+A0IPC_SERVING_MIRRORS_PROTO;
 
 /* One line: the status's name, or with --json the HealthCheckResponse it stands for. */
 static void print_status(const a0ipc_cli *cli, a0ipc_serving s)
 {
     Grpc__Health__V1__HealthCheckResponse r = GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__INIT;
-    r.status = wire_status(s);
+    r.status = (Grpc__Health__V1__HealthCheckResponse__ServingStatus)s;
     if (cli->json) {
         a0ipc_cli_json_message(stdout, &r.base);
     } else {

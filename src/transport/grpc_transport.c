@@ -129,19 +129,8 @@ a0ipc_code gt_health(a0ipc_transport *t, const a0ipc_call_options *o, const char
     return A0IPC_OK;
 }
 
-static a0ipc_serving serving_of(Grpc__Health__V1__HealthCheckResponse__ServingStatus s)
-{
-    switch (s) {
-    case GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__SERVING:
-        return A0IPC_SERVING;
-    case GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__NOT_SERVING:
-        return A0IPC_NOT_SERVING;
-    case GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__SERVICE_UNKNOWN:
-        return A0IPC_SERVICE_UNKNOWN;
-    default:
-        return A0IPC_SERVING_UNKNOWN;
-    }
-}
+/* The cast below converts between enums that share their numbers: checked value by value. */
+A0IPC_SERVING_MIRRORS_PROTO;
 
 a0ipc_code gt_health_watch(a0ipc_transport *t, const a0ipc_call_options *o, const char *service,
                            a0ipc_serving_fn on_status, void *arg, a0ipc_status *st)
@@ -157,7 +146,7 @@ a0ipc_code gt_health_watch(a0ipc_transport *t, const a0ipc_call_options *o, cons
     bool stopped = gt_stream_watch_cancel(o, s);
     Grpc__Health__V1__HealthCheckResponse *resp = NULL;
     while (!stopped && grpc_health_v1_health_watch_read(s, &resp) == 1) {
-        stopped = on_status(arg, serving_of(resp->status)) != 0;
+        stopped = on_status(arg, (a0ipc_serving)resp->status) != 0;
         protobuf_c_message_free_unpacked(&resp->base, NULL);
     }
     return gt_stream_end(s, o, stopped, st);

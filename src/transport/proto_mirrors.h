@@ -8,6 +8,7 @@
 #include "a0/runtime/v1/files.pb-c.h"
 #include "a0/runtime/v1/terminal.pb-c.h"
 #include "a0ipc/transport.h"
+#include "grpc/health/v1/health.pb-c.h"
 #include "common/same_number.h"
 
 #define A0IPC_FILE_TYPE_MIRRORS_PROTO                                                              \
@@ -64,5 +65,15 @@
     A0IPC_SAME_NUMBER(A0IPC_SESSION_CLOSING,                                                       \
                       A0__RUNTIME__V1__SESSION_STATE__SESSION_STATE_CLOSING);                      \
     A0IPC_SAME_NUMBER(A0IPC_SESSION_EXITED, A0__RUNTIME__V1__SESSION_STATE__SESSION_STATE_EXITED)
+
+#define A0IPC_SERVING_MIRRORS_PROTO                                                                \
+    A0IPC_SAME_NUMBER(A0IPC_SERVING_UNKNOWN,                                                       \
+                      GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__UNKNOWN);           \
+    A0IPC_SAME_NUMBER(A0IPC_SERVING,                                                               \
+                      GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__SERVING);           \
+    A0IPC_SAME_NUMBER(A0IPC_NOT_SERVING,                                                           \
+                      GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__NOT_SERVING);       \
+    A0IPC_SAME_NUMBER(A0IPC_SERVICE_UNKNOWN,                                                       \
+                      GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__SERVICE_UNKNOWN)
 
 #endif
