@@ -22,7 +22,6 @@
 #include "daemon/metrics.h"
 #include "daemon/notify.h"
 #include "grpc/health/v1/health.a0ipc.h"
-#include "rpc/connections.h"
 #include "rpc/core.h"
 #include "rpc/grpc_log.h"
 #include "rpc/server.h"
@@ -102,10 +101,9 @@ static long active_calls(void *srv)
     return a0ipc_rpc_server_active_calls(srv);
 }
 
-static long tcp_connections(void *unused)
+static long tcp_connections(void *srv)
 {
-    (void)unused;
-    return a0ipc_rpc_tcp_connections();
+    return a0ipc_rpc_server_tcp_connections(srv);
 }
 
 static long sessions(void *unused)
@@ -200,7 +198,7 @@ static int serve(a0ipc_daemon_config *cfg, const sigset_t *signals, int argc, ch
                             NULL);
     a0ipc_metrics_add_gauge(metrics, "a0ipcd_tcp_connections",
                             "Client connections open on the TCP listeners (plaintext or TLS).",
-                            tcp_connections, NULL);
+                            tcp_connections, srv);
     if (cfg->metrics_listen) {
         if (cfg->metrics_web_config &&
             !(metrics_web = a0ipc_metrics_web_load(cfg->metrics_web_config, &st)))

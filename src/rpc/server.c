@@ -154,7 +154,7 @@ a0ipc_rpc_server *a0ipc_rpc_server_new(const a0ipc_rpc_server_options *o, a0ipc_
         s->opts.stream_window_bytes = 65536; /* HTTP/2's own initial window */
     pthread_mutex_init(&s->mu, NULL);
     pthread_cond_init(&s->cv, NULL);
-    pthread_mutex_init(&s->peers_mu, NULL);
+    pthread_mutex_init(&s->conns_mu, NULL);
     s->shutdown_tag.done = shutdown_done;
 
     grpc_arg args[10];
@@ -197,7 +197,7 @@ a0ipc_rpc_server *a0ipc_rpc_server_new(const a0ipc_rpc_server_options *o, a0ipc_
     args[8].value.integer = s->opts.connection_idle_ms > 0 ? s->opts.connection_idle_ms : INT_MAX;
     /* The core has no connection limit: the socket mutator is where we see each TCP
      * connection first (server_tcp_limit.c). */
-    s->tcp_limit = a0ipc_rpc_tcp_limit_new(s, s->opts.max_connections);
+    s->tcp_limit = a0ipc_rpc_tcp_limit_new(s);
     if (!s->tcp_limit) {
         a0ipc_status_set(st, A0IPC_RESOURCE_EXHAUSTED, "out of memory");
         a0ipc_rpc_server_free(s);
@@ -507,17 +507,18 @@ void a0ipc_rpc_server_free(a0ipc_rpc_server *s)
         }
         grpc_completion_queue_destroy(s->cq);
     }
-    /* The unix accept threads ask the TCP count, and the limiter asks theirs: both stop
-     * before either is freed. The core may still hold the limiter; it outlives us then. */
+    /* The unix accept threads and the limiter write the connection table: both stop before it
+     * is freed. The core may still hold the limiter; it outlives us then. */
     a0ipc_rpc_unix_stop(s);
     a0ipc_rpc_tcp_limit_detach(s->tcp_limit);
     s->tcp_limit = NULL;
     a0ipc_rpc_unix_free(s);
+    a0ipc_rpc_conns_free(s);
     a0ipc_worker_pool_free(s->pool);
     free(s->cq_threads);
     free(s->methods);
     pthread_cond_destroy(&s->cv);
     pthread_mutex_destroy(&s->mu);
-    pthread_mutex_destroy(&s->peers_mu);
+    pthread_mutex_destroy(&s->conns_mu);
     free(s);
 }

@@ -191,6 +191,9 @@ void a0ipc_rpc_server_free(a0ipc_rpc_server *s);
 
 /* Calls in flight right now (for metrics and tests). */
 int a0ipc_rpc_server_active_calls(a0ipc_rpc_server *s);
+/* Client connections open on the TCP listeners (plaintext or TLS), those still in their
+ * handshake included: the ones max-connections counts besides the unix sockets'. */
+long a0ipc_rpc_server_tcp_connections(a0ipc_rpc_server *s);
 
 /* ---- What a handler can do with its call ---- */
 

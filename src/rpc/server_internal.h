@@ -28,17 +28,24 @@ typedef struct arena_block arena_block;
 typedef struct unix_listener unix_listener;
 typedef struct a0ipc_rpc_tcp_limit a0ipc_rpc_tcp_limit;
 
-/* What a unix listener learnt about the connection it handed to the core as fd `fd`. The core
- * names such a connection's peer "fd:<fd>", which is how a call finds it again. */
-typedef struct unix_peer {
-    bool set;
-    pid_t pid;
+typedef enum core_conn_kind {
+    CORE_CONN_NONE = 0,
+    CORE_CONN_UNIX, /* handed over by our unix listener (server_unix.c) */
+    CORE_CONN_TCP,  /* accepted by the core, seen by the limiter (server_tcp_limit.c) */
+} core_conn_kind;
+
+/* A connection handed to the core as descriptor fd (server_conns.c). A unix connection's entry
+ * also holds what its listener learnt: the core names its peer "fd:<fd>", which is how a call
+ * finds it again. */
+typedef struct core_conn {
+    core_conn_kind kind; /* NONE: no entry */
+    dev_t dev;           /* the socket's identity: once fd no longer has it, the core closed */
+    ino_t ino;           /* the connection (the number may have been handed out again since) */
+    pid_t pid;           /* unix only, from SO_PEERCRED */
     uid_t uid;
     gid_t gid;
     const unix_listener *listener;
-    dev_t dev; /* the socket's identity: once fd no longer has it, the core closed the */
-    ino_t ino; /* connection (the number may have been handed out again since) */
-} unix_peer;
+} core_conn;
 
 struct a0ipc_rpc_ctx {
     a0ipc_rpc_server *srv;
@@ -118,9 +125,11 @@ struct a0ipc_rpc_server {
     /* server_unix.c: our own unix listeners and what they learnt about each connection. */
     unix_listener *unix_listeners;
     grpc_server_credentials *insecure_creds; /* for grpc_server_add_channel_from_fd */
-    pthread_mutex_t peers_mu;
-    unix_peer *peers; /* indexed by the connection's fd */
-    size_t n_peers;
+
+    /* server_conns.c: every connection handed to the core, indexed by its fd. */
+    pthread_mutex_t conns_mu;
+    core_conn *conns;
+    size_t n_conns;
 
     /* server_tcp_limit.c: counts the core's TCP connections, ends those over the limit. */
     a0ipc_rpc_tcp_limit *tcp_limit;
@@ -133,13 +142,20 @@ void a0ipc_rpc_unix_free(a0ipc_rpc_server *s); /* removes the socket files */
 /* Fills peer from what the listener recorded for the core's peer name "fd:<n>"; false when the
  * call did not come through one of our unix listeners. */
 bool a0ipc_rpc_unix_peer(a0ipc_rpc_server *s, const char *core_peer, a0ipc_rpc_peer *peer);
-size_t a0ipc_rpc_unix_open_connections(a0ipc_rpc_server *s);
 
-/* server_tcp_limit.c. max is opts.max_connections (0: count only). The server holds one
- * reference; the core takes its own through the channel argument. */
-a0ipc_rpc_tcp_limit *a0ipc_rpc_tcp_limit_new(a0ipc_rpc_server *s, int max);
+/* server_conns.c. The open connections of kind (NONE: all). */
+size_t a0ipc_rpc_conns_open(a0ipc_rpc_server *s, core_conn_kind kind);
+/* Records c (kind and, for unix, the peer) as fd's entry unless max-connections are already
+ * open (unix and TCP together): 0, -EBUSY when full, -ENOMEM, or -errno when fd cannot be
+ * looked at. *open: the connections open before this one. */
+int a0ipc_rpc_conns_admit(a0ipc_rpc_server *s, int fd, const core_conn *c, size_t *open);
+bool a0ipc_rpc_conns_unix_peer(a0ipc_rpc_server *s, int fd, core_conn *out);
+void a0ipc_rpc_conns_free(a0ipc_rpc_server *s);
+
+/* server_tcp_limit.c. The server holds one reference; the core takes its own through the
+ * channel argument. */
+a0ipc_rpc_tcp_limit *a0ipc_rpc_tcp_limit_new(a0ipc_rpc_server *s);
 grpc_arg a0ipc_rpc_tcp_limit_arg(a0ipc_rpc_tcp_limit *l); /* GRPC_ARG_SOCKET_MUTATOR */
-size_t a0ipc_rpc_tcp_limit_open(a0ipc_rpc_tcp_limit *l);
 /* Drops the server's reference; from now on every new connection is ended. */
 void a0ipc_rpc_tcp_limit_detach(a0ipc_rpc_tcp_limit *l);
 

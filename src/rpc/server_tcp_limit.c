@@ -10,11 +10,8 @@
  * client reads end of file (or a reset) before any byte of HTTP/2 or TLS, and the core sees
  * end of file on its first read and drops it.
  *
- * Counting: every admitted socket is recorded by descriptor with its identity (st_dev, st_ino).
- * The core closes descriptors without telling us, so an entry counts only while that descriptor
- * still is that socket; entries that are not are dropped when the table is counted. The count
- * is taken on every accept (O(open connections), one fstat each), the same way the unix
- * listeners count theirs; the limit covers both kinds together.
+ * Counting: every admitted socket goes into the server's connection table (server_conns.c),
+ * with the unix listeners' connections, so the limit covers both kinds together.
  *
  * The mutator is reference counted like the core's own: the core keeps a reference for each
  * listener's options and drops it when the listener is destroyed, which may happen after
@@ -63,60 +60,17 @@ struct grpc_socket_mutator {
     gpr_refcount refcount;
 };
 
-typedef struct {
-    bool set;
-    dev_t dev;
-    ino_t ino;
-} tcp_conn;
-
 struct a0ipc_rpc_tcp_limit {
     struct grpc_socket_mutator base; /* first: the core's pointer is this struct's */
     pthread_mutex_t mu;
     a0ipc_rpc_server *srv; /* NULL once detached */
-    int max;               /* 0: no limit (connections are still counted) */
-    tcp_conn *conns;       /* indexed by descriptor */
-    size_t n_conns;
-    size_t refused;   /* since the last log line */
-    int64_t logged_s; /* when that line was written (monotonic seconds; 0: never) */
+    size_t refused;        /* since the last log line */
+    int64_t logged_s;      /* when that line was written (monotonic seconds; 0: never) */
 };
 
 static a0ipc_rpc_tcp_limit *from_base(grpc_socket_mutator *m)
 {
     return (a0ipc_rpc_tcp_limit *)m; /* base is the first member */
-}
-
-/* Open connections recorded here; drops the entries of closed ones. Under l->mu. */
-static size_t count_open(a0ipc_rpc_tcp_limit *l)
-{
-    size_t n = 0;
-    for (size_t fd = 0; fd < l->n_conns; fd++) {
-        tcp_conn *c = &l->conns[fd];
-        if (!c->set)
-            continue;
-        struct stat sb;
-        if (fstat((int)fd, &sb) == 0 && sb.st_dev == c->dev && sb.st_ino == c->ino)
-            n++;
-        else
-            c->set = false;
-    }
-    return n;
-}
-
-static bool record(a0ipc_rpc_tcp_limit *l, int fd, const struct stat *sb)
-{
-    if ((size_t)fd >= l->n_conns) {
-        size_t n = l->n_conns ? l->n_conns : 64;
-        while (n <= (size_t)fd)
-            n *= 2;
-        tcp_conn *grown = realloc(l->conns, n * sizeof *grown);
-        if (!grown)
-            return false;
-        memset(grown + l->n_conns, 0, (n - l->n_conns) * sizeof *grown);
-        l->conns = grown;
-        l->n_conns = n;
-    }
-    l->conns[fd] = (tcp_conn){true, sb->st_dev, sb->st_ino};
-    return true;
 }
 
 /* Ends a connection before the core reads from it: the client sees a reset, never HTTP/2. */
@@ -161,7 +115,7 @@ static void log_refusal(a0ipc_rpc_tcp_limit *l, int fd, size_t open)
     peer_name(fd, host, sizeof host);
     A0IPC_LOGW("refused %zu TCP connection%s (the last from %s): already %zu open "
                "(max-connections %d, unix and TCP together)",
-               l->refused, l->refused == 1 ? "" : "s", host, open, l->max);
+               l->refused, l->refused == 1 ? "" : "s", host, open, l->srv->opts.max_connections);
     l->refused = 0;
     l->logged_s = now_s;
 }
@@ -171,33 +125,21 @@ static bool on_socket(const core_mutate_socket_info *info, grpc_socket_mutator *
     a0ipc_rpc_tcp_limit *l = from_base(m);
     if (info->usage != CORE_FD_SERVER_CONNECTION_USAGE)
         return true; /* listeners keep the core's own options */
-    struct stat sb;
-    if (fstat(info->fd, &sb) != 0)
-        return true; /* the core finds out on its own */
+    /* l->mu keeps the server from going away meanwhile (lock order: ours, then the table's). */
     pthread_mutex_lock(&l->mu);
-    if (!l->srv) {
-        pthread_mutex_unlock(&l->mu);
-        kill_connection(info->fd); /* the server is going away */
-        return true;
+    int rc = -ESHUTDOWN; /* the server is going away */
+    size_t open = 0;
+    if (l->srv) {
+        core_conn c = {.kind = CORE_CONN_TCP};
+        rc = a0ipc_rpc_conns_admit(l->srv, info->fd, &c, &open);
     }
-    size_t open = count_open(l);
-    if (l->max > 0) {
-        /* Lock order: ours, then the unix listeners' (they never take ours). */
-        size_t total = open + a0ipc_rpc_unix_open_connections(l->srv);
-        if (total >= (size_t)l->max) {
-            log_refusal(l, info->fd, total);
-            pthread_mutex_unlock(&l->mu);
-            kill_connection(info->fd);
-            return true;
-        }
-    }
-    if (!record(l, info->fd, &sb)) {
-        pthread_mutex_unlock(&l->mu);
-        A0IPC_LOGW("refused a TCP connection: out of memory for its record");
-        kill_connection(info->fd);
-        return true;
-    }
+    if (rc == -EBUSY)
+        log_refusal(l, info->fd, open);
+    else if (rc != 0 && rc != -ESHUTDOWN)
+        A0IPC_LOGW("refused a TCP connection: %s", strerror(-rc));
     pthread_mutex_unlock(&l->mu);
+    if (rc != 0)
+        kill_connection(info->fd);
     return true;
 }
 
@@ -217,7 +159,6 @@ static void destroy(grpc_socket_mutator *m)
 {
     a0ipc_rpc_tcp_limit *l = from_base(m);
     pthread_mutex_destroy(&l->mu);
-    free(l->conns);
     free(l);
 }
 
@@ -249,7 +190,7 @@ static int arg_compare(void *a, void *b)
 
 static const grpc_arg_pointer_vtable arg_vtable = {arg_copy, arg_destroy, arg_compare};
 
-a0ipc_rpc_tcp_limit *a0ipc_rpc_tcp_limit_new(a0ipc_rpc_server *s, int max)
+a0ipc_rpc_tcp_limit *a0ipc_rpc_tcp_limit_new(a0ipc_rpc_server *s)
 {
     a0ipc_rpc_tcp_limit *l = calloc(1, sizeof *l);
     if (!l)
@@ -258,7 +199,6 @@ a0ipc_rpc_tcp_limit *a0ipc_rpc_tcp_limit_new(a0ipc_rpc_server *s, int max)
     gpr_ref_init(&l->base.refcount, 1); /* the server's reference */
     pthread_mutex_init(&l->mu, NULL);
     l->srv = s;
-    l->max = max;
     return l;
 }
 
@@ -271,14 +211,6 @@ grpc_arg a0ipc_rpc_tcp_limit_arg(a0ipc_rpc_tcp_limit *l)
     a.value.pointer.p = &l->base;
     a.value.pointer.vtable = &arg_vtable;
     return a;
-}
-
-size_t a0ipc_rpc_tcp_limit_open(a0ipc_rpc_tcp_limit *l)
-{
-    pthread_mutex_lock(&l->mu);
-    size_t n = count_open(l);
-    pthread_mutex_unlock(&l->mu);
-    return n;
 }
 
 void a0ipc_rpc_tcp_limit_detach(a0ipc_rpc_tcp_limit *l)

@@ -9,10 +9,12 @@
  * the HTTP/2 stack at all.
  *
  * The core names a connection made that way "fd:<n>" (its peer string); that is how a call
- * finds the credentials recorded here for fd n. The record is overwritten when fd n is handed
- * over again, so a record is always the current connection's. */
+ * finds the credentials recorded for fd n in the server's connection table (server_conns.c).
+ * The record is overwritten when fd n is handed over again, so a record is always the current
+ * connection's. */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <grpc/grpc.h>
 #include <grpc/grpc_posix.h>
 #include <grpc/grpc_security.h>
@@ -222,51 +224,6 @@ fail_quiet:
 }
 
 /* Records what the listener learnt about fd, for the calls that will come on it. */
-static bool record_peer(a0ipc_rpc_server *s, int fd, const struct ucred *cred,
-                        const unix_listener *l)
-{
-    pthread_mutex_lock(&s->peers_mu);
-    if ((size_t)fd >= s->n_peers) {
-        size_t n = s->n_peers ? s->n_peers : 64;
-        while (n <= (size_t)fd)
-            n *= 2;
-        unix_peer *grown = realloc(s->peers, n * sizeof *grown);
-        if (!grown) {
-            pthread_mutex_unlock(&s->peers_mu);
-            return false;
-        }
-        memset(grown + s->n_peers, 0, (n - s->n_peers) * sizeof *grown);
-        s->peers = grown;
-        s->n_peers = n;
-    }
-    struct stat sb;
-    if (fstat(fd, &sb) != 0)
-        memset(&sb, 0, sizeof sb);
-    s->peers[fd] = (unix_peer){true, cred->pid, cred->uid, cred->gid, l, sb.st_dev, sb.st_ino};
-    pthread_mutex_unlock(&s->peers_mu);
-    return true;
-}
-
-/* How many connections handed to the core are still open: a recorded descriptor that no longer
- * is the same socket was closed by the core. Forgets those. */
-size_t a0ipc_rpc_unix_open_connections(a0ipc_rpc_server *s)
-{
-    size_t n = 0;
-    pthread_mutex_lock(&s->peers_mu);
-    for (size_t fd = 0; fd < s->n_peers; fd++) {
-        unix_peer *p = &s->peers[fd];
-        if (!p->set)
-            continue;
-        struct stat sb;
-        if (fstat((int)fd, &sb) == 0 && sb.st_dev == p->dev && sb.st_ino == p->ino)
-            n++;
-        else
-            p->set = false;
-    }
-    pthread_mutex_unlock(&s->peers_mu);
-    return n;
-}
-
 bool a0ipc_rpc_unix_peer(a0ipc_rpc_server *s, const char *core_peer, a0ipc_rpc_peer *peer)
 {
     if (!core_peer || strncmp(core_peer, "fd:", 3) != 0)
@@ -275,20 +232,16 @@ bool a0ipc_rpc_unix_peer(a0ipc_rpc_server *s, const char *core_peer, a0ipc_rpc_p
     long fd = strtol(core_peer + 3, &end, 10);
     if (*end || fd < 0)
         return false;
-    bool found = false;
-    pthread_mutex_lock(&s->peers_mu);
-    if ((size_t)fd < s->n_peers && s->peers[fd].set) {
-        const unix_peer *p = &s->peers[fd];
-        peer->transport = A0IPC_RPC_TRANSPORT_UNIX;
-        peer->address = p->listener->addr;
-        peer->has_cred = true;
-        peer->pid = p->pid;
-        peer->uid = p->uid;
-        peer->gid = p->gid;
-        found = true;
-    }
-    pthread_mutex_unlock(&s->peers_mu);
-    return found;
+    core_conn c;
+    if (fd > INT_MAX || !a0ipc_rpc_conns_unix_peer(s, (int)fd, &c))
+        return false;
+    peer->transport = A0IPC_RPC_TRANSPORT_UNIX;
+    peer->address = c.listener->addr;
+    peer->has_cred = true;
+    peer->pid = c.pid;
+    peer->uid = c.uid;
+    peer->gid = c.gid;
+    return true;
 }
 
 /* Handles one accepted connection: the hook decides, the core gets the allowed ones. */
@@ -315,21 +268,26 @@ static void take_connection(unix_listener *l, int fd)
         close(fd);
         return;
     }
-    if (s->opts.max_connections > 0) {
-        size_t open = a0ipc_rpc_unix_open_connections(s) +
-                      (s->tcp_limit ? a0ipc_rpc_tcp_limit_open(s->tcp_limit) : 0);
-        if (open >= (size_t)s->opts.max_connections) {
-            A0IPC_LOGW("refused a connection on %s from uid %u (pid %d): already %zu open "
-                       "(max-connections %d, unix and TCP together)",
-                       l->addr, (unsigned)cred.uid, (int)cred.pid, open, s->opts.max_connections);
-            close(fd);
-            return;
-        }
-    }
     /* The core's endpoints expect a non-blocking socket. */
     int flags = fcntl(fd, F_GETFL);
-    if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) != 0 || !record_peer(s, fd, &cred, l)) {
-        A0IPC_LOGW("refused a connection on %s: %s", l->addr, strerror(errno ? errno : ENOMEM));
+    if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) != 0) {
+        A0IPC_LOGW("refused a connection on %s: %s", l->addr, strerror(errno));
+        close(fd);
+        return;
+    }
+    core_conn c = {
+        .kind = CORE_CONN_UNIX, .pid = cred.pid, .uid = cred.uid, .gid = cred.gid, .listener = l};
+    size_t open;
+    int rc = a0ipc_rpc_conns_admit(s, fd, &c, &open);
+    if (rc == -EBUSY) {
+        A0IPC_LOGW("refused a connection on %s from uid %u (pid %d): already %zu open "
+                   "(max-connections %d, unix and TCP together)",
+                   l->addr, (unsigned)cred.uid, (int)cred.pid, open, s->opts.max_connections);
+        close(fd);
+        return;
+    }
+    if (rc != 0) {
+        A0IPC_LOGW("refused a connection on %s: %s", l->addr, strerror(-rc));
         close(fd);
         return;
     }
@@ -407,7 +365,4 @@ void a0ipc_rpc_unix_free(a0ipc_rpc_server *s)
     if (s->insecure_creds)
         grpc_server_credentials_release(s->insecure_creds);
     s->insecure_creds = NULL;
-    free(s->peers);
-    s->peers = NULL;
-    s->n_peers = 0;
 }
