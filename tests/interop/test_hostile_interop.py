@@ -42,6 +42,23 @@ def clean_env():
     return {k: v for k, v in os.environ.items() if not k.startswith("A0IPC_")}
 
 
+def run_cli(test, *args):
+    """Runs the a0ipc CLI with a clean environment; the test fails unless it succeeds."""
+    out = subprocess.run([os.environ["A0IPC_CLI"], *args], capture_output=True, text=True,
+                         env=clean_env())
+    test.assertEqual(out.returncode, 0, out.stderr)
+    return out
+
+
+def add_token(test, tokens_file, name, perms=("*",)):
+    """A token NAME allowed perms, added to tokens_file: its call metadata."""
+    path = tokens_file + "." + name
+    run_cli(test, "token", "add", name, "--tokens-file", tokens_file, "--token-out", path,
+        *[a for p in perms for a in ("--allow", p)])
+    with open(path) as f:
+        return (("authorization", "Bearer " + f.read().strip()),)
+
+
 class Daemon:
     def __init__(self, *args, reuse=None):
         if reuse:
@@ -464,17 +481,10 @@ class SessionOwners(unittest.TestCase):
         tmp = tempfile.mkdtemp(prefix="a0ipc-owners-")
         self.addCleanup(shutil.rmtree, tmp, True)
         tokens_file = os.path.join(tmp, "tokens")
-        tok = {}
-        for name, perms in (("alice", ["*"]), ("bob", ["*"]),
-                            ("ops", ["service:a0.runtime.v1.Terminal", "terminal:all-sessions"])):
-            args = [os.environ["A0IPC_CLI"], "token", "add", name, "--tokens-file", tokens_file,
-                    "--token-out", os.path.join(tmp, name)]
-            for p in perms:
-                args += ["--allow", p]
-            out = subprocess.run(args, capture_output=True, text=True, env=clean_env())
-            self.assertEqual(out.returncode, 0, out.stderr)
-            with open(os.path.join(tmp, name)) as f:
-                tok[name] = (("authorization", "Bearer " + f.read().strip()),)
+        tok = {name: add_token(self, tokens_file, name, perms)
+               for name, perms in (("alice", ["*"]), ("bob", ["*"]),
+                                   ("ops", ["service:a0.runtime.v1.Terminal",
+                                            "terminal:all-sessions"]))}
         d = Daemon("--tokens-file", tokens_file)
         self.addCleanup(d.close)
         with grpc.insecure_channel(d.unix) as ch:
@@ -519,15 +529,7 @@ class Revocation(unittest.TestCase):
         tmp = tempfile.mkdtemp(prefix="a0ipc-revoke-")
         self.addCleanup(shutil.rmtree, tmp, True)
         tokens_file = os.path.join(tmp, "tokens")
-        md = {}
-        for name in ("gone", "kept"):
-            out = subprocess.run([os.environ["A0IPC_CLI"], "token", "add", name, "--allow", "*",
-                                  "--tokens-file", tokens_file, "--token-out",
-                                  os.path.join(tmp, name)],
-                                 capture_output=True, text=True, env=clean_env())
-            self.assertEqual(out.returncode, 0, out.stderr)
-            with open(os.path.join(tmp, name)) as f:
-                md[name] = (("authorization", "Bearer " + f.read().strip()),)
+        md = {name: add_token(self, tokens_file, name) for name in ("gone", "kept")}
         d = Daemon("--tokens-file", tokens_file)
         self.addCleanup(d.close)
         ch = grpc.insecure_channel(d.unix)
@@ -539,10 +541,7 @@ class Revocation(unittest.TestCase):
         time.sleep(0.3)  # both are open
         for s in streams.values():
             self.assertTrue(s.is_active())
-        out = subprocess.run([os.environ["A0IPC_CLI"], "token", "remove", "gone",
-                              "--tokens-file", tokens_file],
-                             capture_output=True, text=True, env=clean_env())
-        self.assertEqual(out.returncode, 0, out.stderr)
+        run_cli(self, "token", "remove", "gone", "--tokens-file", tokens_file)
         t0 = time.monotonic()
         d.proc.send_signal(signal.SIGHUP)
         with self.assertRaises(grpc.RpcError) as e:
@@ -662,14 +661,9 @@ class Connections(unittest.TestCase):
         d0 = tempfile.mkdtemp(prefix="a0ipc-hostile-tls-")
         self.addCleanup(shutil.rmtree, d0, True)
         tls = os.path.join(d0, "tls")
-        out = subprocess.run([os.environ["A0IPC_CLI"], "certs", "init", tls],
-                             capture_output=True, text=True, env=clean_env())
-        self.assertEqual(out.returncode, 0, out.stderr)
-        tokens, token = os.path.join(d0, "tokens"), os.path.join(d0, "py.token")
-        out = subprocess.run([os.environ["A0IPC_CLI"], "token", "add", "py", "--allow", "*",
-                              "--tokens-file", tokens, "--token-out", token],
-                             capture_output=True, text=True, env=clean_env())
-        self.assertEqual(out.returncode, 0, out.stderr)
+        run_cli(self, "certs", "init", tls)
+        tokens = os.path.join(d0, "tokens")
+        bearer = add_token(self, tokens, "py")
         d = Daemon("--listen", "127.0.0.1:0", "--tls-cert", os.path.join(tls, "server.pem"),
                    "--tls-key", os.path.join(tls, "server.key"), "--tokens-file", tokens,
                    "--max-connections", "2")
@@ -692,8 +686,6 @@ class Connections(unittest.TestCase):
             time.sleep(0.05)
         with grpc.secure_channel("127.0.0.1:%d" % port, creds,
                                  options=[("grpc.ssl_target_name_override", "localhost")]) as ch:
-            with open(token) as f:
-                bearer = (("authorization", "Bearer " + f.read().strip()),)
             ch.unary_unary("/a0.runtime.v1.Files/Stat")(
                 files_pb2.StatRequest(path=".").SerializeToString(), timeout=5,
                 metadata=bearer)
