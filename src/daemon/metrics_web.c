@@ -58,7 +58,7 @@ a0ipc_metrics_web *a0ipc_metrics_web_load(const char *path, a0ipc_status *st)
     char line[1024], *cert = NULL, *key = NULL;
     enum { TOP, TLS, USERS } section = TOP;
     int lineno = 0;
-    bool ok = w != NULL;
+    bool ok = w != NULL, oom = w == NULL, too_many = false;
     while (ok && fgets(line, sizeof line, f)) {
         lineno++;
         char *hash = strstr(line, " #");
@@ -87,18 +87,28 @@ a0ipc_metrics_web *a0ipc_metrics_web_load(const char *path, a0ipc_status *st)
         } else if (section == TLS && (!strcmp(k, "cert_file") || !strcmp(k, "key_file")) && *v) {
             char **dst = !strcmp(k, "cert_file") ? &cert : &key;
             free(*dst);
-            ok = (*dst = strdup(v)) != NULL;
-        } else if (section == USERS && *k && !strncmp(v, "$2", 2) &&
-                   w->n_users < A0IPC_METRICS_WEB_MAX_USERS) {
+            oom = !(ok = (*dst = strdup(v)) != NULL);
+        } else if (section == USERS && *k && !strncmp(v, "$2", 2)) {
+            if ((too_many = w->n_users >= A0IPC_METRICS_WEB_MAX_USERS)) {
+                ok = false;
+                break;
+            }
             w->users[w->n_users] = strdup(k);
             w->hashes[w->n_users] = strdup(v);
-            ok = w->users[w->n_users] && w->hashes[w->n_users++];
+            oom = !(ok = w->users[w->n_users] && w->hashes[w->n_users++]);
         } else {
             ok = false;
         }
     }
     fclose(f);
-    if (!ok) {
+    if (oom) {
+        a0ipc_status_set(st, A0IPC_RESOURCE_EXHAUSTED, "metrics-web-config %s: out of memory",
+                         path);
+    } else if (too_many) {
+        a0ipc_status_set(st, A0IPC_INVALID_ARGUMENT,
+                         "metrics-web-config %s:%d: more than %d basic_auth_users", path, lineno,
+                         A0IPC_METRICS_WEB_MAX_USERS);
+    } else if (!ok) {
         a0ipc_status_set(st, A0IPC_INVALID_ARGUMENT,
                          "metrics-web-config %s:%d: expected tls_server_config (cert_file, "
                          "key_file) or basic_auth_users (NAME: bcrypt hash)",

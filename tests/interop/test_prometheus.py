@@ -258,6 +258,12 @@ class RemoteScrape(unittest.TestCase):
         p, _, err = self.daemon(path, listen="127.0.0.1:0")
         self.assertEqual(p.wait(timeout=10), 1)
         self.assertIn("bad.yml:2", err)
+        # one user more than a0ipcd keeps: said as such, not as a syntax error
+        with open(path, "w") as f:
+            f.write("basic_auth_users:\n" + "".join("  u%d: '%s'\n" % (i, HASH) for i in range(17)))
+        p, _, err = self.daemon(path, listen="127.0.0.1:0")
+        self.assertEqual(p.wait(timeout=10), 1)
+        self.assertIn("bad.yml:18: more than 16 basic_auth_users", err)
 
     @unittest.skipUnless(PROMTOOL, NO_PROMTOOL)
     def test_promtool_accepts_the_web_config(self):
