@@ -44,10 +44,12 @@ int a0ipc_rpc_conns_admit(a0ipc_rpc_server *s, int fd, const core_conn *c, size_
     if (fstat(fd, &sb) != 0)
         return -errno;
     pthread_mutex_lock(&s->conns_mu);
-    /* Counted and recorded under one lock: two accepts at once cannot both take the last slot. */
-    *open = count_open(s, 0);
+    /* Counted and recorded under one lock: two accepts at once cannot both take the last slot.
+     * With no limit there is nothing to count here (the gauge counts when it is read). */
+    bool limited = s->opts.max_connections > 0;
+    *open = limited ? count_open(s, 0) : 0;
     int rc = 0;
-    if (s->opts.max_connections > 0 && *open >= (size_t)s->opts.max_connections) {
+    if (limited && *open >= (size_t)s->opts.max_connections) {
         rc = -EBUSY;
     } else if ((size_t)fd >= s->n_conns) {
         size_t n = s->n_conns ? s->n_conns : 64;

@@ -147,7 +147,7 @@ bool a0ipc_rpc_unix_peer(a0ipc_rpc_server *s, const char *core_peer, a0ipc_rpc_p
 size_t a0ipc_rpc_conns_open(a0ipc_rpc_server *s, core_conn_kind kind);
 /* Records c (kind and, for unix, the peer) as fd's entry unless max-connections are already
  * open (unix and TCP together): 0, -EBUSY when full, -ENOMEM, or -errno when fd cannot be
- * looked at. *open: the connections open before this one. */
+ * looked at. *open: the connections open before this one (0 when there is no limit). */
 int a0ipc_rpc_conns_admit(a0ipc_rpc_server *s, int fd, const core_conn *c, size_t *open);
 bool a0ipc_rpc_conns_unix_peer(a0ipc_rpc_server *s, int fd, core_conn *out);
 void a0ipc_rpc_conns_free(a0ipc_rpc_server *s);
